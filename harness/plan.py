@@ -1,0 +1,77 @@
+"""Expanding a suite into requests: a pure function, no I/O, no model.
+
+variants × inputs × sampling-grid points × sample indices, in that nesting order. A *cell*
+is one variant at one grid point; its samples are all inputs × sample indices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from harness.prompts import Ranker, build_messages, select_examples
+from harness.records import Request, SamplingParams, content_key, derive_seed
+from harness.suite import Suite
+
+
+def grid_points(suite: Suite) -> list[dict[str, Any]]:
+    """Return the cartesian product of the suite's sampling axes, in declaration order."""
+    axes = list(suite.sampling.items())
+    if not axes:
+        return [{}]
+    return [dict(zip([a for a, _ in axes], combo, strict=True))
+            for combo in itertools.product(*[values for _, values in axes])]
+
+
+def cell_id(variant: str, point: dict[str, Any]) -> str:
+    """Return the display id of a cell, e.g. ``persona|temperature=0.7``."""
+    if not point:
+        return variant
+    return variant + "|" + ",".join(f"{k}={_fmt(v)}" for k, v in point.items())
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int | None = None,
+         ranker: Ranker | None = None) -> list[Request]:
+    """Return every request of ``suite``; ``limit`` keeps only the first N inputs.
+
+    The request key hashes the model, backend, rendered messages, sampling parameters,
+    sample index and suite seed: two variants that render the same chat share generations,
+    and changing one variant changes only that variant's keys.
+    """
+    model = model or suite.model
+    inputs = suite.inputs[:limit] if limit else suite.inputs
+    requests = []
+    for prompt in suite.prompts:
+        for point in grid_points(suite):
+            cell = cell_id(prompt.id, point)
+            params = _params(suite, point)
+            k = point.get("fewshot_k")
+            for inp in inputs:
+                examples = select_examples(prompt, suite.examples, inp, suite.seed,
+                                           None if k is None else int(k), ranker)
+                messages = tuple((m["role"], m["content"])
+                                 for m in build_messages(prompt, inp, examples))
+                for index in range(suite.samples):
+                    key = content_key({"model": model, "backend": backend,
+                                       "messages": messages, "params": params.as_dict(),
+                                       "sample": index, "seed": suite.seed})
+                    requests.append(Request(
+                        key=key, model=model, messages=messages, params=params,
+                        sample_index=index, seed=derive_seed(suite.seed, key),
+                        variant=prompt.id, input_id=inp.id, cell=cell,
+                        grid=tuple(point.items()),
+                        examples=tuple(e.output for e in examples),
+                        reference=inp.reference, input_text=inp.text))
+    return requests
+
+
+def _params(suite: Suite, point: dict[str, Any]) -> SamplingParams:
+    values = suite.defaults.model_dump()
+    values.update({k: v for k, v in point.items() if k != "fewshot_k"})
+    values["top_k"] = int(values["top_k"])
+    values["max_tokens"] = int(values["max_tokens"])
+    return SamplingParams(**{k: values[k] for k in SamplingParams.__dataclass_fields__})

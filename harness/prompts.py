@@ -1,0 +1,133 @@
+"""Rendering prompt variants into chat messages.
+
+Templates are Jinja2 in a ``SandboxedEnvironment`` with ``StrictUndefined``: a template can
+only read the variables it is given and a missing variable is an error, never an empty
+string. A chat is built in this order:
+
+1. the prompt's ``system`` persona (or the leading system messages of ``messages``);
+2. few-shot examples as user/assistant turns (``fewshot.format: messages``, the default),
+   the user turn being the prompt's template rendered with the example's variables;
+3. the input's ``history``, only its last ``history_window`` messages (a turn is one
+   message);
+4. the prompt's ``template`` rendered with the input's variables as the final user turn
+   (or the rest of ``messages``).
+
+Template variables: the input's own fields (``{{ topic }}``), ``input`` (all of them),
+``examples`` (the selected few-shot examples, each with its fields and ``output``) and
+``k``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+from harness.records import Message
+from harness.suite import Example, InputSpec, PromptSpec, Suite
+
+# ranks the example pool for an input: returns example indices, most similar first
+Ranker = Callable[[str, Sequence[str]], list[int]]
+
+
+class TemplateProblem(Exception):
+    """A template failed to compile or render; ``field`` says which one."""
+
+    def __init__(self, message: str, field: str = "template"):
+        super().__init__(message)
+        self.field = field
+
+
+@lru_cache(maxsize=1)
+def _env() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str):
+    return _env().from_string(source)
+
+
+def render(source: str, variables: dict[str, Any], field: str = "template") -> str:
+    """Render one template string; raise ``TemplateProblem`` naming the variable at fault."""
+    try:
+        return _compile(source).render(**variables).strip()
+    except UndefinedError as exc:
+        raise TemplateProblem(f"{exc.message}; available variables: "
+                              f"{', '.join(sorted(variables))}", field) from None
+    except TemplateError as exc:
+        raise TemplateProblem(f"template error: {exc}", field) from None
+
+
+def select_examples(prompt: PromptSpec, pool: Sequence[Example], inp: InputSpec, seed: int,
+                    k: int | None = None, ranker: Ranker | None = None) -> list[Example]:
+    """Return the few-shot examples ``prompt`` shows for ``inp``.
+
+    ``fixed``: the listed ``ids`` in order (the first k when k is given); ``random``: k drawn
+    without replacement, seeded by (suite seed, prompt id, input id), so each input gets a
+    stable draw; ``similar``: the k nearest to the input's text by ``ranker``. An example
+    whose id equals the input's id is never shown for it.
+    """
+    spec = prompt.fewshot
+    if spec is None:
+        return []
+    k = spec.k if k is None else k
+    candidates = [e for e in pool if e.id != inp.id]
+    if spec.strategy == "fixed":
+        by_id = {e.id: e for e in candidates}
+        chosen = [by_id[i] for i in spec.ids if i in by_id]
+        return chosen[:k] if k is not None else chosen
+    k = min(k, len(candidates))
+    if spec.strategy == "random":
+        rng = random.Random(f"{seed}:{prompt.id}:{inp.id}")
+        return rng.sample(candidates, k)
+    if ranker is None:
+        raise TemplateProblem("fewshot strategy `similar` needs an embedder", "fewshot")
+    order = ranker(inp.text, [_example_text(e) for e in candidates])
+    return [candidates[i] for i in order[:k]]
+
+
+def _example_text(example: Example) -> str:
+    strings = [v for v in example.vars.values() if isinstance(v, str)]
+    return " ".join(strings) or example.output
+
+
+def build_messages(prompt: PromptSpec, inp: InputSpec, examples: Sequence[Example]
+                   ) -> list[Message]:
+    """Return the chat for ``prompt`` applied to ``inp`` with ``examples`` (see module doc)."""
+    shown = [{**e.vars, "output": e.output, "id": e.id} for e in examples]
+    variables = {**inp.vars, "input": inp.vars, "examples": shown, "k": len(shown)}
+    head: list[Message] = []
+    tail: list[Message] = []
+    if prompt.system is not None:
+        head.append({"role": "system", "content": render(prompt.system, variables, "system")})
+    if prompt.messages:
+        leading = True
+        for i, m in enumerate(prompt.messages):
+            content = render(m.content, variables, f"messages.{i}.content")
+            leading = leading and m.role == "system"
+            (head if leading else tail).append({"role": m.role, "content": content})
+    shots: list[Message] = []
+    if prompt.fewshot and prompt.fewshot.format == "messages" and prompt.template:
+        for ex in examples:
+            ex_vars = {**ex.vars, "input": ex.vars, "examples": [], "k": 0}
+            shots.append({"role": "user", "content": render(prompt.template, ex_vars)})
+            shots.append({"role": "assistant", "content": ex.output})
+    window = prompt.history_window
+    history = [{"role": m.role, "content": m.content} for m in inp.history]
+    history = history[-window:] if window else []
+    if prompt.template is not None:
+        tail.append({"role": "user", "content": render(prompt.template, variables)})
+    return head + shots + history + tail
+
+
+def check_prompt(prompt: PromptSpec, suite: Suite) -> None:
+    """Render ``prompt`` for every input (and example) so template errors surface at load."""
+    for inp in suite.inputs:
+        examples = suite.examples[: prompt.fewshot.k] if prompt.fewshot else []
+        build_messages(prompt, inp, examples)

