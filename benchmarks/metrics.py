@@ -21,6 +21,7 @@ from harness.metrics import (
     score_set,
 )
 from harness.metrics.diversity import self_bleu_scores
+from harness.metrics.synthetic import synthetic_texts
 from harness.metrics.tokenize import tokenize
 
 
@@ -37,15 +38,9 @@ def vocabulary(size: int) -> list[str]:
     return words if len(words) == size else [f"w{i}" for i in range(size)]
 
 
-def synthetic(n: int, length: int = 60, seed: int = 0, vocab: int = 5000) -> list[str]:
-    """``n`` texts of ``length/2 .. 3*length/2`` words drawn i.i.d. from a Zipf (1/rank)
-    distribution over ``vocab`` words, seeded."""
-    rng = np.random.default_rng(seed)
-    words = np.array(vocabulary(vocab))
-    probs = 1.0 / np.arange(1, vocab + 1)
-    sizes = rng.integers(length // 2, length * 3 // 2 + 1, size=n)
-    draws = rng.choice(vocab, size=int(sizes.sum()), p=probs / probs.sum())
-    return [" ".join(chunk) for chunk in np.split(words[draws], np.cumsum(sizes)[:-1])]
+def synthetic(n: int) -> list[str]:
+    """``n`` texts of 30-90 (mean ~60) real words from a seeded Zipf sampler."""
+    return synthetic_texts(n, 60, seed=0, vocab=5000, words=vocabulary(5000))
 
 
 def bench_self_bleu(texts: list[str], subset: int) -> None:

@@ -290,6 +290,125 @@ def export(
                 print(line)
 
 
+@app.command()
+def baseline(
+    run_id: str = typer.Argument("latest", metavar="RUN"),
+    output: Path = typer.Option(..., "-o", "--output", help="Baseline JSON file to write."),
+    store: Path = StoreOpt,
+) -> None:
+    """Write a run's summary (without samples) as a baseline for `harness check`."""
+    from harness.runner import build_summary
+
+    with _errors():
+        summary = build_summary(_store(store), run_id, samples=False)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True)
+                          + "\n", encoding="utf-8")
+        out.print(f"baseline of run {summary['run']['id']}: {output}")
+
+
+@app.command()
+def check(
+    suite: Path = typer.Argument(..., help="Suite YAML file."),
+    baseline_file: Path = typer.Option(None, "--baseline", help="Baseline JSON to compare to."),
+    tolerance: float = typer.Option(0.1, help="Allowed relative worsening vs the baseline."),
+    metric: list[str] = typer.Option([], "--metric", help="Metrics judged against the "
+                                     "baseline (default: the plot axes)."),
+    store: Path = StoreOpt,
+    backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
+    limit: int = typer.Option(None, help="Only the first N inputs."),
+    reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
+) -> None:
+    """Run a suite (reusing the store), evaluate its checks and the regression against a
+    baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
+    from harness.checks import run_checks
+    from harness.report import write_reports
+    from harness.report.markdown import render_markdown
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+
+    with _errors():
+        s = load_suite(suite)
+        base = _load_json(baseline_file) if baseline_file else None
+        with _progress() as progress:
+            result = run_suite(s, _store(store), backend=backend, limit=limit,
+                               progress=progress)
+        rows = run_checks(result.summary, s.checks, base, metric, tolerance)
+        result.summary["checks"] = rows
+        write_reports(result.summary, reports, ("md", "json", "html"))
+        table = Table(title=f"checks of {s.name} (run {result.run.id})")
+        for col in ("", "check", "cell", "value", "baseline", "why"):
+            table.add_column(col)
+        for r in sorted(rows, key=lambda r: r["passed"]):
+            table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
+                          r["check"], r["cell"], _num(r["value"]), _num(r["baseline"]),
+                          r["reason"])
+        out.print(table)
+        failed = [r for r in rows if not r["passed"]]
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+                fh.write(render_markdown(result.summary, rows) + "\n")
+        out.print(f"{len(rows) - len(failed)}/{len(rows)} checks passed")
+        if failed:
+            raise typer.Exit(EXIT_CHECKS)
+
+
+def _num(v: float | None) -> str:
+    return "–" if v is None else f"{v:.4g}"
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _Exit(f"{path}: no such baseline file", EXIT_INPUT) from None
+    except json.JSONDecodeError as exc:
+        raise _Exit(f"{path}: not JSON ({exc.msg} at line {exc.lineno})", EXIT_INPUT) from None
+    if not isinstance(data, dict) or "cells" not in data:
+        raise _Exit(f"{path}: not a harness JSON report (no `cells`)", EXIT_INPUT)
+    return data
+
+
+@app.command()
+def compare(
+    run_a: str = typer.Argument(..., metavar="A", help="Run id, `latest` or a JSON report."),
+    run_b: str = typer.Argument(..., metavar="B", help="Run id, `latest` or a JSON report."),
+    fmt: str = typer.Option("table", "--format", help="table, md or json."),
+    store: Path = StoreOpt,
+) -> None:
+    """Compare two runs cell by cell: values, B − A, a bootstrap CI of the difference and
+    whether it is significant (needs both runs in the store; JSON reports give means)."""
+    from harness.analysis import compare as compare_summaries
+    from harness.report.compare import render_compare_markdown
+    from harness.runner import cell_values
+
+    with _errors():
+        st = _store(store)
+        sides = []
+        for ref in (run_a, run_b):
+            summary = _summary_of(ref, store)
+            values = None if ref.endswith(".json") else cell_values(st, summary["run"]["id"])
+            sides.append((summary, values))
+        result = compare_summaries(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+        if fmt == "json":
+            print(json.dumps(result, indent=2, ensure_ascii=False))
+            return
+        if fmt == "md":
+            print(render_compare_markdown(result, sides[0][0], sides[1][0]))
+            return
+        table = Table(title=f"B − A: {sides[1][0]['run']['id']} vs {sides[0][0]['run']['id']}")
+        for col in ("cell", "metric", "A", "B", "B − A", "95% CI", ""):
+            table.add_column(col)
+        for r in result["rows"]:
+            ci = "–" if r["lo"] is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
+            table.add_row(r["cell"], r["metric"], f"{r['a']:.4g}", f"{r['b']:.4g}",
+                          f"{r['diff']:+.4g}", ci, "*" if r["significant"] else "")
+        out.print(table)
+        for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
+            if cells:
+                out.print(f"only in {side}: {', '.join(cells)}")
+
+
 def main() -> None:
     """Entry point of the ``harness`` console script."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

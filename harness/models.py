@@ -46,8 +46,12 @@ def resolve(model: str, log: Callable[[str], None] | None = None) -> str:
     """
     if model == DEFAULT_MODEL:
         return str(_embedded_model_dir(log or (lambda s: None)))
-    if Path(model).expanduser().is_dir():
-        return str(Path(model).expanduser().resolve())
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        raise ModelError(f"model {model!r}: no such directory (expected the alias "
+                         f"{DEFAULT_MODEL}, a model directory, or a hub id like org/name)")
     return model
 
 
@@ -70,6 +74,7 @@ def _embedded_model_dir(log: Callable[[str], None]) -> Path:
             del model.config.quantization_config
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        tmp.chmod(0o755)  # mkdtemp makes it private
         tmp.rename(target)  # atomic: a half-written conversion is never used
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

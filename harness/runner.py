@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.analysis import summarize
@@ -82,7 +83,8 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     ranker = _ranker if any(p.fewshot and p.fewshot.strategy == "similar"
                             for p in suite.prompts) else None
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker)
-    config = {"limit": limit, "metrics": metrics}
+    config = {"limit": limit, "metrics": metrics, "plot": suite.plot,
+              "sources": [str(p.resolve()) for p in suite.source_paths()]}
     run = store.start_run(suite_name=suite.name, suite_path=str(suite.path or ""),
                           suite_hash=suite.hash, model=model, backend=backend_name,
                           requests=requests, config=config)
@@ -164,16 +166,59 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                             on_metric=progress.metric)
     keys = [r.key for r in requests]
     store.save_run_scores(run.id, keys, scores.sample, scores.groups)
-    return build_summary(store, run.id, plot=suite.plot, seed=suite.seed)
+    return build_summary(store, run.id)
 
 
-def build_summary(store: Store, run_id: str, plot: dict[str, str] | None = None,
-                  seed: int = 0) -> dict[str, Any]:
-    """Return the summary of a stored run (what reports render)."""
+def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, Any]:
+    """Return the summary of a stored run (what reports render), with the plot axes and
+    source corpus recorded in the run's config and bootstrap seed 0, so the same run always
+    gives the same summary.
+
+    With ``samples``, the summary also lists every sample with its prompt, text, scores and
+    the character ranges it shares verbatim (at least ``OVERLAP_MIN_TOKENS`` tokens) with
+    its prompt, few-shot examples or the ``sources`` corpus, for the report's sample viewer.
+    """
     run = store.run(run_id)
     items = store.run_items(run.id)
     sample, cells = store.run_scores(run.id)
-    return summarize(run_info(run), items, sample, cells, plot=plot, seed=seed)
+    summary = summarize(run_info(run), items, sample, cells, plot=run.config.get("plot"))
+    if samples:
+        sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
+        summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
+    return summary
+
+
+OVERLAP_MIN_TOKENS = 5
+
+
+def cell_values(store: Store, run_id: str) -> dict[str, dict[str, list[float]]]:
+    """Return the per-sample values of a run grouped as {cell: {metric: [values]}}."""
+    sample, _ = store.run_scores(store.run(run_id).id)
+    out: dict[str, dict[str, list[float]]] = {}
+    for item in store.run_items(store.run(run_id).id):
+        for metric, value in sample.get(item["key"], {}).items():
+            out.setdefault(item["cell"], {}).setdefault(metric, []).append(value)
+    return out
+
+
+def _samples(items: list[dict[str, Any]], scores: dict[str, dict[str, float]],
+             resources: Resources) -> list[dict[str, Any]]:
+    from harness.metrics import verbatim_overlaps
+
+    out = []
+    for item in items:
+        text = item["text"] or ""
+        examples = [m["content"] for m in item["messages"] if m["role"] == "assistant"]
+        ctx = SampleContext(messages=item["messages"],
+                            prompt_text="\n".join(m["content"] for m in item["messages"]),
+                            examples=examples)
+        out.append({**{k: item[k] for k in ("key", "cell", "variant", "input_id", "grid",
+                                              "sample_index", "messages", "finish_reason",
+                                              "completion_tokens")},
+                    "text": text, "scores": scores.get(item["key"], {}),
+                    "overlaps": [list(r) for r in verbatim_overlaps(
+                        text, ctx, resources, min_tokens=OVERLAP_MIN_TOKENS)]})
+    return out
 
 
 def run_info(run: Run) -> dict[str, Any]:

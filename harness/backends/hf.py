@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
-from harness.backends.base import BackendError, chunked
+from harness.backends.base import chunked
 from harness.records import Generation, Message, Request
 
 
@@ -37,7 +37,10 @@ class HFBackend:
             self.tokenizer = AutoTokenizer.from_pretrained(model_path)
             self.model = AutoModelForCausalLM.from_pretrained(model_path)
         except (OSError, ValueError) as exc:
-            raise BackendError(f"could not load model {model_path!r}: {exc}") from None
+            from harness.models import ModelError
+
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"could not load model {model_path!r}: {first}") from None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()
         if self.tokenizer.pad_token_id is None:

@@ -92,11 +92,9 @@ def _ngram_ids(token_lists: Sequence[Sequence[str]], max_n: int):
         else:
             idx = pos[pos + n <= ends]
             key = gram[idx] * width + flat[idx + n - 1]
-            uniq, inv = np.unique(key, return_inverse=True)
-            ids = inv.astype(np.int64)
+            ids = np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
             gram = np.full(len(flat), -1, np.int64)
             gram[idx] = ids
-            del uniq
         yield n, ids, sample_of[idx]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+from harness.metrics.synthetic import synthetic_texts
 
 ENGLISH = [
     "The old lighthouse keeper watched the storm roll in from the sea.",
@@ -38,13 +38,5 @@ MIXED = ENGLISH[:3] + CHINESE[:2] + ["", "x"]
 
 
 def synthetic(n: int, length: int, seed: int = 0, vocab: int = 2000) -> list[str]:
-    """``n`` texts of about ``length`` words from a seeded Zipf-like vocabulary sampler."""
-    rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(vocab)]
-    p = 1.0 / np.arange(1, vocab + 1)
-    p /= p.sum()
-    out = []
-    for _ in range(n):
-        k = int(rng.integers(length // 2, length * 3 // 2 + 1))
-        out.append(" ".join(words[j] for j in rng.choice(vocab, size=k, p=p)))
-    return out
+    """``n`` texts of about ``length`` made-up words from a seeded Zipf-like sampler."""
+    return synthetic_texts(n, length, seed=seed, vocab=vocab)

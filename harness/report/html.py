@@ -1,0 +1,398 @@
+"""Self-contained HTML report: one file, no network. Run header and checks, the
+creativity–coherence plot with its Pareto frontier, temperature sweeps, a table per metric
+and a sample browser with verbatim overlaps highlighted.
+
+Everything that comes from a suite or a model is escaped with ``html.escape(quote=True)``;
+the only script data is JSON in a ``<script type="application/json">`` block with ``<``,
+``>`` and ``&`` written as ``\\u003c`` etc. A Content-Security-Policy forbids every fetch and
+every script except the page's own (by hash), so even a missed escape could not run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import math
+from html import escape
+from typing import Any
+
+from harness.report.markdown import fmt_value, key_metrics
+from harness.report.svg import Point, Series, chart, color
+
+FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
+         '"Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif')
+
+CSS = """
+*{box-sizing:border-box}
+body{font-family:@FONTS@;margin:0 auto;max-width:1200px;padding:16px 24px 48px;color:#1d1d1f;
+ line-height:1.45;font-size:15px}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;
+ border-bottom:1px solid #ddd;padding-bottom:.2em}
+.meta{color:#555}.meta code{background:#f3f3f3;padding:0 .3em;border-radius:3px}
+.note{color:#666;font-size:.92em}
+.banner{padding:.6em .9em;border-radius:6px;margin:.8em 0;font-weight:600}
+.fail{background:#fde8e8;border:1px solid #e0a0a0}.pass{background:#e7f6ea;border:1px solid #9c9}
+table{border-collapse:collapse;margin:.4em 0 1em;font-size:.92em}
+th,td{border:1px solid #ddd;padding:.25em .55em;text-align:left;vertical-align:top}
+th{background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.best{font-weight:700;background:#eef6ff}
+svg text{font-family:@FONTS@}svg .tick{font-size:11px;fill:#555}svg .axis{font-size:13px;fill:#222}
+.legend span{display:inline-block;margin-right:1.2em}
+.chip{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.35em;
+ vertical-align:-.05em}
+svg.chart{max-width:100%;height:auto;display:block}
+.sweeps{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:10px 28px}
+.sweep h3{margin:.3em 0;font-size:1em}.panels{display:flex;gap:8px}
+figure{margin:0;flex:1}figcaption{font-size:.85em;color:#444;text-align:center}
+.tabs button{border:1px solid #ccc;background:#f6f6f6;padding:.3em .7em;margin:0 .3em .3em 0;
+ border-radius:4px;cursor:pointer;font:inherit;font-size:.9em}
+.tabs button[aria-selected=true]{background:#0072B2;color:#fff;border-color:#0072B2}
+.js .tabpanel:not(.active){display:none}
+.filters{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #eee;
+ z-index:1}.filters label{margin-right:1em}
+.filters select{font:inherit;padding:.15em .3em;max-width:16em}
+#samples{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(480px,100%),1fr));gap:12px;
+ margin-top:.7em;align-items:start}
+.sample{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;min-width:0}
+.sample header{font-size:.88em;color:#444;margin-bottom:.3em}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4em 0;padding:.5em .7em;
+ background:#fafafa;border-left:3px solid #ccc}
+mark{background:#ffe08a;border-bottom:2px solid #d4a000;padding:0}
+.msg{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3em 0}.role{font-weight:600;color:#555}
+.scores{font-size:.85em;color:#333}
+.scores span{display:inline-block;margin-right:1em;white-space:nowrap}
+[hidden]{display:none!important}
+""".replace("@FONTS@", FONTS)
+
+JS = """
+(function(){
+document.documentElement.classList.add('js');
+document.querySelectorAll('.tabs').forEach(function(tabs){
+ var buttons=tabs.querySelectorAll('button');
+ var panels=document.querySelectorAll('.tabpanel[data-tabs="'+tabs.dataset.tabs+'"]');
+ buttons.forEach(function(b,i){b.addEventListener('click',function(){
+  buttons.forEach(function(o,j){o.setAttribute('aria-selected',i===j?'true':'false');});
+  panels.forEach(function(p,j){p.classList.toggle('active',i===j);});});});
+});
+var idx=JSON.parse(document.getElementById('sample-index').textContent);
+var items=document.querySelectorAll('#samples .sample');
+var f={variant:document.getElementById('f-variant'),input:document.getElementById('f-input'),
+ grid:document.getElementById('f-grid')};
+var count=document.getElementById('sample-count');
+function apply(){var shown=0;
+ items.forEach(function(el,i){var s=idx[i];var ok=['variant','input','grid'].every(
+  function(k){return !f[k].value||s[k]===f[k].value;});el.hidden=!ok;if(ok)shown++;});
+ count.textContent=shown+' of '+items.length+' samples shown';}
+Object.keys(f).forEach(function(k){f[k].addEventListener('change',apply);});
+apply();
+})();
+"""
+
+
+def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = None,
+                max_samples: int = 5000) -> str:
+    """Return the report of ``summary`` as one self-contained HTML document (a string).
+
+    ``checks`` (default: ``summary["checks"]``) are shown first, failed ones on top. At most
+    ``max_samples`` samples go into the browser (the first ones, in summary order).
+    """
+    run = summary["run"]
+    samples = summary.get("samples") or []
+    title = f"{run.get('suite', '?')} — run {run.get('id', '?')}"
+    script_hash = base64.b64encode(hashlib.sha256(JS.encode()).digest()).decode()
+    csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+           f"script-src 'sha256-{script_hash}'")
+    checks = checks if checks is not None else summary.get("checks")
+    body = [_header(summary), _checks(checks), _tradeoff(summary), _sweeps(summary),
+            _tables(summary), _samples(samples[:max_samples], len(samples))]
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>", f"<style>{CSS}</style></head><body>",
+        *body,
+        f"<script>{JS}</script>", "</body></html>", ""])
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+def grid_label(grid: dict[str, Any]) -> str:
+    """Return ``k=v, k=v`` for a grid point (``default`` when it is empty)."""
+    return ", ".join(f"{k}={v}" for k, v in grid.items()) or "default"
+
+
+def axis_label(summary: dict[str, Any], metric: str, axis: str) -> str:
+    """Return ``metric (higher|lower = more diverse|coherent)``: the direction of ``metric``
+    on the plot's ``axis`` ("x" = diversity, "y" = coherence)."""
+    up = better_when_up(summary, metric)
+    if up is None:
+        return metric
+    word = "more diverse" if axis == "x" else "more coherent"
+    return f"{metric} ({'higher' if up else 'lower'} = {word})"
+
+
+def highlight_overlaps(text: str, ranges: list[list[int]] | None) -> str:
+    """Return ``text`` escaped, with the [start, end) character ranges in ``<mark>``.
+
+    Ranges are clamped, sorted and merged on the raw text; each piece is escaped on its own,
+    so no markup is ever inserted into unescaped text.
+    """
+    spans: list[list[int]] = []
+    for r in sorted((max(0, int(a)), min(len(text), int(b))) for a, b in (ranges or [])):
+        if r[0] >= r[1]:
+            continue
+        if spans and r[0] <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], r[1])
+        else:
+            spans.append(list(r))
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(escape(text[pos:a]))
+        out.append(f'<mark title="copied verbatim">{escape(text[a:b])}</mark>')
+        pos = b
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def better_when_up(summary: dict[str, Any], metric: str) -> bool | None:
+    """Return True if higher ``metric`` is better (more diverse/coherent), False if lower
+    is, None when the summary gives it no direction."""
+    h = summary["metrics"].get(metric, {}).get("higher_is")
+    return None if h is None else h != "worse"
+
+
+def _variants(summary: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys(c["variant"] for c in summary["cells"]))
+
+
+def _header(summary: dict[str, Any]) -> str:
+    run = summary["run"]
+    bits = [f"model <code>{escape(str(run.get('model', '?')))}</code> on "
+            f"<code>{escape(str(run.get('backend', '?')))}</code>",
+            f"{run.get('n_requests', len(summary.get('samples') or []))} generations",
+            f"{len(summary['cells'])} cells", f"status {escape(str(run.get('status', '?')))}",
+            f"harness {escape(str(run.get('harness_version', '?')))}"]
+    if run.get("git_commit"):
+        bits.append(f"commit <code>{escape(str(run['git_commit'])[:10])}</code>")
+    if isinstance(run.get("started_at"), (int, float)):
+        when = dt.datetime.fromtimestamp(run["started_at"], dt.timezone.utc)
+        took = (f" ({run['finished_at'] - run['started_at']:.1f} s)"
+                if isinstance(run.get("finished_at"), (int, float)) else "")
+        bits.append(f"started {when:%Y-%m-%d %H:%M} UTC{took}")
+    path = (f' · suite file <code>{escape(str(run["suite_path"]))}</code>'
+            if run.get("suite_path") else "")
+    return (f"<header><h1>{escape(str(run.get('suite', '?')))} — run "
+            f"<code>{escape(str(run.get('id', '?')))}</code></h1>"
+            f'<p class="meta">{" · ".join(bits)}{path}</p></header>')
+
+
+def _checks(checks: list[dict[str, Any]] | None) -> str:
+    if not checks:
+        return ""
+    failed = [c for c in checks if not c.get("passed")]
+    cls = "fail" if failed else "pass"
+    text = (f"✗ {len(failed)} of {len(checks)} checks failed" if failed
+            else f"✓ all {len(checks)} checks passed")
+    out = [f'<section id="checks"><div class="banner {cls}">{text}</div>']
+    rows = failed + [c for c in checks if c.get("passed")]
+    out.append("<table><tr><th></th><th>check</th><th>cell</th><th>value</th>"
+               "<th>baseline</th><th>why</th></tr>")
+    for c in rows:
+        mark = "✓" if c.get("passed") else "✗"
+        what = c.get("check") or c.get("metric") or ""
+        out.append(f"<tr><td>{mark}</td><td>{escape(str(what))}</td>"
+                   f"<td>{escape(str(c.get('cell', '')))}</td>"
+                   f'<td class="num">{_num(c.get("value"))}</td>'
+                   f'<td class="num">{_num(c.get("baseline"))}</td>'
+                   f"<td>{escape(str(c.get('reason') or ''))}</td></tr>")
+    out.append("</table></section>")
+    return "\n".join(out)
+
+
+def _legend(names: list[str]) -> str:
+    return '<div class="legend">' + "".join(
+        f'<span><i class="chip" style="background:{color(i)}"></i>{escape(n)}</span>'
+        for i, n in enumerate(names)) + "</div>"
+
+
+def _tradeoff(summary: dict[str, Any]) -> str:
+    pareto = summary.get("pareto") or {}
+    x, y = pareto.get("x"), pareto.get("y")
+    head = '<section id="tradeoff"><h2>Creativity–coherence trade-off</h2>'
+    if not x or not y:
+        return head + '<p class="note">No diversity/coherence metric pair to plot.</p></section>'
+    frontier_ids = list(pareto.get("cells") or [])
+    variants = _variants(summary)
+    series = [Series(v, color(i)) for i, v in enumerate(variants)]
+    frontier = []
+    for cell in summary["cells"]:
+        mx, my = cell["metrics"].get(x), cell["metrics"].get(y)
+        if not mx or not my:
+            continue
+        on = cell["cell"] in frontier_ids
+        p = Point(mx["mean"], my["mean"], mx.get("lo"), mx.get("hi"), my.get("lo"), my.get("hi"),
+                  title=f"{cell['cell']}\n{x} = {fmt_value(mx)}\n{y} = {fmt_value(my)}", ring=on)
+        series[variants.index(cell["variant"])].points.append(p)
+        if on:
+            frontier.append((p.x, p.y))
+    svg = chart(series, axis_label(summary, x, "x"), axis_label(summary, y, "y"),
+                frontier=frontier, width=1000, height=470, css_class="chart tradeoff")
+    listed = ", ".join(f"<code>{escape(c)}</code>" for c in frontier_ids) or "none"
+    ux, uy = better_when_up(summary, x), better_when_up(summary, y)
+    better = " and ".join(w for w in ({True: "right", False: "left"}.get(ux),
+                                      {True: "up", False: "down"}.get(uy)) if w)
+    return (head + '<p class="note">One point per cell (variant × grid point); whiskers are '
+            "95% bootstrap intervals; ringed points joined by the dashed line form the Pareto "
+            "frontier (no other cell is better on both axes)"
+            + (f"; better cells lie {better}" if better else "") + ".</p>"
+            + _legend(variants) + svg
+            + f'<p id="pareto-cells"><b>Pareto frontier:</b> {listed}</p></section>')
+
+
+def _sweeps(summary: dict[str, Any]) -> str:
+    pareto = summary.get("pareto") or {}
+    metrics = [m for m in (pareto.get("x"), pareto.get("y")) if m]
+    head = '<section id="sweeps"><h2>Temperature sweeps</h2>'
+    cells = [c for c in summary["cells"] if "temperature" in c["grid"]]
+    if not cells or not metrics:
+        why = "no temperature in the sampling grid" if not cells else "no metrics to plot"
+        return head + f'<p class="note">Skipped: {why}.</p></section>'
+    shared = {m: [v for c in cells if m in c["metrics"]
+                  for v in (c["metrics"][m]["lo"], c["metrics"][m]["hi"])] for m in metrics}
+    out = [head, '<p class="note">Per variant: cell means against temperature, with 95% '
+           "intervals; y scales are shared across variants. Other grid keys get one line each."
+           "</p>", '<div class="sweeps">']
+    for vi, variant in enumerate(_variants(summary)):
+        vcells = [c for c in cells if c["variant"] == variant]
+        if not vcells:
+            continue
+        rests = list(dict.fromkeys(grid_label({k: v for k, v in c["grid"].items()
+                                               if k != "temperature"}) for c in vcells))
+        panels = []
+        for m in metrics:
+            series = [Series(r, color(i if len(rests) > 1 else vi), connect=True)
+                      for i, r in enumerate(rests)]
+            for c in vcells:
+                mm = c["metrics"].get(m)
+                t = c["grid"]["temperature"]
+                if mm and isinstance(t, (int, float)):
+                    rest = grid_label({k: v for k, v in c["grid"].items() if k != "temperature"})
+                    series[rests.index(rest)].points.append(Point(
+                        float(t), mm["mean"], ylo=mm.get("lo"), yhi=mm.get("hi"),
+                        title=f"{c['cell']}\n{m} = {fmt_value(mm)}"))
+            label = axis_label(summary, m, "x" if m == pareto.get("x") else "y")
+            panels.append(f'<figure><figcaption>{escape(label)}</figcaption>'
+                          + chart(series, "temperature", m, width=290, height=230,
+                                  y_domain=shared[m], css_class="chart sweep") + "</figure>")
+        legend = _legend(rests) if rests != ["default"] else ""
+        out.append(f'<div class="sweep"><h3><i class="chip" style="background:{color(vi)}">'
+                   f"</i>{escape(variant)}</h3>{legend}<div class=\"panels\">"
+                   + "".join(panels) + "</div></div>")
+    out.append("</div></section>")
+    return "\n".join(out)
+
+
+def _tables(summary: dict[str, Any]) -> str:
+    variants = _variants(summary)
+    grids = sorted({grid_label(c["grid"]): c["grid"] for c in summary["cells"]}.items(),
+                   key=lambda kv: [(0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+                                   for v in kv[1].values()])
+    cols = [g for g, _ in grids]
+    by = {(c["variant"], grid_label(c["grid"])): c for c in summary["cells"]}
+    frontier = set((summary.get("pareto") or {}).get("cells") or [])
+    names = key_metrics(summary)
+    out = ['<section id="tables"><h2>Metrics by variant and grid point</h2>',
+           '<p class="note">mean [95% CI]; bold = best in its column when the metric has a '
+           "direction; ★ = on the Pareto frontier.</p>",
+           '<div class="tabs" data-tabs="metrics" role="tablist">']
+    out += [f'<button type="button" role="tab" aria-selected="{"true" if i == 0 else "false"}">'
+            f"{escape(m)}</button>" for i, m in enumerate(names)]
+    out.append("</div>")
+    for i, m in enumerate(names):
+        info = summary["metrics"][m]
+        h = info.get("higher_is")
+        sign = {None: None, "worse": -1.0}.get(h, 1.0)
+        best: dict[str, set[str]] = {}
+        for g in cols:
+            vals = {v: by[(v, g)]["metrics"][m]["mean"] for v in variants
+                    if (v, g) in by and m in by[(v, g)]["metrics"]}
+            vals = {v: x for v, x in vals.items() if math.isfinite(x)}
+            if sign is not None and len(set(vals.values())) > 1:
+                top = max(sign * x for x in vals.values())
+                best[g] = {v for v, x in vals.items() if sign * x == top}
+        direction = f" · higher is {escape(h)}" if h else ""
+        out.append(f'<div class="tabpanel{" active" if i == 0 else ""}" data-tabs="metrics">'
+                   f"<h3>{escape(m)}</h3><p class=\"note\">{escape(info.get('description', ''))}"
+                   f"{direction} · {escape(info.get('kind', ''))}-level · "
+                   f"{escape(info.get('source', ''))}</p>"
+                   f'<table class="metric" data-metric="{escape(m)}"><tr><th>variant</th>'
+                   + "".join(f"<th>{escape(g)}</th>" for g in cols) + "</tr>")
+        for v in variants:
+            row = [f"<th>{escape(v)}</th>"]
+            for g in cols:
+                cell = by.get((v, g))
+                val = cell["metrics"].get(m) if cell else None
+                star = " ★" if cell and cell["cell"] in frontier else ""
+                cls = "num best" if v in best.get(g, ()) else "num"
+                row.append(f'<td class="{cls}">{escape(fmt_value(val))}{star}</td>')
+            out.append("<tr>" + "".join(row) + "</tr>")
+        out.append("</table></div>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _samples(samples: list[dict[str, Any]], total: int) -> str:
+    index = [{"variant": s.get("variant", ""), "input": str(s.get("input_id", "")),
+              "grid": grid_label(s.get("grid") or {})} for s in samples]
+    out = ['<section id="browser"><h2>Samples</h2>']
+    if total > len(samples):
+        out.append(f'<p class="note">Showing the first {len(samples)} of {total} samples.</p>')
+    out.append('<div class="filters">')
+    for key, label in (("variant", "variant"), ("input", "input"), ("grid", "grid point")):
+        opts = list(dict.fromkeys(i[key] for i in index))
+        out.append(f'<label>{label} <select id="f-{key}"><option value="">all</option>'
+                   + "".join(f'<option value="{escape(o)}">{escape(o)}</option>' for o in opts)
+                   + "</select></label>")
+    out.append(f'<span id="sample-count" class="note">{len(samples)} samples</span></div>')
+    out.append('<div id="samples">')
+    for s, i in zip(samples, index, strict=True):
+        msgs = s.get("messages") or []
+        prompt = "".join(f'<div class="msg"><span class="role">{escape(str(m.get("role", "")))}'
+                         f":</span> {escape(str(m.get('content', '')))}</div>" for m in msgs)
+        scores = "".join(f"<span>{escape(k)} <b>{_num(v)}</b></span>"
+                         for k, v in sorted((s.get("scores") or {}).items()))
+        tail = " · ".join(f"{label} {escape(str(s[k]))}" for k, label in (
+            ("finish_reason", "finish:"), ("completion_tokens", "tokens:")) if s.get(k) is not None)
+        out.append(
+            f'<article class="sample" data-variant="{escape(i["variant"])}">'
+            f"<header><b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
+            f"{escape(i['grid'])} · sample {escape(str(s.get('sample_index', '')))}"
+            f"{' · ' + tail if tail else ''}</header>"
+            f"<details><summary>prompt ({len(msgs)} message{'s' * (len(msgs) != 1)})</summary>"
+            f"{prompt}</details>"
+            f'<div class="text">{highlight_overlaps(str(s.get("text", "")), s.get("overlaps"))}'
+            f'</div><div class="scores">{scores}</div></article>')
+    out.append("</div>")
+    out.append(f'<script type="application/json" id="sample-index">{script_json(index)}</script>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def script_json(obj: Any) -> str:
+    """Return ``obj`` as JSON safe inside a ``<script>`` element (``<``, ``>``, ``&`` and the
+    JS line separators written as ``\\uXXXX``)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, rep)
+    return text
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, (int, float)):
+        return f"{v:.4g}"
+    return escape(str(v))

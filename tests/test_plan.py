@@ -1,0 +1,65 @@
+"""Planning: the expansion, stable keys and per-request seeds."""
+
+from harness.plan import cell_id, grid_points, plan
+from harness.suite import load_suite
+
+
+def test_expansion_counts_and_order(tiny_suite):
+    suite = load_suite(tiny_suite)
+    requests = plan(suite)
+    # 2 prompts × 2 temperatures × 2 inputs × 2 samples
+    assert len(requests) == 16
+    assert [r.cell for r in requests[:4]] == ["plain|temperature=0.7"] * 4
+    assert {r.cell for r in requests} == {cell_id(p, g) for p in ("plain", "fewshot")
+                                          for g in grid_points(suite)}
+    assert len({r.key for r in requests}) == 16
+
+
+def test_keys_are_stable_and_content_addressed(tiny_suite):
+    a = plan(load_suite(tiny_suite))
+    b = plan(load_suite(tiny_suite))
+    assert [r.key for r in a] == [r.key for r in b]
+    assert [r.seed for r in a] == [r.seed for r in b]
+    # the seed is per request: all differ
+    assert len({r.seed for r in a}) == len(a)
+    # another backend or model gives other keys
+    assert {r.key for r in plan(load_suite(tiny_suite), backend="vllm")}.isdisjoint(
+        r.key for r in a)
+    assert {r.key for r in plan(load_suite(tiny_suite), model="other")}.isdisjoint(
+        r.key for r in a)
+
+
+def test_changing_one_variant_changes_only_its_keys(tiny_suite):
+    before = plan(load_suite(tiny_suite))
+    text = tiny_suite.read_text().replace(
+        "  - id: plain\n    template: \"Write a two-line poem",
+        "  - id: plain\n    template: \"Write a three-line poem")
+    tiny_suite.write_text(text)
+    after = plan(load_suite(tiny_suite))
+    changed = {r.variant for r, s in zip(before, after, strict=True) if r.key != s.key}
+    assert changed == {"plain"}
+
+
+def test_fewshot_examples_become_chat_turns(tiny_suite):
+    requests = [r for r in plan(load_suite(tiny_suite)) if r.variant == "fewshot"]
+    r = requests[0]
+    roles = [role for role, _ in r.messages]
+    assert roles == ["user", "assistant", "user"]
+    assert r.messages[1][1] in ("Red leaves fall on the quiet road.", "雪落在安静的山上。")
+    assert r.examples == (r.messages[1][1],)
+    # the draw is seeded per input: the same input gets the same example in every cell
+    by_input = {}
+    for req in requests:
+        by_input.setdefault(req.input_id, set()).add(req.examples)
+    assert all(len(v) == 1 for v in by_input.values())
+
+
+def test_grid_params_reach_requests(tiny_suite):
+    temps = sorted({r.params.temperature for r in plan(load_suite(tiny_suite))})
+    assert temps == [0.7, 1.0]
+    assert {r.params.max_tokens for r in plan(load_suite(tiny_suite))} == {12}
+
+
+def test_limit_keeps_first_inputs(tiny_suite):
+    requests = plan(load_suite(tiny_suite), limit=1)
+    assert {r.input_id for r in requests} == {"spring"}
