@@ -162,21 +162,29 @@ def _progress():
         bar.stop()
 
 
+def _compact(m: dict[str, float] | None) -> str:
+    """``mean ±half-width`` of the 95% CI, short enough for a terminal column."""
+    if m is None:
+        return "–"
+    half = (m["hi"] - m["lo"]) / 2 if m.get("lo") is not None else 0.0
+    return f"{m['mean']:.3g}" + (f" ±{half:.2g}" if half > 0 else "")
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
-    from harness.report.markdown import fmt_value, key_metrics
+    from harness.report.markdown import key_metrics
 
     metrics = key_metrics(summary)[:6]
     table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
-                  caption="mean [95% CI] per cell; ★ = on the creativity–coherence Pareto "
+                  caption="mean ±half 95% CI per cell; ★ = on the creativity–coherence Pareto "
                           f"frontier ({summary['pareto']['x']} vs {summary['pareto']['y']})")
-    table.add_column("cell")
+    table.add_column("cell", no_wrap=True)
     table.add_column("n", justify="right")
     for m in metrics:
         table.add_column(m, justify="right")
     frontier = set(summary["pareto"]["cells"])
     for cell in summary["cells"]:
         name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
-        table.add_row(name, str(cell["n"]), *[fmt_value(cell["metrics"].get(m)) for m in metrics])
+        table.add_row(name, str(cell["n"]), *[_compact(cell["metrics"].get(m)) for m in metrics])
     out.print(table)
 
 

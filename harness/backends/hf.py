@@ -32,7 +32,9 @@ class HFBackend:
     def __init__(self, model_path: str, batch_size: int = 32, device: str | None = None):
         torch = _torch()
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # the harness shows its own progress
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model_path)
             self.model = AutoModelForCausalLM.from_pretrained(model_path)
