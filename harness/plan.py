@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from harness.prompts import Ranker, build_messages, select_examples
+from harness.prompts import Ranker, build_messages, render_constraints, select_examples
 from harness.records import Request, SamplingParams, content_key, derive_seed
 from harness.suite import Suite
 
@@ -55,6 +55,7 @@ def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int
                                            None if k is None else int(k), ranker)
                 messages = tuple((m["role"], m["content"])
                                  for m in build_messages(prompt, inp, examples))
+                constraints = render_constraints(prompt, inp)
                 for index in range(suite.samples):
                     key = content_key({"model": model, "backend": backend,
                                        "messages": messages, "params": params.as_dict(),
@@ -65,7 +66,8 @@ def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int
                         variant=prompt.id, input_id=inp.id, cell=cell,
                         grid=tuple(point.items()),
                         examples=tuple(e.output for e in examples),
-                        reference=inp.reference, input_text=inp.text))
+                        reference=inp.reference, input_text=inp.text,
+                        constraints=constraints))
     return requests
 
 

@@ -68,7 +68,8 @@ def select_examples(prompt: PromptSpec, pool: Sequence[Example], inp: InputSpec,
                     k: int | None = None, ranker: Ranker | None = None) -> list[Example]:
     """Return the few-shot examples ``prompt`` shows for ``inp``.
 
-    ``fixed``: the listed ``ids`` in order (the first k when k is given); ``random``: k drawn
+    ``fixed``: the listed ``ids`` in order (the first k when k is given, by the ``fewshot_k``
+    axis or the prompt's own ``k``); ``random``: k drawn
     without replacement, seeded by (suite seed, prompt id, input id), so each input gets a
     stable draw; ``similar``: the k nearest to the input's text by ``ranker``. An example
     whose id equals the input's id is never shown for it.
@@ -76,13 +77,16 @@ def select_examples(prompt: PromptSpec, pool: Sequence[Example], inp: InputSpec,
     spec = prompt.fewshot
     if spec is None:
         return []
-    k = spec.k if k is None else k
+    if k is None and (spec.strategy != "fixed" or "k" in spec.model_fields_set):
+        k = spec.k
     candidates = [e for e in pool if e.id != inp.id]
     if spec.strategy == "fixed":
         by_id = {e.id: e for e in candidates}
         chosen = [by_id[i] for i in spec.ids if i in by_id]
         return chosen[:k] if k is not None else chosen
     k = min(k, len(candidates))
+    if k == 0:
+        return []
     if spec.strategy == "random":
         rng = random.Random(f"{seed}:{prompt.id}:{inp.id}")
         return rng.sample(candidates, k)
@@ -126,8 +130,28 @@ def build_messages(prompt: PromptSpec, inp: InputSpec, examples: Sequence[Exampl
     return head + shots + history + tail
 
 
+def render_constraints(prompt: PromptSpec, inp: InputSpec) -> tuple[tuple[str, Any], ...]:
+    """Return ``prompt``'s constraints for ``inp`` as sorted (name, value) pairs: the numeric
+    limits that are set, and ``must_include`` / ``must_not_include`` as tuples of strings
+    rendered with the input's variables. Empty when the prompt has no constraints."""
+    if prompt.constraints is None:
+        return ()
+    variables = {**inp.vars, "input": inp.vars}
+    out: dict[str, Any] = {}
+    for name, value in prompt.constraints.model_dump(exclude_none=True).items():
+        if isinstance(value, list):
+            if value:
+                out[name] = tuple(render(t, variables, f"constraints.{name}.{i}")
+                                  for i, t in enumerate(value))
+        else:
+            out[name] = value
+    return tuple(sorted(out.items()))
+
+
 def check_prompt(prompt: PromptSpec, suite: Suite) -> None:
-    """Render ``prompt`` for every input (and example) so template errors surface at load."""
+    """Render ``prompt`` (and its constraints) for every input so template errors surface
+    at load."""
     for inp in suite.inputs:
         examples = suite.examples[: prompt.fewshot.k] if prompt.fewshot else []
         build_messages(prompt, inp, examples)
+        render_constraints(prompt, inp)

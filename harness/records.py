@@ -55,6 +55,8 @@ class Request:
     examples: tuple[str, ...] = ()  # few-shot example texts shown in the prompt
     reference: str | None = None
     input_text: str = ""  # the input's main text, for relevance metrics
+    # the prompt's rendered format constraints; not in the key: they don't change the output
+    constraints: tuple[tuple[str, Any], ...] = ()
 
     @property
     def chat(self) -> list[Message]:

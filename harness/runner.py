@@ -160,7 +160,8 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                            f"(first: {missing[0].key[:12]})")
     items = [ScoreItem(text=texts[r.key], group=r.cell, key=r.key, context=SampleContext(
         messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
-        reference=r.reference, examples=list(r.examples))) for r in requests]
+        reference=r.reference, examples=list(r.examples),
+        constraints=dict(r.constraints))) for r in requests]
     scores = compute_scores(items, metrics, resources, store=store, scorer_id=scorer_model,
                             sources_sig=sources_signature(suite.source_paths()),
                             on_metric=progress.metric)

@@ -4,7 +4,8 @@ One code path for ``harness run`` (texts from the store, grouped by cell) and
 ``harness score`` (texts from a JSONL file, grouped by their ``group`` field).
 Per-sample values are cached in ``scores`` by (generation key, metric, version, context),
 where the context hashes exactly what the metric reads besides the text (the scorer model,
-the reference, the source corpus, the input and few-shot examples); per-group values in
+the reference, the source corpus, the input and few-shot examples, the prompt's
+format constraints); per-group values in
 ``set_scores`` by (hash of the group's generation keys, metric, version). A fully cached
 re-run therefore loads no model.
 """
@@ -113,6 +114,8 @@ def _context_id(needs: Sequence[str], ctx: SampleContext, scorer_id: str, source
         parts["sources"] = sources_sig
     if "reference" in needs:
         parts["reference"] = ctx.reference
+    if "constraints" in needs:
+        parts["constraints"] = ctx.constraints
     return content_key(parts)[:16]
 
 

@@ -44,9 +44,39 @@ class FewShot(_Strict):
     format: Literal["messages", "template"] = "messages"
 
 
+class Constraints(_Strict):
+    """Format checks on each output of a prompt, scored by the ``constraint_pass`` metric.
+
+    Words are harness tokens (each CJK character one word); chars are non-whitespace
+    characters (so a Chinese length target counts characters); lines are non-empty lines.
+    ``must_include`` / ``must_not_include`` are Jinja2 templates rendered with the input's
+    variables, matched as case-insensitive substrings.
+    """
+
+    min_words: int | None = Field(None, ge=0)
+    max_words: int | None = Field(None, ge=0)
+    min_chars: int | None = Field(None, ge=0)
+    max_chars: int | None = Field(None, ge=0)
+    lines: int | None = Field(None, ge=1)
+    min_lines: int | None = Field(None, ge=0)
+    max_lines: int | None = Field(None, ge=0)
+    must_include: list[str] = Field(default_factory=list)
+    must_not_include: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Constraints:
+        for low, high in (("min_words", "max_words"), ("min_chars", "max_chars"),
+                          ("min_lines", "max_lines")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} ({lo}) is greater than {high} ({hi})")
+        return self
+
+
 class PromptSpec(_Strict):
     """One prompt variant. ``template`` is the final user message (Jinja2); ``messages``
-    gives the whole chat (each content a Jinja2 template); ``system`` a persona."""
+    gives the whole chat (each content a Jinja2 template); ``system`` a persona;
+    ``constraints`` format checks on its outputs."""
 
     id: str
     template: str | None = None
@@ -54,6 +84,7 @@ class PromptSpec(_Strict):
     system: str | None = None
     fewshot: FewShot | None = None
     history_window: int = Field(5, ge=0)
+    constraints: Constraints | None = None
     description: str = ""
 
     @model_validator(mode="after")

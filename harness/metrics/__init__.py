@@ -4,7 +4,8 @@
 metrics and ``score_set`` set-level ones. See docs/metrics.md for formulas and sources.
 """
 
-from harness.metrics import diversity as _diversity  # noqa: F401  (registers metrics)
+from harness.metrics import constraints as _constraints  # noqa: F401  (registers metrics)
+from harness.metrics import diversity as _diversity  # noqa: F401
 from harness.metrics import embedding as _embedding  # noqa: F401
 from harness.metrics import length as _length  # noqa: F401
 from harness.metrics import overlap as _overlap  # noqa: F401

@@ -152,9 +152,43 @@ def relevance(texts: list[str], contexts: list[SampleContext], resources: Resour
     """``cos(e(text), e(input_text))`` with all-MiniLM-L6-v2 embeddings (Reimers & Gurevych
     2019, Sentence-BERT); the flattened prompt stands in for an empty ``input_text``.
     In [-1, 1]; an empty text is embedded like any other string."""
+    return _cosines(texts, [c.input_text or c.prompt_text for c in contexts], resources)
+
+
+def _cosines(texts: list[str], anchors: list[str], resources: Resources) -> list[float]:
+    """Return ``cos(e(texts[i]), e(anchors[i]))`` for each i, clipped to [-1, 1]."""
     if not texts:
         return []
-    anchors = [c.input_text or c.prompt_text for c in contexts]
-    emb = resources.embedder.encode(list(texts) + anchors).astype(np.float64)
+    emb = resources.embedder.encode(list(texts) + list(anchors)).astype(np.float64)
     a, b = emb[: len(texts)], emb[len(texts) :]
     return [float(x) for x in np.clip(np.sum(a * b, axis=1), -1.0, 1.0)]
+
+
+def system_text(messages: Sequence[dict[str, str]]) -> str:
+    """Return the contents of the chat's system messages joined by newlines ("" if none)."""
+    return "\n".join(m["content"] for m in messages if m["role"] == "system").strip()
+
+
+@metric(
+    "persona_consistency",
+    kind=SAMPLE,
+    description="cosine similarity of the sample's embedding to the system message (persona)",
+    source="embedding similarity to the persona, cf. Reimers & Gurevych 2019; all-MiniLM-L6-v2",
+    higher_is="coherent",
+    needs=("embedder",),
+)
+def persona_consistency(
+    texts: list[str], contexts: list[SampleContext], resources: Resources
+) -> list[float]:
+    """``cos(e(text), e(system))`` with all-MiniLM-L6-v2 embeddings, ``system`` being the
+    prompt's system message(s) -- the persona description. Higher means the sample stays
+    closer to the persona's topic and voice. In [-1, 1]; 0.0 for a sample whose prompt has
+    no system message (there is no persona to be consistent with)."""
+    personas = [system_text(c.messages) for c in contexts]
+    with_persona = [i for i, p in enumerate(personas) if p]
+    values = [0.0] * len(texts)
+    sims = _cosines([texts[i] for i in with_persona], [personas[i] for i in with_persona],
+                    resources)
+    for i, v in zip(with_persona, sims, strict=True):
+        values[i] = v
+    return values

