@@ -381,13 +381,14 @@ def _load_json(path: Path) -> dict[str, Any]:
 def compare(
     run_a: str = typer.Argument(..., metavar="A", help="Run id, `latest` or a JSON report."),
     run_b: str = typer.Argument(..., metavar="B", help="Run id, `latest` or a JSON report."),
-    fmt: str = typer.Option("table", "--format", help="table, md or json."),
+    fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
+    output: Path = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
     store: Path = StoreOpt,
 ) -> None:
     """Compare two runs cell by cell: values, B − A, a bootstrap CI of the difference and
     whether it is significant (needs both runs in the store; JSON reports give means)."""
     from harness.analysis import compare as compare_summaries
-    from harness.report.compare import render_compare_markdown
+    from harness.report.compare import render_compare_html, render_compare_markdown
     from harness.runner import cell_values
 
     with _errors():
@@ -398,12 +399,19 @@ def compare(
             values = None if ref.endswith(".json") else cell_values(st, summary["run"]["id"])
             sides.append((summary, values))
         result = compare_summaries(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
-        if fmt == "json":
-            print(json.dumps(result, indent=2, ensure_ascii=False))
+        renderers = {"json": lambda: json.dumps(result, indent=2, ensure_ascii=False) + "\n",
+                     "md": lambda: render_compare_markdown(result, sides[0][0], sides[1][0]),
+                     "html": lambda: render_compare_html(result, sides[0][0], sides[1][0])}
+        if fmt in renderers:
+            text = renderers[fmt]()
+            if output:
+                output.write_text(text, encoding="utf-8")
+                out.print(f"comparison: {output}")
+            else:
+                sys.stdout.write(text)
             return
-        if fmt == "md":
-            print(render_compare_markdown(result, sides[0][0], sides[1][0]))
-            return
+        if fmt != "table":
+            raise _Exit(f"unknown format {fmt!r}; expected table, md, html or json", EXIT_INPUT)
         table = Table(title=f"B − A: {sides[1][0]['run']['id']} vs {sides[0][0]['run']['id']}")
         for col in ("cell", "metric", "A", "B", "B − A", "95% CI", ""):
             table.add_column(col)
