@@ -29,8 +29,8 @@ checks:
   - {{metric: self_bleu, max_increase: 0.1}}
 plot: {{x: distinct_2, y: perplexity}}
 """
-GOOD = "Write a short poem about {{{{ topic }}}}."
-DEGENERATE = "Repeat the word {{{{ topic }}}} forty times, nothing else."
+GOOD = "Write a short poem about {{ topic }}."
+DEGENERATE = "Repeat the word {{ topic }} forty times, nothing else."
 
 
 def harness(*args: str, cwd, env_extra: dict | None = None) -> subprocess.CompletedProcess:
