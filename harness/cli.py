@@ -94,6 +94,11 @@ def run(
     formats: str = typer.Option("md,json,html", "--format", help="Report formats to write."),
     batch_size: int = typer.Option(None, help="Rows per batch on the hf backend (default 32)."),
     concurrency: int = typer.Option(None, help="Parallel requests on the openai backend."),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]",
+                            help="Generate on a Ray pool of engine replicas: a bare --ray starts"
+                                 " a local cluster, an address (or 'auto') joins one."),
+    replicas: int = typer.Option(None, min=1, help="Ray replicas (default: 1 per GPU, else 1"
+                                                   " per CPU of the cluster)."),
 ) -> None:
     """Run every combination of a suite, store it, score it and write reports."""
     from harness.report import write_reports
@@ -106,7 +111,9 @@ def run(
         with _progress() as progress:
             result = run_suite(s, st, backend=backend, model=model, limit=limit,
                                no_cache=no_cache, batch_size=batch_size,
-                               concurrency=concurrency, progress=progress)
+                               concurrency=concurrency, progress=progress,
+                               executor="ray" if ray else None, replicas=replicas,
+                               ray_address=None if ray in (None, RAY_LOCAL) else ray)
         _print_summary(result.summary)
         paths = write_reports(result.summary, reports, _formats(formats))
         out.print(f"{result.generated} generated, {result.cached} from the store, "
@@ -425,10 +432,26 @@ def compare(
                 out.print(f"only in {side}: {', '.join(cells)}")
 
 
+RAY_LOCAL = "local"  # what a bare ``--ray`` means: start (or join $RAY_ADDRESS) locally
+
+
+def _bare_ray(argv: list[str]) -> list[str]:
+    """Return ``argv`` with ``local`` after a ``--ray`` given without an address (last, or
+    followed by an option or a suite file), since typer options cannot have optional values."""
+    out = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--ray" and (nxt is None or nxt.startswith("-")
+                               or nxt.endswith((".yaml", ".yml"))):
+            out.append(RAY_LOCAL)
+    return out
+
+
 def main() -> None:
     """Entry point of the ``harness`` console script."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    app()
+    app(args=_bare_ray(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ missing, no model is loaded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,15 @@ class _LazyScorer:
 
 def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: str | None = None,
               limit: int | None = None, no_cache: bool = False, batch_size: int | None = None,
-              concurrency: int | None = None, progress: Progress | None = None) -> RunResult:
+              concurrency: int | None = None, progress: Progress | None = None,
+              executor: str | None = None, replicas: int | None = None,
+              ray_address: str | None = None) -> RunResult:
     """Run ``suite`` and return its stored run and summary.
+
+    ``executor`` (default: the suite's) is ``local`` or ``ray``: with ``ray`` the missing
+    requests are generated on ``replicas`` engine replicas of a Ray cluster at
+    ``ray_address`` (a local one when None; see ``harness.executors.ray``); this process
+    still writes the store. A ``ray_address`` implies ``executor="ray"``.
 
     Raises ``BackendError`` (after storing every generation that succeeded and marking the
     run failed) when the backend fails.
@@ -102,11 +109,18 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     scorer = _LazyScorer(load_backend if same_model else
                          lambda: make_backend("hf", scorer_model, log=progress.log))
     try:
-        if todo:
+        if todo and (ray_address or (executor or suite.executor) == "ray"):
+            from harness import executors
+
+            _generate(executors.ray_generate(
+                todo, backend_name, model, replicas=replicas or suite.replicas,
+                address=ray_address, batch_size=batch_size, log=progress.log),
+                todo, store, progress)
+        elif todo:
             engine = load_backend()
             if same_model:
                 scorer.adopt(engine)
-            _generate(engine, todo, store, progress)
+            _generate(engine.generate(todo), todo, store, progress)
         resources = Resources(scorer=scorer, source_paths=suite.source_paths())
         summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
                                        scorer_model, progress)
@@ -132,12 +146,13 @@ def _unique(requests: list[Request]) -> list[Request]:
     return out
 
 
-def _generate(engine: Backend, todo: list[Request], store: Store, progress: Progress) -> None:
+def _generate(generations: Iterable[Generation], todo: list[Request], store: Store,
+              progress: Progress) -> None:
     by_key = {r.key: r for r in todo}
     buffer: list[tuple[Request, Generation]] = []
     progress.start_generation(len(todo), len(todo))
     try:
-        for gen in engine.generate(todo):
+        for gen in generations:
             buffer.append((by_key[gen.key], gen))
             if len(buffer) >= COMMIT_EVERY:
                 store.add_generations(buffer)

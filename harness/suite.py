@@ -191,6 +191,8 @@ class Suite(_Strict):
     description: str = ""
     model: str = "smollm2-135m"
     backend: Literal["auto", "hf", "vllm", "openai"] = "auto"
+    executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
+    replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
     scorer: str | None = None
     server: Server = Field(default_factory=Server)
     defaults: Defaults = Field(default_factory=Defaults)

