@@ -38,6 +38,7 @@ class _Exit(Exception):
 def _errors():
     """Turn library errors into one red line and the documented exit code."""
     from harness.backends.base import BackendError
+    from harness.metrics import MissingResourceError
     from harness.models import ModelError
     from harness.store import StoreError
     from harness.suite import SuiteError
@@ -47,7 +48,8 @@ def _errors():
     except _Exit as exc:
         _error(str(exc))
         raise typer.Exit(exc.code) from None
-    except (SuiteError, StoreError, ModelError, KeyError, FileNotFoundError) as exc:
+    except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
+            FileNotFoundError) as exc:
         _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     except BackendError as exc:
