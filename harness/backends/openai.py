@@ -93,6 +93,9 @@ class OpenAIBackend:
             self._headers["Authorization"] = f"Bearer {key}"
         self._tokenizer: Any = None
         self._outstanding = [0] * len(self.base_urls)
+        # consecutive failed attempts per URL: at DOWN_AFTER a URL leaves the rotation
+        # (used again only when every URL is down) until one of its attempts succeeds
+        self._failures = [0] * len(self.base_urls)
 
     def __repr__(self) -> str:  # never show the headers (they hold the key)
         return f"OpenAIBackend(base_urls={self.base_urls!r}, model={self.served_model!r})"
@@ -307,16 +310,18 @@ class OpenAIBackend:
         import httpx
 
         last: _Retryable | None = None
+        failed_slot = -1
         for attempt in range(self.server.max_retries + 1):
             if last is not None:
                 await asyncio.sleep(self._delay(attempt - 1, last.retry_after))
-            slot = min(range(len(self.base_urls)), key=self._outstanding.__getitem__)
+            slot = self._pick(failed_slot)
             url = self.base_urls[slot] + path
             self._outstanding[slot] += 1
             try:
                 resp = await asyncio.wait_for(client.post(url, json=body),
                                               timeout=self.server.timeout)
                 data = _check_response(resp)
+                self._failures[slot] = 0
                 return parse(data), attempt + 1
             except _Retryable as exc:
                 last = exc
@@ -326,8 +331,19 @@ class OpenAIBackend:
                 last = _Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}")
             finally:
                 self._outstanding[slot] -= 1
+            self._failures[slot] += 1
+            failed_slot = slot
         assert last is not None
         raise last
+
+    DOWN_AFTER = 3
+
+    def _pick(self, avoid: int) -> int:
+        """Return the URL slot for the next attempt: servers in rotation first, then not the
+        one this request just failed on, then the fewest outstanding requests."""
+        return min(range(len(self.base_urls)),
+                   key=lambda i: (self._failures[i] >= self.DOWN_AFTER, i == avoid,
+                                  self._outstanding[i]))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Return seconds to wait before retry ``attempt`` (0-based)."""

@@ -201,6 +201,17 @@ def test_requests_spread_over_several_base_urls(serve):
     assert len(a.seen) + len(b.seen) == 16
 
 
+def test_failing_server_leaves_the_rotation(serve):
+    """One of two servers always fails: its requests are retried on the other, and after
+    a few failures it gets no more traffic."""
+    bad = serve(lambda body, attempt: ("status", 500))
+    good = serve(lambda body, attempt: ("sleep", 0.02))
+    gens = list(backend([bad.url, good.url], concurrency=2).generate(make_requests(16)))
+    assert len(gens) == 16 and {g.key for g in gens} == {r.key for r in make_requests(16)}
+    assert len(good.seen) == 16
+    assert len(bad.seen) <= 3 + 2  # out of rotation after 3 failures (+ what was in flight)
+
+
 def test_error_does_not_leak_the_key(serve, monkeypatch):
     monkeypatch.setenv("HARNESS_TEST_KEY", "sk-secret-456")
     srv = serve(lambda body, attempt: ("status", 401))
