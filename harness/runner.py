@@ -87,8 +87,11 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     model = model or suite.model
     metrics = list(suite.metrics or DEFAULT_METRICS)
     split_metrics(metrics)  # unknown names fail before any work
-    ranker = _ranker if any(p.fewshot and p.fewshot.strategy == "similar"
-                            for p in suite.prompts) else None
+    # one Resources for the run: few-shot ranking and the metrics share its embedder
+    resources = Resources(source_paths=suite.source_paths())
+    ranker = ((lambda q, c: rank_examples(resources.embedder, q, c))
+              if any(p.fewshot and p.fewshot.strategy == "similar" for p in suite.prompts)
+              else None)
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker)
     config = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
@@ -121,7 +124,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
             if same_model:
                 scorer.adopt(engine)
             _generate(engine.generate(todo), todo, store, progress)
-        resources = Resources(scorer=scorer, source_paths=suite.source_paths())
+        resources.scorer = scorer
         summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
                                        scorer_model, progress)
     except BaseException as exc:
@@ -245,22 +248,8 @@ def run_info(run: Run) -> dict[str, Any]:
             "status": run.status, "n_requests": run.n_requests}
 
 
-def _ranker(query: str, candidates: list[str]) -> list[int]:
+def rank_examples(embedder: Any, query: str, candidates: list[str]) -> list[int]:
     """Rank few-shot candidates by embedding cosine similarity to the input, best first."""
-
-    emb = _ranker_embedder()
-    vectors = emb.encode([query, *candidates])
+    vectors = embedder.encode([query, *candidates])
     sims = vectors[1:] @ vectors[0]
     return sorted(range(len(candidates)), key=lambda i: -float(sims[i]))
-
-
-_EMBEDDER = None
-
-
-def _ranker_embedder():  # noqa: ANN202
-    global _EMBEDDER
-    if _EMBEDDER is None:
-        from harness.metrics.embedding import Embedder
-
-        _EMBEDDER = Embedder()
-    return _EMBEDDER

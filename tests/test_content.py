@@ -205,7 +205,13 @@ def test_fixed_without_k_shows_every_listed_example():
 
 
 def test_similar_picks_the_nearest_example_by_meaning():
-    from harness.runner import _ranker
+    from harness.metrics import Resources
+    from harness.runner import rank_examples
+
+    resources = Resources()
+
+    def ranker(query, candidates):
+        return rank_examples(resources.embedder, query, candidates)
 
     pool = [Example(id="sea", topic="the sea", output="Waves break white on the harbour wall."),
             Example(id="autumn", topic="autumn", output="Red leaves let go without a sound."),
@@ -213,10 +219,10 @@ def test_similar_picks_the_nearest_example_by_meaning():
     prompt = PromptSpec(id="p", template="Write about {{ topic }}.",
                         fewshot=FewShot(k=1, strategy="similar"))
     chosen = select_examples(prompt, pool, InputSpec(id="x", topic="autumn leaves"), 0,
-                             ranker=_ranker)
+                             ranker=ranker)
     assert [e.id for e in chosen] == ["autumn"]
     chosen = select_examples(prompt, pool, InputSpec(id="y", topic="ocean tides and sailors"), 0,
-                             k=2, ranker=_ranker)
+                             k=2, ranker=ranker)
     assert chosen[0].id == "sea"
 
 
