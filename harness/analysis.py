@@ -1,8 +1,11 @@
-"""From scores to conclusions: cell summaries with confidence intervals, the
-creativity–coherence Pareto frontier, run-vs-run comparison and checks.
+"""From scores to conclusions: cell summaries with intervals over inputs, the
+creativity–coherence Pareto frontier, best-of-column with ties.
 
 A *summary* is a plain JSON-able dict (``SCHEMA_VERSION``); it is what reports render,
-what ``harness baseline`` saves and what ``harness check`` compares against.
+what ``harness baseline`` saves and what ``harness check`` compares against. Every cell
+metric carries its per-input values (``inputs``), so comparisons and the gate can pair by
+input from a summary alone. Unit of analysis and methods: ``harness.stats`` and
+docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -12,53 +15,83 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.metrics import METRICS
-from harness.stats import bootstrap_ci, bootstrap_diff_ci
+from harness.stats import ALPHA, cell_interval
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_X = ("embedding_diversity", "distinct_2", "distinct_1")
 DEFAULT_Y = ("perplexity", "relevance")
 _UP = ("diverse", "coherent", "better")
+POOLED = "no interval: pooled over inputs (a run scored before per-input set metrics)"
 
 
 def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
               sample_scores: dict[str, dict[str, float]],
-              cell_scores: dict[str, dict[str, float]], plot: dict[str, str] | None = None,
-              seed: int = 0) -> dict[str, Any]:
+              set_scores: dict[tuple[str, str], dict[str, float]],
+              plot: dict[str, str] | None = None, seed: int = 0,
+              pooled: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Return the summary of a run.
 
-    ``items``: the run's plan rows (key, variant, cell, grid, ...); ``sample_scores``:
-    {key: {metric: value}}; ``cell_scores``: {cell: {metric: value}}. Per-sample metrics
-    become a cell mean with a seeded percentile-bootstrap 95% CI over the cell's samples;
-    set-level metrics are one value per cell (``lo``/``hi`` equal to it).
+    ``items``: the run's plan rows (key, variant, input_id, cell, grid, ...);
+    ``sample_scores``: {key: {metric: value}}; ``set_scores``: {(cell, input id): {metric:
+    value}} for set-level metrics, each computed over that input's samples. Each cell
+    metric is ``{"mean", "lo", "hi", "n", "n_inputs", "method", "inputs"}``: the mean over
+    inputs of the per-input values (an input's value is the mean of its samples for a
+    per-sample metric), its 95% interval (``harness.stats.cell_interval``; ``lo``/``hi``
+    None when there is none, ``method`` says why), the sample and input counts, and
+    ``{input id: value}``. ``pooled``: set-level values of old runs scored per cell.
     """
     cells: dict[str, dict[str, Any]] = {}
     for item in items:
         cell = cells.setdefault(item["cell"], {"cell": item["cell"], "variant": item["variant"],
-                                               "grid": item["grid"], "keys": []})
-        cell["keys"].append(item["key"])
+                                               "grid": item["grid"], "inputs": {}})
+        cell["inputs"].setdefault(item["input_id"], []).append(item["key"])
     names = sorted({m for s in sample_scores.values() for m in s}
-                   | {m for s in cell_scores.values() for m in s})
+                   | {m for s in set_scores.values() for m in s}
+                   | {m for s in (pooled or {}).values() for m in s})
     out_cells = []
     for cell in cells.values():
-        metrics: dict[str, dict[str, float]] = {}
+        metrics: dict[str, dict[str, Any]] = {}
+        n_samples = sum(len(keys) for keys in cell["inputs"].values())
         for name in names:
-            values = [sample_scores[k][name] for k in cell["keys"]
-                      if name in sample_scores.get(k, {})]
-            if values:
-                mean, lo, hi = bootstrap_ci(values, seed=seed)
-                metrics[name] = {"mean": mean, "lo": lo, "hi": hi, "n": len(values)}
-            elif name in cell_scores.get(cell["cell"], {}):
-                v = cell_scores[cell["cell"]][name]
-                metrics[name] = {"mean": v, "lo": v, "hi": v, "n": len(cell["keys"])}
+            per_input: dict[str, float] = {}
+            samples: list[list[float]] = []
+            for inp, keys in cell["inputs"].items():
+                vals = [sample_scores[k][name] for k in keys if name in sample_scores.get(k, {})]
+                if vals:
+                    per_input[inp] = sum(vals) / len(vals)
+                    samples.append(vals)
+                elif name in set_scores.get((cell["cell"], inp), {}):
+                    per_input[inp] = set_scores[(cell["cell"], inp)][name]
+            if per_input:
+                iv = cell_interval(list(per_input.values()), samples or None, seed=seed,
+                                   n_samples=n_samples)
+                metrics[name] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n_samples,
+                                 "n_inputs": iv.n_inputs, "method": iv.method,
+                                 "inputs": per_input}
+            elif name in (pooled or {}).get(cell["cell"], {}):
+                v = (pooled or {})[cell["cell"]][name]
+                metrics[name] = {"mean": v, "lo": None, "hi": None, "n": n_samples,
+                                 "n_inputs": len(cell["inputs"]), "method": POOLED,
+                                 "inputs": {}}
         out_cells.append({"cell": cell["cell"], "variant": cell["variant"],
-                          "grid": cell["grid"], "n": len(cell["keys"]), "metrics": metrics})
+                          "grid": cell["grid"], "n": n_samples,
+                          "n_inputs": len(cell["inputs"]), "metrics": metrics})
     x, y = _axes(names, plot or {})
+    frontier = pareto_frontier(out_cells, x, y)
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
+        "statistics": {
+            "unit": "input: a per-sample metric is averaged over an input's samples, a "
+                    "set-level metric is computed over them; a cell's value is the mean "
+                    "over its inputs",
+            "interval": f"{1 - ALPHA:.0%} studentized bootstrap over inputs (t over inputs "
+                        "for 2-3 inputs; see each metric's method)",
+        },
         "metrics": {n: _describe(n) for n in names},
         "cells": out_cells,
-        "pareto": {"x": x, "y": y, "cells": pareto_frontier(out_cells, x, y)},
+        "pareto": {"x": x, "y": y, "cells": frontier,
+                   "within_noise": within_noise_of_frontier(out_cells, x, y, frontier)},
     }
 
 
@@ -107,106 +140,57 @@ def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | Non
     return frontier
 
 
-# -- comparisons and checks ----------------------------------------------------------
-
-def compare(a: dict[str, Any], b: dict[str, Any], sample_a: dict[str, dict[str, list[float]]]
-            | None = None, sample_b: dict[str, dict[str, list[float]]] | None = None,
-            seed: int = 0) -> dict[str, Any]:
-    """Compare two summaries cell by cell: values, difference (b - a), and, when the raw
-    per-sample values of both sides are given ({cell: {metric: [values]}}), a bootstrap CI
-    of the difference with ``significant`` set when it excludes zero."""
-    cells_a = {c["cell"]: c for c in a["cells"]}
-    cells_b = {c["cell"]: c for c in b["cells"]}
-    rows = []
-    for cid in [c for c in cells_a if c in cells_b]:
-        ma, mb = cells_a[cid]["metrics"], cells_b[cid]["metrics"]
-        for metric in sorted(set(ma) & set(mb)):
-            row = {"cell": cid, "metric": metric, "a": ma[metric]["mean"],
-                   "b": mb[metric]["mean"], "diff": mb[metric]["mean"] - ma[metric]["mean"],
-                   "lo": None, "hi": None, "significant": None}
-            va = (sample_a or {}).get(cid, {}).get(metric)
-            vb = (sample_b or {}).get(cid, {}).get(metric)
-            if va and vb:
-                _, lo, hi = bootstrap_diff_ci(va, vb, seed=seed)
-                row.update(lo=lo, hi=hi, significant=lo > 0 or hi < 0)
-            rows.append(row)
-    return {"rows": rows, "only_a": sorted(set(cells_a) - set(cells_b)),
-            "only_b": sorted(set(cells_b) - set(cells_a))}
+def _oriented(c: dict[str, Any], metric: str, sign: float) -> tuple[float, float, float]:
+    m = c["metrics"][metric]
+    lo = m["lo"] if m.get("lo") is not None else m["mean"]
+    hi = m["hi"] if m.get("hi") is not None else m["mean"]
+    a, b = sign * lo, sign * hi
+    return sign * m["mean"], min(a, b), max(a, b)
 
 
-def evaluate_checks(summary: dict[str, Any], checks: Sequence[Any],
-                    baseline: dict[str, Any] | None = None, tolerance: float = 0.0
-                    ) -> list[dict[str, Any]]:
-    """Evaluate suite checks on every matching cell; return one result row per (check, cell).
+def clearly_better(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+    """True when oriented interval ``a`` lies wholly above ``b`` (no overlap)."""
+    return a[1] > b[2]
 
-    Absolute checks (``metric op value``) hold on each cell's mean. Relative checks
-    (``max_increase`` / ``max_decrease``) need ``baseline`` and compare each cell with the
-    same cell there; ``tolerance`` is added to every allowed change. A check whose metric a
-    cell lacks fails with that reason (a silently skipped check would pass a broken run).
+
+def within_noise_of_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | None,
+                             frontier: Sequence[str]) -> list[str]:
+    """Return the cells off the Pareto frontier that no cell dominates *clearly*.
+
+    A cell q clearly dominates p when q is at least as good on both axes by means and its
+    95% interval lies wholly on the better side of p's on at least one axis. Cells
+    dominated only by means are within noise of the frontier: more inputs could put them
+    on it. A cell without an interval is compared by its mean alone.
     """
-    base_cells = {c["cell"]: c for c in (baseline or {}).get("cells", [])}
-    results = []
-    for check in checks:
-        for cell in summary["cells"]:
-            if check.variant and cell["variant"] != check.variant:
-                continue
-            row = {"check": check.describe(), "cell": cell["cell"], "value": None,
-                   "baseline": None, "passed": False, "reason": ""}
-            m = cell["metrics"].get(check.metric)
-            if m is None:
-                row["reason"] = f"metric {check.metric} not computed"
-                results.append(row)
-                continue
-            row["value"] = m["mean"]
-            if check.op is not None:
-                row["passed"] = _compare(m["mean"], check.op, check.value)
-                if not row["passed"]:
-                    row["reason"] = f"{m['mean']:.4g} violates {check.op} {check.value:g}"
-            else:
-                base = base_cells.get(cell["cell"], {}).get("metrics", {}).get(check.metric)
-                if base is None:
-                    row["reason"] = "no baseline value for this cell"
-                    results.append(row)
-                    continue
-                row["baseline"] = base["mean"]
-                change = m["mean"] - base["mean"]
-                if check.max_increase is not None:
-                    row["passed"] = change <= check.max_increase + tolerance
-                else:
-                    row["passed"] = -change <= check.max_decrease + tolerance
-                if not row["passed"]:
-                    row["reason"] = f"changed by {change:+.4g} from baseline {base['mean']:.4g}"
-            results.append(row)
-    return results
-
-
-def regressions(summary: dict[str, Any], baseline: dict[str, Any], metrics: Sequence[str],
-                tolerance: float) -> list[dict[str, Any]]:
-    """Return one row per (cell, metric) where ``summary`` got worse than ``baseline`` by
-    more than ``tolerance`` (relative to the baseline value, in the metric's bad direction);
-    metrics without a direction are not judged."""
-    rows = []
-    base_cells = {c["cell"]: c for c in baseline.get("cells", [])}
-    for cell in summary["cells"]:
-        base = base_cells.get(cell["cell"])
-        if base is None:
+    if not x or not y:
+        return []
+    sx = 1.0 if better_when_higher(x) is not False else -1.0
+    sy = 1.0 if better_when_higher(y) is not False else -1.0
+    pts = {c["cell"]: (_oriented(c, x, sx), _oriented(c, y, sy)) for c in cells
+           if x in c["metrics"] and y in c["metrics"]}
+    out = []
+    for cid, (px, py) in pts.items():
+        if cid in frontier:
             continue
-        for metric in metrics:
-            up = better_when_higher(metric)
-            if up is None or metric not in cell["metrics"] or metric not in base["metrics"]:
-                continue
-            new, old = cell["metrics"][metric]["mean"], base["metrics"][metric]["mean"]
-            worse = (old - new) if up else (new - old)
-            allowed = tolerance * max(abs(old), 1e-9)
-            rows.append({"cell": cell["cell"], "metric": metric, "baseline": old, "value": new,
-                         "passed": worse <= allowed,
-                         "reason": "" if worse <= allowed else
-                         f"worse by {worse:.4g} (> {tolerance:.0%} of {old:.4g})"})
-    return rows
+        clear = any(qx[0] >= px[0] and qy[0] >= py[0]
+                    and (clearly_better(qx, px) or clearly_better(qy, py))
+                    for other, (qx, qy) in pts.items() if other != cid)
+        if not clear:
+            out.append(cid)
+    return out
 
 
-def _compare(value: float, op: str, bound: float) -> bool:
-    if math.isnan(value):
-        return False
-    return {"<=": value <= bound, ">=": value >= bound, "<": value < bound,
-            ">": value > bound}[op]
+def best_cells(entries: dict[str, dict[str, Any]], metric: str) -> tuple[set[str], bool]:
+    """Return ``(best, clear)`` among ``entries`` ({label: cell metric dict}) for
+    ``metric``: the label with the best mean and every label whose 95% interval overlaps
+    it, and whether the best is clear (a single label). Empty when the metric has no
+    direction or all means are equal."""
+    up = better_when_higher(metric)
+    vals = {k: m for k, m in entries.items() if m and math.isfinite(m["mean"])}
+    if up is None or len({m["mean"] for m in vals.values()}) < 2:
+        return set(), False
+    sign = 1.0 if up else -1.0
+    oriented = {k: _oriented({"metrics": {metric: m}}, metric, sign) for k, m in vals.items()}
+    top = max(oriented, key=lambda k: oriented[k][0])
+    tied = {k for k, o in oriented.items() if k == top or not clearly_better(oriented[top], o)}
+    return tied, len(tied) == 1

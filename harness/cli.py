@@ -19,7 +19,12 @@ from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Prompt-engineering experiments: run suites, score texts, compare runs.")
+# Piped output (CI logs, files, `| less`) gets no width limit: rich would otherwise draw
+# tables 80 columns wide and cut run ids and numbers; a table takes its natural width.
+PIPED_WIDTH = 1000
 out = Console()
+if not out.is_terminal:
+    out = Console(width=PIPED_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_STORE = Path("results/harness.sqlite")
@@ -38,6 +43,7 @@ class _Exit(Exception):
 def _errors():
     """Turn library errors into one red line and the documented exit code."""
     from harness.backends.base import BackendError
+    from harness.checks import GateError
     from harness.metrics import MissingResourceError
     from harness.models import ModelError
     from harness.store import StoreError
@@ -49,7 +55,7 @@ def _errors():
         _error(str(exc))
         raise typer.Exit(exc.code) from None
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
-            FileNotFoundError) as exc:
+            FileNotFoundError, GateError) as exc:
         _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     except BackendError as exc:
@@ -171,20 +177,21 @@ def _progress():
         bar.stop()
 
 
-def _compact(m: dict[str, float] | None) -> str:
-    """``mean ±half-width`` of the 95% CI, short enough for a terminal column."""
+def _compact(m: dict[str, Any] | None) -> str:
+    """``mean [lo, hi]`` of the 95% interval, short enough for a terminal column."""
     if m is None:
         return "–"
-    half = (m["hi"] - m["lo"]) / 2 if m.get("lo") is not None else 0.0
-    return f"{m['mean']:.3g}" + (f" ±{half:.2g}" if half > 0 else "")
+    if m.get("lo") is None:
+        return f"{m['mean']:.3g} (no CI)"
+    return f"{m['mean']:.3g} [{m['lo']:.2g}, {m['hi']:.2g}]"
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    from harness.report.markdown import key_metrics
+    from harness.report.markdown import cells_note, key_metrics
 
     metrics = key_metrics(summary)[:6]
     table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
-                  caption="mean ±half 95% CI per cell; ★ = on the creativity–coherence Pareto "
+                  caption=cells_note(summary) + " ★ = on the creativity–coherence Pareto "
                           f"frontier ({summary['pareto']['x']} vs {summary['pareto']['y']})")
     table.add_column("cell", no_wrap=True)
     table.add_column("n", justify="right")
@@ -328,7 +335,9 @@ def baseline(
 def check(
     suite: Path = typer.Argument(..., help="Suite YAML file."),
     baseline_file: Path = typer.Option(None, "--baseline", help="Baseline JSON to compare to."),
-    tolerance: float = typer.Option(0.1, help="Allowed relative worsening vs the baseline."),
+    tolerance: float = typer.Option(0.1, help="Allowed worsening vs the baseline, as a share "
+                                    "of the baseline value; a row fails only when the data "
+                                    "show more than this beyond noise (docs/statistics.md)."),
     metric: list[str] = typer.Option([], "--metric", help="Metrics judged against the "
                                      "baseline (default: the plot axes)."),
     store: Path = StoreOpt,
@@ -351,15 +360,20 @@ def check(
             result = run_suite(s, _store(store), backend=backend, limit=limit,
                                progress=progress)
         rows = run_checks(result.summary, s.checks, base, metric, tolerance)
+        if not rows:
+            raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
+                        "--baseline was given", EXIT_INPUT)
         result.summary["checks"] = rows
         write_reports(result.summary, reports, ("md", "json", "html"))
-        table = Table(title=f"checks of {s.name} (run {result.run.id})")
-        for col in ("", "check", "cell", "value", "baseline", "why"):
-            table.add_column(col)
+        table = Table(title=f"checks of {s.name} (run {result.run.id})",
+                      caption="relative rows: one-sided paired t-test over shared inputs, "
+                              "Holm-adjusted; mdc = smallest worsening caught with 80% power")
+        for col in ("", "check", "cell", "value", "baseline", "n", "mdc", "why"):
+            table.add_column(col, no_wrap=col not in ("check", "why"))
         for r in sorted(rows, key=lambda r: r["passed"]):
             table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
                           r["check"], r["cell"], _num(r["value"]), _num(r["baseline"]),
-                          r["reason"])
+                          str(r["n_inputs"] or ""), _num(r.get("mdc")), r["reason"])
         out.print(table)
         failed = [r for r in rows if not r["passed"]]
         if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -389,28 +403,36 @@ def _load_json(path: Path) -> dict[str, Any]:
 @app.command()
 def compare(
     run_a: str = typer.Argument(..., metavar="A", help="Run id, `latest` or a JSON report."),
-    run_b: str = typer.Argument(..., metavar="B", help="Run id, `latest` or a JSON report."),
+    run_b: str = typer.Argument(None, metavar="[B]", help="Run id, `latest` or a JSON report; "
+                                "without it, cells of A are compared with each other."),
+    by: str = typer.Option("variant", help="Within one run: `variant` (each variant vs the "
+                           "reference at every grid point) or `grid` (each grid point vs the "
+                           "reference for every variant)."),
+    reference: str = typer.Option(None, help="Within one run: the variant (or grid point, "
+                                  "e.g. temperature=0.7) the others are compared with "
+                                  "(default: the first)."),
     fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
     output: Path = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
     store: Path = StoreOpt,
 ) -> None:
-    """Compare two runs cell by cell: values, B − A, a bootstrap CI of the difference and
-    whether it is significant (needs both runs in the store; JSON reports give means)."""
-    from harness.analysis import compare as compare_summaries
+    """Paired comparison: B − A per cell and metric over shared inputs, its 95% interval,
+    and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
+    its variants (or grid points) with each other."""
+    from harness.comparisons import compare_runs, compare_within
     from harness.report.compare import render_compare_html, render_compare_markdown
-    from harness.runner import cell_values
 
     with _errors():
-        st = _store(store)
-        sides = []
-        for ref in (run_a, run_b):
-            summary = _summary_of(ref, store)
-            values = None if ref.endswith(".json") else cell_values(st, summary["run"]["id"])
-            sides.append((summary, values))
-        result = compare_summaries(sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+        sa = _summary_of(run_a, store)
+        if run_b is None:
+            if by not in ("variant", "grid"):
+                raise _Exit(f"--by must be variant or grid, not {by!r}", EXIT_INPUT)
+            result = compare_within(sa, by=by, reference=reference)
+        else:
+            result = compare_runs(sa, _summary_of(run_b, store))
+        title = _compare_title(result)
         renderers = {"json": lambda: json.dumps(result, indent=2, ensure_ascii=False) + "\n",
-                     "md": lambda: render_compare_markdown(result, sides[0][0], sides[1][0]),
-                     "html": lambda: render_compare_html(result, sides[0][0], sides[1][0])}
+                     "md": lambda: render_compare_markdown(result, title),
+                     "html": lambda: render_compare_html(result, title)}
         if fmt in renderers:
             text = renderers[fmt]()
             if output:
@@ -421,17 +443,32 @@ def compare(
             return
         if fmt != "table":
             raise _Exit(f"unknown format {fmt!r}; expected table, md, html or json", EXIT_INPUT)
-        table = Table(title=f"B − A: {sides[1][0]['run']['id']} vs {sides[0][0]['run']['id']}")
-        for col in ("cell", "metric", "A", "B", "B − A", "95% CI", ""):
-            table.add_column(col)
+        table = Table(title=title, caption=result["method"] + "; * = p_adj < 0.05")
+        for col in ("cell", "metric", "A", "B", "B − A", "95% CI", "n", "p_adj", ""):
+            table.add_column(col, no_wrap=True)
         for r in result["rows"]:
-            ci = "–" if r["lo"] is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
             table.add_row(r["cell"], r["metric"], f"{r['a']:.4g}", f"{r['b']:.4g}",
-                          f"{r['diff']:+.4g}", ci, "*" if r["significant"] else "")
+                          f"{r['diff']:+.4g}", _ci(r), str(r["n_pairs"]), _p(r["p_adj"]),
+                          ("* " + (f"{r['better']} better" if r["better"] else "differs"))
+                          if r["significant"] else "")
         out.print(table)
         for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
             if cells:
                 out.print(f"only in {side}: {', '.join(cells)}")
+
+
+def _compare_title(result: dict[str, Any]) -> str:
+    if result["kind"] == "runs":
+        return f"B − A: run {result['b']} (B) vs run {result['a']} (A)"
+    return f"each {result['kind']} (B) vs {result['kind']} {result['reference']} (A)"
+
+
+def _ci(r: dict[str, Any]) -> str:
+    return "–" if r["lo"] is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
+
+
+def _p(p: float | None) -> str:
+    return "–" if p is None else f"{p:.2g}"
 
 
 RAY_LOCAL = "local"  # what a bare ``--ray`` means: start (or join $RAY_ADDRESS) locally

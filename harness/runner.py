@@ -176,10 +176,12 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
     if missing:
         raise BackendError(f"{len(missing)} requests have no generation "
                            f"(first: {missing[0].key[:12]})")
-    items = [ScoreItem(text=texts[r.key], group=r.cell, key=r.key, context=SampleContext(
-        messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
-        reference=r.reference, examples=list(r.examples),
-        constraints=dict(r.constraints))) for r in requests]
+    # a set is the n samples of one input in one cell: set metrics never pool inputs
+    items = [ScoreItem(text=texts[r.key], group=(r.cell, r.input_id), key=r.key,
+                       context=SampleContext(
+                           messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
+                           reference=r.reference, examples=list(r.examples),
+                           constraints=dict(r.constraints))) for r in requests]
     scores = compute_scores(items, metrics, resources, store=store, scorer_id=scorer_model,
                             sources_sig=sources_signature(suite.source_paths()),
                             on_metric=progress.metric)
@@ -199,8 +201,9 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     """
     run = store.run(run_id)
     items = store.run_items(run.id)
-    sample, cells = store.run_scores(run.id)
-    summary = summarize(run_info(run), items, sample, cells, plot=run.config.get("plot"))
+    sample, sets, pooled = store.run_scores(run.id)
+    summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
+                        pooled=pooled)
     if samples:
         sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
         summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
@@ -208,16 +211,6 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
 
 
 OVERLAP_MIN_TOKENS = 5
-
-
-def cell_values(store: Store, run_id: str) -> dict[str, dict[str, list[float]]]:
-    """Return the per-sample values of a run grouped as {cell: {metric: [values]}}."""
-    sample, _ = store.run_scores(store.run(run_id).id)
-    out: dict[str, dict[str, list[float]]] = {}
-    for item in store.run_items(store.run(run_id).id):
-        for metric, value in sample.get(item["key"], {}).items():
-            out.setdefault(item["cell"], {}).setdefault(metric, []).append(value)
-    return out
 
 
 def _samples(items: list[dict[str, Any]], scores: dict[str, dict[str, float]],

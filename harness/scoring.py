@@ -1,6 +1,6 @@
 """Scoring texts with named metrics, with the store as a cache.
 
-One code path for ``harness run`` (texts from the store, grouped by cell) and
+One code path for ``harness run`` (texts from the store, grouped by cell and input) and
 ``harness score`` (texts from a JSONL file, grouped by their ``group`` field).
 Per-sample values are cached in ``scores`` by (generation key, metric, version, context),
 where the context hashes exactly what the metric reads besides the text (the scorer model,
@@ -13,7 +13,7 @@ re-run therefore loads no model.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +24,11 @@ from harness.store import Store
 
 @dataclass
 class ScoreItem:
-    """One text to score: its generation key (None outside a run), group and context."""
+    """One text to score: its generation key (None outside a run), the set it belongs to
+    (set-level metrics are computed per group) and its context."""
 
     text: str
-    group: str
+    group: Hashable
     context: SampleContext
     key: str | None = None
 
@@ -37,7 +38,7 @@ class Scores:
     """Per-sample values (aligned with the items) and per-group set-level values."""
 
     sample: dict[str, list[float]] = field(default_factory=dict)
-    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    groups: dict[Hashable, dict[str, float]] = field(default_factory=dict)
 
 
 def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -87,7 +88,7 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
                 store.add_sample_scores(name, spec.version,
                                         [(items[i].key, contexts[i], values[i]) for i in todo])
         out.sample[name] = values
-    groups: dict[str, list[ScoreItem]] = {}
+    groups: dict[Hashable, list[ScoreItem]] = {}
     for it in items:
         groups.setdefault(it.group, []).append(it)
     for name in set_names:

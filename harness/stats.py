@@ -1,68 +1,210 @@
-"""Bootstrap confidence intervals for means and differences of means."""
+"""Statistics for nested data: a cell holds *inputs*, each with *n samples*.
+
+The unit of analysis is the input. Samples of one input are not independent draws of the
+cell (they share the prompt), so every interval and test here works on one value per
+input: the mean of a per-sample metric over that input's samples, or a set metric computed
+over them. The choices below were made by simulation (``docs/statistics.md``,
+``tests/stats/test_simulation.py``):
+
+- ``cell_interval``: a studentized (bootstrap-t) cluster bootstrap over the per-input
+  values when there are at least ``BOOT_T_MIN_INPUTS`` inputs; Student's t over them with
+  k − 1 degrees of freedom for 2–3 inputs (the bootstrap-t is degenerate there); with one
+  input, Student's t over that input's samples (the interval then covers *that input*
+  only, and says so); with one value, no interval.
+- ``paired_test``: the paired t-test on per-input differences, paired by input id; fewer
+  than ``MIN_PAIRS`` pairs is never significant.
+- ``adjust``: Holm (family-wise) or Benjamini–Hochberg (false discovery rate) adjusted
+  p-values, from statsmodels.
+- ``min_detectable`` / ``inputs_needed``: power of the one-sample t-test on the differences
+  (noncentral t, statsmodels ``TTestPower``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as _st
+
+ALPHA = 0.05
+MIN_PAIRS = 3  # a paired test on fewer inputs is never significant
+BOOT_T_MIN_INPUTS = 4
+N_RESAMPLES = 2000
 
 
-def _check(n_resamples: int, alpha: float) -> None:
-    if n_resamples < 1:
-        raise ValueError(f"n_resamples must be at least 1, not {n_resamples}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), not {alpha}")
+@dataclass(frozen=True)
+class Interval:
+    """A cell value over its inputs and its ``1 - alpha`` interval.
 
-
-def bootstrap_ci(
-    values: Sequence[float], n_resamples: int = 1000, seed: int = 0, alpha: float = 0.05
-) -> tuple[float, float, float]:
-    """Return ``(mean, lo, hi)``: the sample mean and the percentile-bootstrap
-    ``1 - alpha`` interval of the mean (``n_resamples`` resamples with replacement drawn by
-    ``numpy.random.default_rng(seed)``; ``lo``/``hi`` are the ``alpha/2`` and
-    ``1 - alpha/2`` quantiles of the resampled means, linear interpolation, clamped so
-    that ``lo <= mean <= hi``).
-
-    No values: ``(0.0, 0.0, 0.0)`` -- there is nothing to estimate, and NaN would break
-    JSON reports and comparisons. One value ``v``: ``(v, v, v)``.
+    ``mean`` is the mean over inputs of the per-input values; ``lo``/``hi`` are None when
+    no interval can be computed (``method`` says why); ``n_inputs`` and ``n_samples`` say
+    what it is computed over.
     """
-    _check(n_resamples, alpha)
-    x = np.asarray(values, dtype=np.float64)
-    if x.size == 0:
-        return 0.0, 0.0, 0.0
+
+    mean: float
+    lo: float | None
+    hi: float | None
+    n_inputs: int
+    n_samples: int
+    method: str
+
+
+METHOD_BOOT_T = "bootstrap-t over inputs"
+METHOD_T = "t over inputs"
+METHOD_ONE_INPUT = "t over the samples of the only input"
+METHOD_NONE = "no interval: one value"
+
+
+def cell_interval(per_input: Sequence[float], samples: Sequence[Sequence[float]] | None = None,
+                  alpha: float = ALPHA, seed: int = 0, n_resamples: int = N_RESAMPLES,
+                  n_samples: int | None = None) -> Interval:
+    """Return the ``Interval`` of the mean of ``per_input`` (one value per input).
+
+    ``samples`` (optional, aligned with ``per_input``): the per-sample values behind each
+    input's value of a per-sample metric, used for the sample count and, with a single
+    input, for an interval over that input's samples. ``n_samples``: the sample count when
+    ``samples`` is not given (a set-level metric: one value per input). A studentized
+    bootstrap over inputs draws ``n_resamples`` resamples of the k inputs with
+    ``numpy.random.default_rng(seed)``, and takes
+    ``mean - q(1 - alpha/2) * se, mean - q(alpha/2) * se`` where ``q`` are quantiles of
+    ``(mean* - mean) / se*`` and ``se = sd / sqrt(k)`` (Efron & Tibshirani 1993, ch. 12;
+    resampling clusters: Davison & Hinkley 1997, sec. 3.8). Resamples whose inputs are all
+    equal (``se* = 0``) are dropped.
+    """
+    x = np.asarray(per_input, dtype=np.float64)
+    k = int(x.size)
+    if n_samples is None:
+        n_samples = sum(len(s) for s in samples) if samples is not None else k
+    if k == 0:
+        return Interval(0.0, None, None, 0, 0, "no interval: no values")
     mean = float(x.mean())
-    if x.size == 1:
-        return mean, mean, mean
+    if k == 1:
+        inner = np.asarray(samples[0], dtype=np.float64) if samples is not None else x
+        if inner.size < 2:
+            return Interval(mean, None, None, 1, n_samples, METHOD_NONE)
+        lo, hi = _t_interval(inner, alpha)
+        return Interval(float(inner.mean()), lo, hi, 1, n_samples, METHOD_ONE_INPUT)
+    if k < BOOT_T_MIN_INPUTS:
+        lo, hi = _t_interval(x, alpha)
+        return Interval(mean, lo, hi, k, n_samples, METHOD_T)
+    se = float(x.std(ddof=1)) / math.sqrt(k)
+    if se == 0.0:
+        return Interval(mean, mean, mean, k, n_samples, METHOD_BOOT_T)
     rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return mean, float(min(lo, mean)), float(max(hi, mean))
+    boot = x[rng.integers(0, k, size=(n_resamples, k))]
+    bse = boot.std(axis=1, ddof=1) / math.sqrt(k)
+    ok = bse > 0
+    tstar = (boot.mean(axis=1)[ok] - mean) / bse[ok]
+    q_hi, q_lo = np.quantile(tstar, [1 - alpha / 2, alpha / 2])
+    return Interval(mean, float(mean - q_hi * se), float(mean - q_lo * se), k, n_samples,
+                    METHOD_BOOT_T)
 
 
-def bootstrap_diff_ci(
-    a: Sequence[float],
-    b: Sequence[float],
-    n_resamples: int = 1000,
-    seed: int = 0,
-    alpha: float = 0.05,
-) -> tuple[float, float, float]:
-    """Return ``(diff, lo, hi)`` for ``diff = mean(b) - mean(a)`` of two independent
-    samples (e.g. baseline ``a``, candidate ``b``): each resample draws ``a`` and ``b``
-    with replacement independently from one ``numpy.random.default_rng(seed)``; ``lo``/``hi``
-    are the percentile interval of the resampled differences.
+def _t_interval(x: np.ndarray, alpha: float) -> tuple[float, float]:
+    mean = float(x.mean())
+    se = float(x.std(ddof=1)) / math.sqrt(x.size)
+    half = float(_st.t.ppf(1 - alpha / 2, x.size - 1)) * se
+    return mean - half, mean + half
 
-    If either sample is empty: ``(0.0, 0.0, 0.0)``. If both have one value: ``(d, d, d)``.
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A paired comparison of B with A over the inputs both have.
+
+    ``diff``: mean over paired inputs of ``b - a``; ``lo``/``hi``: its ``1 - alpha``
+    Student-t interval; ``p``: the t-test's p-value for ``alternative`` against
+    ``diff == margin`` (None when there are fewer than ``MIN_PAIRS`` pairs: never
+    significant); ``sd``: the standard deviation of the differences.
     """
-    _check(n_resamples, alpha)
-    x = np.asarray(a, dtype=np.float64)
-    y = np.asarray(b, dtype=np.float64)
-    if x.size == 0 or y.size == 0:
-        return 0.0, 0.0, 0.0
-    diff = float(y.mean() - x.mean())
-    if x.size == 1 and y.size == 1:
-        return diff, diff, diff
-    rng = np.random.default_rng(seed)
-    mx = x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1)
-    my = y[rng.integers(0, y.size, size=(n_resamples, y.size))].mean(axis=1)
-    lo, hi = np.quantile(my - mx, [alpha / 2, 1 - alpha / 2])
-    return diff, float(min(lo, diff)), float(max(hi, diff))
+
+    diff: float
+    lo: float | None
+    hi: float | None
+    p: float | None
+    n_pairs: int
+    sd: float | None
+
+
+def paired_test(a: Mapping[str, float], b: Mapping[str, float], alpha: float = ALPHA,
+                margin: float = 0.0, alternative: str = "two-sided") -> PairedTest:
+    """Paired t-test of ``b`` against ``a`` ({input id: value}), over the shared inputs.
+
+    ``alternative``: ``"two-sided"``, ``"greater"`` (``b - a > margin``) or ``"less"``.
+    When every difference is equal the test is exact: ``p`` is 0 if that difference lies
+    beyond ``margin`` in the alternative's direction, else 1.
+    """
+    shared = [k for k in a if k in b]
+    d = np.asarray([b[k] - a[k] for k in shared], dtype=np.float64)
+    n = int(d.size)
+    if n == 0:
+        return PairedTest(0.0, None, None, None, 0, None)
+    diff = float(d.mean())
+    if n < MIN_PAIRS:
+        return PairedTest(diff, None, None, None, n, float(d.std(ddof=1)) if n > 1 else None)
+    sd = float(d.std(ddof=1))
+    if sd == 0.0 or not math.isfinite(sd):
+        beyond = {"two-sided": diff != margin, "greater": diff > margin,
+                  "less": diff < margin}[alternative]
+        return PairedTest(diff, diff, diff, 0.0 if beyond else 1.0, n, 0.0)
+    lo, hi = _t_interval(d, alpha)
+    res = _st.ttest_1samp(d, margin, alternative=alternative)
+    return PairedTest(diff, lo, hi, float(res.pvalue), n, sd)
+
+
+def adjust(pvalues: Sequence[float | None], method: str = "holm") -> list[float | None]:
+    """Return adjusted p-values (None stays None): ``"holm"`` controls the family-wise
+    error rate under any dependence (Holm 1979); ``"bh"`` the false discovery rate under
+    independence or positive dependence (Benjamini & Hochberg 1995). From
+    ``statsmodels.stats.multitest.multipletests``."""
+    from statsmodels.stats.multitest import multipletests
+
+    idx = [i for i, p in enumerate(pvalues) if p is not None]
+    out: list[float | None] = [None] * len(pvalues)
+    if not idx:
+        return out
+    name = {"holm": "holm", "bh": "fdr_bh"}[method]
+    adjusted = multipletests([pvalues[i] for i in idx], method=name)[1]
+    for i, p in zip(idx, adjusted, strict=True):
+        out[i] = float(p)
+    return out
+
+
+def min_detectable(sd: float, n: int, alpha: float = ALPHA, power: float = 0.8,
+                   one_sided: bool = True) -> float | None:
+    """Return the smallest true mean difference a t-test on ``n`` paired differences with
+    standard deviation ``sd`` detects with probability ``power`` at level ``alpha`` (None
+    when ``n < MIN_PAIRS``)."""
+    if n < MIN_PAIRS or sd is None:
+        return None
+    if sd == 0:
+        return 0.0
+    from statsmodels.stats.power import TTestPower
+
+    es = TTestPower().solve_power(nobs=n, alpha=alpha, power=power,
+                                  alternative="larger" if one_sided else "two-sided")
+    return float(np.asarray(es).item()) * sd
+
+
+def inputs_needed(sd: float, effect: float, alpha: float = ALPHA, power: float = 0.8,
+                  one_sided: bool = True, cap: int = 100_000) -> int | None:
+    """Return how many paired inputs a t-test needs to detect a true difference ``effect``
+    with probability ``power`` at level ``alpha`` (None if ``effect`` is 0 or more than
+    ``cap`` would be needed)."""
+    if effect <= 0 or sd is None or not math.isfinite(sd):
+        return None
+    if sd == 0:
+        return MIN_PAIRS
+    lo, hi = MIN_PAIRS, MIN_PAIRS
+    while (min_detectable(sd, hi, alpha, power, one_sided) or math.inf) > effect:
+        if hi >= cap:
+            return None
+        lo, hi = hi, min(cap, hi * 2)
+    while lo < hi:  # smallest n in [lo, hi] that detects ``effect``
+        mid = (lo + hi) // 2
+        if (min_detectable(sd, mid, alpha, power, one_sided) or math.inf) <= effect:
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi

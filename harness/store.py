@@ -11,10 +11,13 @@ Tables (see README "Where results go"):
   finish reason, latency. A key is generated once and reused by every run that needs it.
 - ``scores``: per-sample metric values keyed by (generation, metric, version, context),
   where context hashes what else the value depends on (scorer model, references, sources).
-- ``set_scores``: per-cell metric values keyed by (hash of the cell's generation keys,
-  metric, version).
-- ``run_scores`` / ``cell_scores``: the values a run reported, per item and per cell (what
-  ``harness report RUN`` reads; ``scores`` and ``set_scores`` are the caches behind them).
+- ``set_scores``: set-level metric values keyed by (hash of the set's generation keys,
+  metric, version); a set is the samples of one input in one cell.
+- ``run_scores`` / ``input_scores``: the values a run reported, per item and per (cell,
+  input) for set-level metrics (what ``harness report RUN`` reads; ``scores`` and
+  ``set_scores`` are the caches behind them). ``cell_scores`` holds the set-level values
+  of runs made before version 0.2, which pooled all inputs of a cell; it is read only to
+  show those runs.
 
 WAL mode; writers commit in small batches so a killed run loses at most one batch.
 """
@@ -61,6 +64,9 @@ CREATE TABLE IF NOT EXISTS run_scores (
     PRIMARY KEY (run_id, request_key, metric));
 CREATE TABLE IF NOT EXISTS cell_scores (
     run_id TEXT, cell TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, cell, metric));
+CREATE TABLE IF NOT EXISTS input_scores (
+    run_id TEXT, cell TEXT, input_id TEXT, metric TEXT, value REAL,
+    PRIMARY KEY (run_id, cell, input_id, metric));
 CREATE INDEX IF NOT EXISTS run_items_cell ON run_items (run_id, cell);
 """
 
@@ -253,31 +259,40 @@ class Store:
                             (set_key, metric, version, value))
 
     def save_run_scores(self, run_id: str, keys: Sequence[str],
-                        sample: dict[str, list[float]], cells: dict[str, dict[str, float]]
-                        ) -> None:
-        """Record the per-item and per-cell values of a run (replacing earlier ones)."""
+                        sample: dict[str, list[float]],
+                        sets: dict[tuple[str, str], dict[str, float]]) -> None:
+        """Record the per-item values and the per-(cell, input) set-level values of a run
+        (replacing earlier ones)."""
         with self.db:
-            self.db.execute("DELETE FROM run_scores WHERE run_id=?", (run_id,))
-            self.db.execute("DELETE FROM cell_scores WHERE run_id=?", (run_id,))
+            for table in ("run_scores", "input_scores", "cell_scores"):
+                self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
             self.db.executemany("INSERT OR REPLACE INTO run_scores VALUES (?,?,?,?)",
                                 [(run_id, k, m, v) for m, values in sample.items()
                                  for k, v in zip(keys, values, strict=True)])
-            self.db.executemany("INSERT OR REPLACE INTO cell_scores VALUES (?,?,?,?)",
-                                [(run_id, c, m, v) for c, vals in cells.items()
+            self.db.executemany("INSERT OR REPLACE INTO input_scores VALUES (?,?,?,?,?)",
+                                [(run_id, cell, inp, m, v) for (cell, inp), vals in sets.items()
                                  for m, v in vals.items()])
 
     def run_scores(self, run_id: str) -> tuple[dict[str, dict[str, float]],
+                                               dict[tuple[str, str], dict[str, float]],
                                                dict[str, dict[str, float]]]:
-        """Return ({request key: {metric: value}}, {cell: {metric: value}}) of a run."""
+        """Return ``({request key: {metric: value}}, {(cell, input id): {metric: value}},
+        {cell: {metric: value}})`` of a run; the last holds pooled set-level values of runs
+        made before per-input scoring (empty for newer runs)."""
         sample: dict[str, dict[str, float]] = {}
         for k, m, v in self.db.execute(
                 "SELECT request_key, metric, value FROM run_scores WHERE run_id=?", (run_id,)):
             sample.setdefault(k, {})[m] = v
-        cells: dict[str, dict[str, float]] = {}
+        sets: dict[tuple[str, str], dict[str, float]] = {}
+        for c, i, m, v in self.db.execute(
+                "SELECT cell, input_id, metric, value FROM input_scores WHERE run_id=?",
+                (run_id,)):
+            sets.setdefault((c, i), {})[m] = v
+        pooled: dict[str, dict[str, float]] = {}
         for c, m, v in self.db.execute(
                 "SELECT cell, metric, value FROM cell_scores WHERE run_id=?", (run_id,)):
-            cells.setdefault(c, {})[m] = v
-        return sample, cells
+            pooled.setdefault(c, {})[m] = v
+        return sample, sets, pooled
 
     # -- export --------------------------------------------------------------------
     def export_jsonl(self, run_id: str) -> Iterable[str]:

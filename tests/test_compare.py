@@ -1,62 +1,261 @@
-"""Run-vs-run comparison and check evaluation on fake-backend runs (plumbing only; the
-real-model gate is in test_gate.py)."""
+"""Paired comparisons, per-input set metrics and the gate's refusals, on fake-backend runs
+(the statistics themselves are simulated in tests/stats; the real-model gate is in
+test_gate.py)."""
+
+from __future__ import annotations
 
 import json
+import random
 
+import pytest
 from typer.testing import CliRunner
 
-from harness.analysis import compare, evaluate_checks
+from harness.checks import GateError, run_checks
 from harness.cli import app
-from harness.runner import build_summary, cell_values, run_suite
+from harness.comparisons import compare_runs, compare_within
+from harness.metrics import score_set
+from harness.records import Generation
+from harness.runner import build_summary, run_suite
 from harness.store import Store
 from harness.suite import Check, load_suite
 
+SUITE = """\
+name: cmp
+model: smollm2-135m
+backend: hf
+seed: {seed}
+samples: 3
+defaults: {{max_tokens: {max_tokens}}}
+sampling: {{temperature: [0.7, 1.0]}}
+prompts:
+  - id: plain
+    template: "Write a poem about {{{{ topic }}}}."
+  - id: other
+    template: "Write a song about {{{{ topic }}}}."
+inputs:
+  - {{id: spring, topic: spring}}
+  - {{id: sea, topic: the sea}}
+  - {{id: moon, topic: the moon}}
+  - {{id: city, topic: a city}}
+  - {{id: rain, topic: rain}}
+metrics: [distinct_2, self_bleu, length_words, homogenization_rougel]
+plot: {{x: distinct_2, y: self_bleu}}
+"""
 
-def _two_runs(tiny_suite, tmp_path):
+
+def _suite(tmp_path, seed=7, max_tokens=12):
+    path = tmp_path / "cmp.yaml"
+    path.write_text(SUITE.format(seed=seed, max_tokens=max_tokens), encoding="utf-8")
+    return path
+
+
+def _two_runs(tmp_path, **b):
     store = Store(tmp_path / "s.sqlite")
-    a = run_suite(load_suite(tiny_suite), store)
-    tiny_suite.write_text(tiny_suite.read_text().replace("max_tokens: 12", "max_tokens: 40"))
-    b = run_suite(load_suite(tiny_suite), store)
-    return store, a.run.id, b.run.id
+    a = run_suite(load_suite(_suite(tmp_path)), store)
+    bb = run_suite(load_suite(_suite(tmp_path, **b)), store)
+    return store, a.run.id, bb.run.id
 
 
-def test_compare_differences_and_significance(tiny_suite, tmp_path, fake_backend):
-    store, a, b = _two_runs(tiny_suite, tmp_path)
+def test_compare_runs_pairs_by_input_and_tests_set_metrics(tmp_path, fake_backend):
+    store, a, b = _two_runs(tmp_path, max_tokens=40)
     sa, sb = build_summary(store, a), build_summary(store, b)
-    result = compare(sa, sb, cell_values(store, a), cell_values(store, b))
-    assert result["only_a"] == result["only_b"] == []
+    result = compare_runs(sa, sb)
+    assert result["only_a"] == result["only_b"] == [] and result["correction"] == "bh"
     rows = {(r["cell"], r["metric"]): r for r in result["rows"]}
     r = rows[("plain|temperature=0.7", "length_words")]
-    assert r["diff"] == r["b"] - r["a"] > 0  # 40-token texts are longer than 12-token ones
-    assert r["lo"] <= r["diff"] <= r["hi"] and r["significant"] is True
-    set_row = rows[("plain|temperature=0.7", "distinct_2")]
-    assert set_row["lo"] is None  # set-level metrics: no per-sample values to resample
+    assert r["n_pairs"] == 5 and r["b"] > r["a"]
+    assert r["lo"] <= r["diff"] <= r["hi"] and r["significant"] and r["better"] is None
+    # a set-level metric now has per-input values, an interval and a test
+    d2 = rows[("plain|temperature=0.7", "distinct_2")]
+    assert d2["n_pairs"] == 5 and d2["p"] is not None and d2["lo"] is not None
+    cell = next(c for c in sa["cells"] if c["cell"] == "plain|temperature=0.7")
+    m = cell["metrics"]["distinct_2"]
+    assert set(m["inputs"]) == {"spring", "sea", "moon", "city", "rain"}
+    assert m["n_inputs"] == 5 and m["n"] == 15 and m["lo"] < m["mean"] < m["hi"]
+    # unchanged run vs itself: every difference is exactly zero, nothing significant
+    same = compare_runs(sa, sa)
+    assert not any(r["significant"] for r in same["rows"])
 
 
-def test_compare_cli_formats(tiny_suite, tmp_path, fake_backend):
-    store, a, b = _two_runs(tiny_suite, tmp_path)
+def test_compare_within_run_variants_and_grid(tmp_path, fake_backend):
+    store, a, _ = _two_runs(tmp_path)
+    s = build_summary(store, a)
+    by_variant = compare_within(s, by="variant")
+    assert by_variant["reference"] == "plain"
+    labels = {r["cell"] for r in by_variant["rows"]}
+    assert labels == {"other|temperature=0.7 vs plain|temperature=0.7",
+                      "other|temperature=1 vs plain|temperature=1"}
+    by_grid = compare_within(s, by="grid", reference="temperature=1")
+    assert {r["cell"] for r in by_grid["rows"]} == {
+        "plain|temperature=0.7 vs plain|temperature=1",
+        "other|temperature=0.7 vs other|temperature=1"}
+    with pytest.raises(KeyError):
+        compare_within(s, by="variant", reference="nope")
+
+
+class _NearCopies:
+    """Three near-identical texts per input, on the input's topic."""
+
+    name = "hf"
+
+    def generate(self, requests):
+        for r in requests:
+            topic = r.messages[-1][1]
+            words = {"spring": "green buds open slowly in the warm spring rain today",
+                     "the sea": "grey waves roll over stones under a cold wide sky"}
+            base = next(v for k, v in words.items() if k in topic)
+            yield Generation(key=r.key, text=base + ["", " now", " again"][r.sample_index],
+                             completion_tokens=10, backend="hf")
+
+    def score(self, prompts, texts):
+        return [[-1.0] * 4 for _ in texts]
+
+    def close(self):
+        pass
+
+
+def test_set_metrics_are_per_input_not_pooled(tmp_path, monkeypatch):
+    """Two inputs × three near-copies: the per-input answer (low diversity), not the
+    pooled one (topics differ, so the pooled set looks diverse)."""
+    import harness.runner
+
+    monkeypatch.setattr(harness.runner, "make_backend", lambda *a, **k: _NearCopies())
+    suite = tmp_path / "dup.yaml"
+    suite.write_text(SUITE.format(seed=1, max_tokens=12).replace(
+        "  - {id: moon, topic: the moon}\n  - {id: city, topic: a city}\n"
+        "  - {id: rain, topic: rain}\n", "").replace(
+            "homogenization_rougel]", "homogenization_rougel, embedding_diversity]"),
+        encoding="utf-8")
+    store = Store(tmp_path / "s.sqlite")
+    res = run_suite(load_suite(suite), store)
+    cell = next(c for c in res.summary["cells"] if c["cell"] == "plain|temperature=0.7")
+    texts = {inp: [s["text"] for s in res.summary["samples"]
+                   if s["cell"] == cell["cell"] and s["input_id"] == inp]
+             for inp in ("spring", "sea")}
+    both = texts["spring"] + texts["sea"]
+    pooled = score_set(["homogenization_rougel", "embedding_diversity"], both)
+    for name in ("homogenization_rougel", "embedding_diversity", "self_bleu", "distinct_2"):
+        per_input = [score_set([name], texts[i])[name] for i in ("spring", "sea")]
+        m = cell["metrics"][name]
+        assert m["inputs"] == {"spring": pytest.approx(per_input[0]),
+                               "sea": pytest.approx(per_input[1])}
+        assert m["mean"] == pytest.approx(sum(per_input) / 2)
+    hom = cell["metrics"]["homogenization_rougel"]["mean"]
+    assert hom > 0.8 and pooled["homogenization_rougel"] < 0.5  # near-copies, not diverse
+    emb = cell["metrics"]["embedding_diversity"]
+    assert emb["mean"] < 0.15 and pooled["embedding_diversity"] > 0.4
+
+
+def test_compare_cli_formats_and_within_run(tmp_path, fake_backend):
+    store, a, b = _two_runs(tmp_path, max_tokens=40)
     runner = CliRunner()
     base = tmp_path / "a.json"
-    assert runner.invoke(app, ["baseline", a, "-o", str(base), "--store",
-                               str(store.path)]).exit_code == 0
+    st = ["--store", str(store.path)]
+    assert runner.invoke(app, ["baseline", a, "-o", str(base), *st]).exit_code == 0
     for fmt in ("md", "json", "html", "table"):
-        res = runner.invoke(app, ["compare", str(base), b, "--format", fmt, "--store",
-                                  str(store.path)])
+        res = runner.invoke(app, ["compare", str(base), b, "--format", fmt, *st])
         assert res.exit_code == 0, res.output
-        assert "length_words" in res.output
-    res = runner.invoke(app, ["compare", a, b, "--format", "json", "--store", str(store.path)])
-    assert any(r["significant"] for r in json.loads(res.output)["rows"])
+        assert "length_words" in res.output and "p_adj" in res.output
+    rows = json.loads(runner.invoke(app, ["compare", a, b, "--format", "json", *st]).output)
+    assert any(r["significant"] and r["metric"] == "length_words" for r in rows["rows"])
+    within = runner.invoke(app, ["compare", b, "--format", "json", *st])
+    assert within.exit_code == 0 and json.loads(within.output)["kind"] == "variant"
+    bad = runner.invoke(app, ["compare", b, "--by", "temperature", *st])
+    assert bad.exit_code == 2
 
 
-def test_checks_absolute_and_relative(tiny_suite, tmp_path, fake_backend):
-    store, a, b = _two_runs(tiny_suite, tmp_path)
+def test_checks_absolute_and_relative(tmp_path, fake_backend):
+    store, a, b = _two_runs(tmp_path, max_tokens=40)
     sa, sb = build_summary(store, a), build_summary(store, b)
-    rows = evaluate_checks(sb, [Check(metric="length_words", op="<=", value=1000),
-                                Check(metric="length_words", max_increase=1.0),
-                                Check(metric="no_such_metric", op=">", value=0)], baseline=sa)
-    by_check = {}
+    rows = run_checks(sb, [Check(metric="length_words", op="<=", value=1000),
+                           Check(metric="length_words", max_increase=1.0),
+                           Check(metric="no_such_metric", op=">", value=0)], baseline=sa,
+                      metrics=["distinct_2"], tolerance=10.0)
+    by_check: dict[str, list[dict]] = {}
     for r in rows:
-        by_check.setdefault(r["check"], []).append(r["passed"])
-    assert by_check["length_words <= 1000"] == [True] * 4
-    assert by_check["length_words rises at most 1 over baseline"] == [False] * 4
-    assert by_check["no_such_metric > 0"] == [False] * 4  # a missing metric never passes
+        by_check.setdefault(r["check"], []).append(r)
+    assert [r["passed"] for r in by_check["length_words <= 1000"]] == [True] * 4
+    rises = by_check["length_words rises at most 1 over baseline"]
+    assert [r["passed"] for r in rises] == [False] * 4  # 12 -> 40 tokens: far beyond noise
+    assert all(r["n_inputs"] == 5 and r["p_adj"] < 0.05 for r in rises)
+    assert [r["passed"] for r in by_check["no_such_metric > 0"]] == [False] * 4
+    # a tolerance of 1000% cannot be exceeded: passes, with the minimum detectable change
+    lenient = by_check["distinct_2 no worse than baseline (tolerance 1000%)"]
+    assert all(r["passed"] and r["mdc"] is not None for r in lenient)
+
+
+def test_gate_refuses_what_it_cannot_judge(tmp_path, fake_backend):
+    store, a, _ = _two_runs(tmp_path)
+    s = build_summary(store, a, samples=False)
+    with pytest.raises(GateError, match="no cells"):
+        run_checks(s, [], {"cells": []})
+    other = json.loads(json.dumps(s))
+    for c in other["cells"]:
+        c["cell"] = "x" + c["cell"]
+    with pytest.raises(GateError, match="shares no cell"):
+        run_checks(s, [], other)
+    with pytest.raises(GateError, match="not computed"):
+        run_checks(s, [], s, metrics=["distinct2"])
+    with pytest.raises(GateError, match="no better direction"):
+        run_checks(s, [], s, metrics=["length_words"])
+    old = json.loads(json.dumps(s))
+    for c in old["cells"]:
+        for m in c["metrics"].values():
+            m.pop("inputs")
+    with pytest.raises(GateError, match="per-input"):
+        run_checks(s, [], old)
+    few = json.loads(json.dumps(s))
+    for c in few["cells"]:
+        for m in c["metrics"].values():
+            m["inputs"] = dict(list(m["inputs"].items())[:2])
+    with pytest.raises(GateError, match="at least 3 inputs"):
+        run_checks(s, [], few)
+
+
+def test_check_cli_exit_codes(tmp_path, fake_backend):
+    suite = _suite(tmp_path)
+    runner = CliRunner()
+    st = ["--store", str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r")]
+    res = runner.invoke(app, ["check", str(suite), *st])
+    assert res.exit_code == 2 and "nothing to check" in res.output
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"cells": []}', encoding="utf-8")
+    res = runner.invoke(app, ["check", str(suite), "--baseline", str(empty), *st])
+    assert res.exit_code == 2 and "no cells" in res.output
+    assert runner.invoke(app, ["baseline", "latest", "-o", str(tmp_path / "b.json"),
+                               "--store", str(tmp_path / "s.sqlite")]).exit_code == 0
+    res = runner.invoke(app, ["check", str(suite), "--baseline", str(tmp_path / "b.json"),
+                              "--metric", "distinct2", *st])
+    assert res.exit_code == 2 and "distinct2" in res.output
+    res = runner.invoke(app, ["check", str(suite), "--baseline", str(tmp_path / "b.json"), *st])
+    assert res.exit_code == 0, res.output
+    assert "identical to the baseline" in res.output
+
+
+def test_noise_rerun_passes_and_shift_fails_the_gate(tmp_path, monkeypatch):
+    """New seeds on an unchanged prompt pass; a prompt that lengthens every text fails,
+    and the failing rows name the metric that moved."""
+    import harness.runner
+
+    from .conftest import FakeBackend
+
+    class Longer(FakeBackend):
+        def generate(self, requests):
+            for g in super().generate(requests):
+                rng = random.Random(g.key)  # fresh words: longer, not less diverse
+                extra = " ".join(f"w{rng.randrange(10**6)}" for _ in g.text.split())
+                yield Generation(key=g.key, text=g.text + " " + extra, backend="hf")
+
+    backend: list = [FakeBackend]
+    monkeypatch.setattr(harness.runner, "make_backend", lambda *a, **k: backend[0]())
+    store = Store(tmp_path / "s.sqlite")
+    base = run_suite(load_suite(_suite(tmp_path, seed=1)), store).summary
+    rerun = run_suite(load_suite(_suite(tmp_path, seed=2)), store).summary
+    checks = [Check(metric="length_words", max_increase=2.0)]
+    rows = run_checks(rerun, checks, base, metrics=["distinct_2"])
+    assert all(r["passed"] for r in rows), [r["reason"] for r in rows if not r["passed"]]
+    backend[0] = Longer  # e.g. a prompt change that makes every text twice as long
+    longer = run_suite(load_suite(_suite(tmp_path, seed=3)), store).summary
+    failed = [r for r in run_checks(longer, checks, base, metrics=["distinct_2"])
+              if not r["passed"]]
+    assert failed and {r["check"] for r in failed} == {checks[0].describe()}

@@ -65,11 +65,14 @@ def test_summary_cells_and_ci(tiny_suite, tmp_path, fake_backend):
     store = Store(tmp_path / "s.sqlite")
     result = run_suite(load_suite(tiny_suite), store)
     summary = result.summary
-    assert summary["schema_version"] == 1
+    assert summary["schema_version"] == 2
     assert len(summary["cells"]) == 4 and all(c["n"] == 4 for c in summary["cells"])
     for cell in summary["cells"]:
+        assert cell["n_inputs"] == 2
         for name, m in cell["metrics"].items():
             assert m["lo"] <= m["mean"] <= m["hi"], name
+            assert m["method"] == "t over inputs" and set(m["inputs"]) == {"spring", "chun"}
+            assert m["mean"] == pytest.approx(sum(m["inputs"].values()) / 2)
     # per-sample perplexity from the fake scorer's -1 nats/token is e exactly
     ppl = summary["cells"][0]["metrics"]["perplexity"]
     assert ppl["mean"] == pytest.approx(2.718281828, rel=1e-6)
@@ -84,3 +87,17 @@ def test_unknown_metric_fails_before_work(tiny_suite, tmp_path, fake_backend):
     with pytest.raises(KeyError, match="distinct_9"):
         run_suite(load_suite(tiny_suite), Store(tmp_path / "s.sqlite"))
     assert fake_backend == []
+
+
+def test_runs_scored_before_per_input_sets_still_render(tiny_suite, tmp_path, fake_backend):
+    """A store written by 0.1 holds pooled set values in cell_scores: shown, no interval."""
+    store = Store(tmp_path / "s.sqlite")
+    run = run_suite(load_suite(tiny_suite), store).run
+    with store.db:
+        store.db.execute("INSERT INTO cell_scores SELECT run_id, cell, metric, AVG(value) "
+                         "FROM input_scores GROUP BY run_id, cell, metric")
+        store.db.execute("DELETE FROM input_scores")
+    cell = build_summary(store, run.id)["cells"][0]
+    d2 = cell["metrics"]["distinct_2"]
+    assert d2["lo"] is None and "pooled" in d2["method"] and d2["inputs"] == {}
+    assert cell["metrics"]["length_words"]["lo"] is not None  # per-sample: unaffected

@@ -14,11 +14,12 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import math
 from html import escape
 from typing import Any
 
-from harness.report.markdown import fmt_value, key_metrics
+from harness.analysis import best_cells
+from harness.report.compare import compare_table_html, explain
+from harness.report.markdown import cells_note, fmt_value, key_metrics
 from harness.report.svg import Point, Series, chart, color
 
 FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
@@ -37,7 +38,8 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;
 table{border-collapse:collapse;margin:.4em 0 1em;font-size:.92em}
 th,td{border:1px solid #ddd;padding:.25em .55em;text-align:left;vertical-align:top}
 th{background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.best{font-weight:700;background:#eef6ff}
+td.best{font-weight:700;background:#eef6ff}td.tied{background:#f4f8fc}
+tr.sig{background:#fff3cd}
 svg text{font-family:@FONTS@}svg .tick{font-size:11px;fill:#555}svg .axis{font-size:13px;fill:#222}
 .legend span{display:inline-block;margin-right:1.2em}
 .chip{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.35em;
@@ -106,7 +108,7 @@ def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = N
            f"script-src 'sha256-{script_hash}'")
     checks = checks if checks is not None else summary.get("checks")
     body = [_header(summary), _checks(checks), _tradeoff(summary), _sweeps(summary),
-            _tables(summary), _samples(samples[:max_samples], len(samples))]
+            _tables(summary), _comparisons(summary), _samples(samples[:max_samples], len(samples))]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
@@ -198,16 +200,25 @@ def _checks(checks: list[dict[str, Any]] | None) -> str:
     out = [f'<section id="checks"><div class="banner {cls}">{text}</div>']
     rows = failed + [c for c in checks if c.get("passed")]
     out.append("<table><tr><th></th><th>check</th><th>cell</th><th>value</th>"
-               "<th>baseline</th><th>why</th></tr>")
+               "<th>baseline</th><th>n</th><th>mdc</th><th>why</th></tr>")
     for c in rows:
-        mark = "✓" if c.get("passed") else "✗"
+        mark = ("✓" if c.get("more_inputs") is None else "❔") if c.get("passed") else "✗"
         what = c.get("check") or c.get("metric") or ""
         out.append(f"<tr><td>{mark}</td><td>{escape(str(what))}</td>"
                    f"<td>{escape(str(c.get('cell', '')))}</td>"
                    f'<td class="num">{_num(c.get("value"))}</td>'
                    f'<td class="num">{_num(c.get("baseline"))}</td>'
+                   f'<td class="num">{_num(c.get("n_inputs") or None)}</td>'
+                   f'<td class="num">{_num(c.get("mdc"))}</td>'
                    f"<td>{escape(str(c.get('reason') or ''))}</td></tr>")
-    out.append("</table></section>")
+    out.append("</table>")
+    if any(c.get("p") is not None for c in checks):
+        out.append('<p class="note">Rows against the baseline are one-sided paired t-tests over '
+                   "the inputs shared with it (n), Holm-adjusted across rows: a row fails only "
+                   "when the worsening beyond the allowed change is beyond noise. mdc: the "
+                   "worsening the gate catches with 80% power at this n; ❔: worse than allowed "
+                   "but within noise.</p>")
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -240,11 +251,17 @@ def _tradeoff(summary: dict[str, Any]) -> str:
     svg = chart(series, axis_label(summary, x, "x"), axis_label(summary, y, "y"),
                 frontier=frontier, width=1000, height=470, css_class="chart tradeoff")
     listed = ", ".join(f"<code>{escape(c)}</code>" for c in frontier_ids) or "none"
+    noise = pareto.get("within_noise") or []
+    if noise:
+        listed += ("; <b>within noise of it</b> (dominated by means only, no cell beats them "
+                   "beyond their intervals): "
+                   + ", ".join(f"<code>{escape(c)}</code>" for c in noise))
     ux, uy = better_when_up(summary, x), better_when_up(summary, y)
     better = " and ".join(w for w in ({True: "right", False: "left"}.get(ux),
                                       {True: "up", False: "down"}.get(uy)) if w)
     return (head + '<p class="note">One point per cell (variant × grid point); whiskers are '
-            "95% bootstrap intervals; ringed points joined by the dashed line form the Pareto "
+            "95% intervals over inputs (a point without whiskers has none); ringed points "
+            "joined by the dashed line form the Pareto "
             "frontier (no other cell is better on both axes)"
             + (f"; better cells lie {better}" if better else "") + ".</p>"
             + _legend(variants) + svg
@@ -304,8 +321,9 @@ def _tables(summary: dict[str, Any]) -> str:
     frontier = set((summary.get("pareto") or {}).get("cells") or [])
     names = key_metrics(summary)
     out = ['<section id="tables"><h2>Metrics by variant and grid point</h2>',
-           '<p class="note">mean [95% CI]; bold = best in its column when the metric has a '
-           "direction; ★ = on the Pareto frontier.</p>",
+           f'<p class="note">mean [95% CI]. {escape(cells_note(summary))} Bold = best in its '
+           "column, its interval clear of every other; shaded = tied for best (the best and "
+           "the cells whose intervals overlap it); ★ = on the Pareto frontier.</p>",
            '<div class="tabs" data-tabs="metrics" role="tablist">']
     out += [f'<button type="button" role="tab" aria-selected="{"true" if i == 0 else "false"}">'
             f"{escape(m)}</button>" for i, m in enumerate(names)]
@@ -313,15 +331,10 @@ def _tables(summary: dict[str, Any]) -> str:
     for i, m in enumerate(names):
         info = summary["metrics"][m]
         h = info.get("higher_is")
-        sign = {None: None, "worse": -1.0}.get(h, 1.0)
-        best: dict[str, set[str]] = {}
+        best: dict[str, tuple[set[str], bool]] = {}
         for g in cols:
-            vals = {v: by[(v, g)]["metrics"][m]["mean"] for v in variants
-                    if (v, g) in by and m in by[(v, g)]["metrics"]}
-            vals = {v: x for v, x in vals.items() if math.isfinite(x)}
-            if sign is not None and len(set(vals.values())) > 1:
-                top = max(sign * x for x in vals.values())
-                best[g] = {v for v, x in vals.items() if sign * x == top}
+            best[g] = best_cells({v: by[(v, g)]["metrics"].get(m) for v in variants
+                                  if (v, g) in by}, m)
         direction = f" · higher is {escape(h)}" if h else ""
         out.append(f'<div class="tabpanel{" active" if i == 0 else ""}" data-tabs="metrics">'
                    f"<h3>{escape(m)}</h3><p class=\"note\">{escape(info.get('description', ''))}"
@@ -335,12 +348,27 @@ def _tables(summary: dict[str, Any]) -> str:
                 cell = by.get((v, g))
                 val = cell["metrics"].get(m) if cell else None
                 star = " ★" if cell and cell["cell"] in frontier else ""
-                cls = "num best" if v in best.get(g, ()) else "num"
+                top, clear = best.get(g, (set(), False))
+                cls = ("num best" if clear else "num tied") if v in top else "num"
                 row.append(f'<td class="{cls}">{escape(fmt_value(val))}{star}</td>')
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table></div>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _comparisons(summary: dict[str, Any]) -> str:
+    from harness.comparisons import compare_within
+
+    head = '<section id="comparisons"><h2>Variants compared (paired by input)</h2>'
+    if len({c["variant"] for c in summary["cells"]}) < 2:
+        return head + '<p class="note">One variant: nothing to compare.</p></section>'
+    result = compare_within(summary, by="variant", metrics=key_metrics(summary))
+    sig = sum(r["significant"] for r in result["rows"])
+    return (head + f'<p class="note">Each variant (B) against <code>'
+            f'{escape(str(result["reference"]))}</code> (A) at the same grid point. '
+            f"{escape(explain(result))} {sig} of {result['tested']} tested rows differ; "
+            "highlighted rows are significant.</p>" + compare_table_html(result) + "</section>")
 
 
 def _samples(samples: list[dict[str, Any]], total: int) -> str:

@@ -8,13 +8,31 @@ KEY_METRICS = ("distinct_2", "self_bleu", "embedding_diversity", "perplexity", "
                "max_verbatim_span", "mean_length")
 
 
-def fmt_value(m: dict[str, float] | None) -> str:
-    """Return ``mean [lo, hi]`` (or just the value when the interval is a point)."""
+def fmt_value(m: dict[str, Any] | None) -> str:
+    """Return ``mean [lo, hi]``, or ``mean (no CI)`` when there is no interval (one input
+    with one sample, one value, or an old pooled run: the cell's ``method`` says which)."""
     if m is None:
         return "–"
-    if m.get("lo") is None or m["lo"] == m["hi"]:
-        return f"{m['mean']:.3g}"
+    if m.get("lo") is None:
+        return f"{m['mean']:.3g} (no CI)"
     return f"{m['mean']:.3g} [{m['lo']:.3g}, {m['hi']:.3g}]"
+
+
+def cells_note(summary: dict[str, Any]) -> str:
+    """Say what the cell intervals are computed over: inputs × samples and the method."""
+    cells = summary["cells"]
+    ks = sorted({c.get("n_inputs", 0) for c in cells})
+    ns = sorted({c["n"] for c in cells})
+    methods = sorted({m.get("method", "") for c in cells for m in c["metrics"].values()} - {""})
+    k = "/".join(map(str, ks)) or "0"
+    n = "/".join(map(str, ns)) or "0"
+    text = (f"Each cell: {k} inputs, {n} samples in all. A value is the mean over inputs "
+            "(a set metric is computed per input over its samples); 95% interval: "
+            + ("; ".join(methods) or "none") + ".")
+    if ks and ks[0] < 4:
+        text += (f" With {ks[0]} input(s) intervals are wide or missing: add inputs to the "
+                 "suite to narrow them.")
+    return text
 
 
 def _esc(text: str) -> str:
@@ -45,19 +63,35 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
         failed = [c for c in checks if not c["passed"]]
         lines.append(f"## Checks: {len(checks) - len(failed)}/{len(checks)} passed")
         lines.append("")
-        if failed:
-            lines += ["| check | cell | value | baseline | why |", "|---|---|---|---|---|"]
-            for c in failed:
-                lines.append(f"| ❌ {_esc(c['check'])} | {_esc(c['cell'])} | {_num(c['value'])}"
-                             f" | {_num(c.get('baseline'))} | {_esc(c['reason'])} |")
+        # failed rows, then rows worse than allowed that the data cannot yet decide
+        shown = failed + [c for c in checks if c["passed"] and c.get("more_inputs") is not None]
+        if shown:
+            lines += ["| | check | cell | value | baseline | n | mdc | why |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for c in shown:
+                lines.append(f"| {'❌' if not c['passed'] else '❔'} | {_esc(c['check'])} | "
+                             f"{_esc(c['cell'])} | {_num(c['value'])} | {_num(c.get('baseline'))}"
+                             f" | {c.get('n_inputs') or ''} | {_num(c.get('mdc'))} | "
+                             f"{_esc(c['reason'])} |")
             lines.append("")
+        if any(c.get("p") is not None for c in checks):
+            lines += ["Baseline rows: one-sided paired t-test over the inputs shared with the "
+                      "baseline, Holm-adjusted across rows; a row fails only when the worsening "
+                      "beyond the allowed change is beyond noise. n = shared inputs; mdc = the "
+                      "worsening the gate catches with 80% power at this n; ❔ = worse than "
+                      "allowed but within noise.", ""]
     pareto = summary["pareto"]
     if pareto["cells"]:
         lines.append(f"**Pareto frontier** ({pareto['x']} vs {pareto['y']}): "
                      + ", ".join(f"`{_esc(c)}`" for c in pareto["cells"]))
+        if pareto.get("within_noise"):
+            lines.append("; within noise of it (no cell beats them beyond their intervals): "
+                         + ", ".join(f"`{_esc(c)}`" for c in pareto["within_noise"]))
         lines.append("")
     metrics = key_metrics(summary)[:max_metrics]
     lines.append("## Cells (mean [95% CI])")
+    lines.append("")
+    lines.append(_esc(cells_note(summary)))
     lines.append("")
     lines.append("| cell | n | " + " | ".join(metrics) + " |")
     lines.append("|---|---|" + "---|" * len(metrics))
@@ -66,11 +100,31 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
         row = [fmt_value(cell["metrics"].get(m)) for m in metrics]
         lines.append(f"| {_esc(cell['cell'])}{star} | {cell['n']} | " + " | ".join(row) + " |")
     lines.append("")
+    lines += _variant_comparisons(summary, metrics)
     lines.append("Metrics: " + "; ".join(
         f"**{m}** ({_esc(summary['metrics'][m]['description'])})" for m in metrics
         if summary["metrics"][m].get("description")))
     lines.append("")
     return "\n".join(lines)
+
+
+def _variant_comparisons(summary: dict[str, Any], metrics: list[str]) -> list[str]:
+    from harness.comparisons import compare_within
+    from harness.report.compare import verdict
+
+    if len({c["variant"] for c in summary["cells"]}) < 2:
+        return []
+    result = compare_within(summary, by="variant", metrics=metrics)
+    sig = [r for r in result["rows"] if r["significant"]]
+    lines = [f"## Variants vs `{_esc(str(result['reference']))}` (paired by input)", "",
+             f"{len(sig)} of {result['tested']} tested rows differ ({_esc(result['method'])}; "
+             f"{len(result['rows']) - result['tested']} rows had too few shared inputs to test)."]
+    if sig:
+        lines += ["", "| cells | metric | B − A | 95% CI | p_adj | |", "|---|---|---|---|---|---|"]
+        for r in sig:
+            lines.append(f"| {_esc(r['cell'])} | {r['metric']} | {r['diff']:+.3g} | "
+                         f"[{r['lo']:.3g}, {r['hi']:.3g}] | {r['p_adj']:.2g} | {verdict(r)} |")
+    return lines + [""]
 
 
 def _num(v: float | None) -> str:

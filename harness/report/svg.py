@@ -58,6 +58,7 @@ class Scale:
     def __call__(self, v: float) -> float:
         """Return the pixel coordinate of ``v``."""
         if self.log:
+            v = max(v, self.lo)  # an interval's lower end may reach below a log axis
             t = (math.log10(v) - math.log10(self.lo)) / (math.log10(self.hi) - math.log10(self.lo))
         else:
             t = (v - self.lo) / (self.hi - self.lo)

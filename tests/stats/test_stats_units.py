@@ -1,0 +1,106 @@
+"""harness.stats against independent implementations (scipy) and worked examples."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from harness.stats import (
+    METHOD_BOOT_T,
+    METHOD_NONE,
+    METHOD_ONE_INPUT,
+    METHOD_T,
+    adjust,
+    cell_interval,
+    inputs_needed,
+    min_detectable,
+    paired_test,
+)
+
+
+def test_paired_test_matches_scipy_ttest_rel():
+    rng = np.random.default_rng(3)
+    a = rng.normal(0, 1, 9)
+    b = a + rng.normal(0.4, 0.5, 9)
+    ids = [f"in{i}" for i in range(9)]
+    t = paired_test(dict(zip(ids, a)), dict(zip(ids, b)))
+    ref = stats.ttest_rel(b, a)
+    assert t.p == pytest.approx(ref.pvalue, rel=1e-12)
+    assert t.diff == pytest.approx((b - a).mean())
+    lo, hi = ref.confidence_interval(0.95)
+    assert (t.lo, t.hi) == (pytest.approx(lo), pytest.approx(hi))
+    one = paired_test(dict(zip(ids, a)), dict(zip(ids, b)), margin=0.1, alternative="greater")
+    assert one.p == pytest.approx(stats.ttest_1samp(b - a, 0.1, alternative="greater").pvalue)
+
+
+def test_paired_test_pairs_by_input_id_not_position():
+    a = {"x": 1.0, "y": 5.0, "z": 9.0, "w": 2.0}
+    b = {"w": 2.5, "z": 9.4, "y": 5.6, "x": 1.45, "only_b": 100.0}
+    t = paired_test(a, b)
+    assert t.n_pairs == 4 and t.diff == pytest.approx(0.4875)
+
+
+def test_paired_test_never_significant_on_one_or_two_pairs():
+    assert paired_test({"a": 10.0}, {"a": 10.1}).p is None
+    assert paired_test({"a": 1.0, "b": 2.0}, {"a": 9.0, "b": 10.0}).p is None
+
+
+def test_paired_test_exact_when_differences_are_constant():
+    a = {"a": 1.0, "b": 2.0, "c": 3.0}
+    assert paired_test(a, a).p == 1.0
+    assert paired_test(a, {k: v + 1 for k, v in a.items()}).p == 0.0
+    assert paired_test(a, {k: v + 1 for k, v in a.items()}, margin=2,
+                       alternative="greater").p == 1.0
+
+
+def test_adjust_matches_worked_examples():
+    # Holm (1979) and BH (1995) on p = .01, .04, .03, .005 (m = 4)
+    p = [0.01, 0.04, 0.03, 0.005]
+    assert adjust(p, "holm") == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert adjust(p, "bh") == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    assert adjust([None, 0.2, None], "holm") == [None, pytest.approx(0.2), None]
+    assert adjust([], "bh") == []
+    # scipy's independent BH implementation agrees
+    q = np.random.default_rng(1).uniform(size=50)
+    assert adjust(list(q), "bh") == pytest.approx(list(stats.false_discovery_control(q)))
+
+
+def test_cell_interval_methods_by_number_of_inputs():
+    assert cell_interval([]).lo is None
+    one = cell_interval([0.5], n_samples=4)
+    assert one.method == METHOD_NONE and one.lo is None and one.n_samples == 4
+    within = cell_interval([2.0], [[1.0, 2.0, 3.0]])
+    lo, hi = stats.t.interval(0.95, 2, loc=2.0, scale=stats.sem([1.0, 2.0, 3.0]))
+    assert within.method == METHOD_ONE_INPUT and (within.lo, within.hi) == (
+        pytest.approx(lo), pytest.approx(hi))
+    three = cell_interval([1.0, 2.0, 4.0])
+    lo, hi = stats.t.interval(0.95, 2, loc=np.mean([1, 2, 4]), scale=stats.sem([1, 2, 4]))
+    assert three.method == METHOD_T and (three.lo, three.hi) == (pytest.approx(lo),
+                                                                 pytest.approx(hi))
+    x = np.random.default_rng(0).normal(5, 1, 8)
+    eight = cell_interval(x, seed=1)
+    assert eight.method == METHOD_BOOT_T and eight.n_inputs == 8
+    assert eight.lo < x.mean() < eight.hi
+    assert cell_interval(x, seed=1) == eight  # seeded
+    # close to the t interval for normal data
+    lo, hi = stats.t.interval(0.95, 7, loc=x.mean(), scale=stats.sem(x))
+    assert eight.lo == pytest.approx(lo, abs=0.25 * (hi - lo))
+    assert eight.hi == pytest.approx(hi, abs=0.25 * (hi - lo))
+    same = cell_interval([0.3] * 6)
+    assert (same.lo, same.hi) == (0.3, 0.3)
+
+
+def test_bootstrap_t_interval_is_asymmetric_for_skewed_inputs():
+    x = np.exp(np.random.default_rng(4).normal(0, 1, 12))
+    iv = cell_interval(x, seed=0)
+    assert iv.hi - iv.mean > iv.mean - iv.lo  # a long right tail widens the upper side
+
+
+def test_min_detectable_matches_statsmodels_and_inputs_needed_inverts_it():
+    from statsmodels.stats.power import TTestPower
+
+    mdc = min_detectable(2.0, 10, alpha=0.05, power=0.8)
+    assert TTestPower().power(effect_size=mdc / 2.0, nobs=10, alpha=0.05,
+                              alternative="larger") == pytest.approx(0.8, abs=1e-4)
+    n = inputs_needed(2.0, 1.0)
+    assert min_detectable(2.0, n) <= 1.0 < min_detectable(2.0, n - 1)
+    assert min_detectable(1.0, 2) is None and inputs_needed(1.0, 0.0) is None
