@@ -240,7 +240,11 @@ def test_content_suite_shape(name):
     assert any(re.search(r"[A-Za-z]{4}", str(i.vars)) and not re.search(
         r"[\u4e00-\u9fff]", str(i.vars)) for i in suite.inputs)
     n = len(plan(suite, ranker=lambda q, c: list(range(len(c)))))
-    assert n <= 150
+    # a few minutes cold on 2 CPU cores; the default suite gets 4 inputs so that its
+    # intervals and paired comparisons over inputs can decide something
+    assert n <= (192 if name == "poetry" else 150)
+    if name == "poetry":
+        assert len(suite.inputs) >= 4
     assert suite.defaults.max_tokens <= (200 if name == "blog" else 96)
 
 

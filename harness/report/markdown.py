@@ -21,7 +21,8 @@ def fmt_value(m: dict[str, Any] | None) -> str:
 def cells_note(summary: dict[str, Any]) -> str:
     """Say what the cell intervals are computed over: inputs × samples and the method."""
     cells = summary["cells"]
-    ks = sorted({c.get("n_inputs", 0) for c in cells})
+    ks = sorted({c.get("n_inputs") or max((m.get("n_inputs", 0) for m in c["metrics"].values()),
+                                          default=0) for c in cells})
     ns = sorted({c["n"] for c in cells})
     methods = sorted({m.get("method", "") for c in cells for m in c["metrics"].values()} - {""})
     k = "/".join(map(str, ks)) or "0"

@@ -22,8 +22,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _metric(mean: float, spread: float = 0.0) -> dict[str, float]:
-    return {"mean": mean, "lo": mean - spread, "hi": mean + spread, "n": 2}
+def _metric(mean: float, spread: float = 0.0) -> dict[str, Any]:
+    """A cell metric over 4 inputs whose values differ by ±1.5% around ``mean``."""
+    inputs = {f"in{j}": mean * (1 + 0.01 * (j - 1.5)) for j in range(4)}
+    return {"mean": mean, "lo": mean - spread, "hi": mean + spread, "n": 8, "n_inputs": 4,
+            "method": "bootstrap-t over inputs", "inputs": inputs}
 
 
 def make_summary() -> dict[str, Any]:
@@ -43,8 +46,8 @@ def make_summary() -> dict[str, Any]:
                                 strict=True):
             cid = f"{variant}|temperature={t}"
             cells.append({"cell": cid, "variant": variant, "grid": {"temperature": t}, "n": 2,
-                          "metrics": {"distinct_2": _metric(d2 / base),
-                                      "perplexity": _metric(ppl * base, ppl * 0.2),
+                          "metrics": {"distinct_2": _metric(d2 / base, 0.01),
+                                      "perplexity": _metric(ppl * base, ppl * 0.3),
                                       "length_words": _metric(40.0, 3.0)}})
             for i, (input_id, text, overlaps) in enumerate((
                     ("spring", f"Roses are red {PAYLOAD} and & so on", [[0, 5], [14, 22]]),
@@ -57,14 +60,16 @@ def make_summary() -> dict[str, Any]:
                     "text": text, "overlaps": overlaps, "finish_reason": "stop",
                     "completion_tokens": 12, "scores": {"perplexity": ppl, "length_words": 9}})
     frontier = [c["cell"] for c in cells if c["variant"] == "plain"]
+    cells[0]["metrics"]["length_words"].update(lo=None, hi=None, method="no interval: one value")
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "run": {"id": "20260101-000000-abcd", "suite": "po<em>etry", "model": "m&m",
                 "backend": "hf", "n_requests": len(samples), "harness_version": "0.1.0",
                 "git_commit": "0123456789abcdef", "started_at": 1.7e9, "finished_at": 1.7e9 + 3,
                 "status": "done", "suite_path": "suites/poetry.yaml"},
         "metrics": metrics, "cells": cells,
-        "pareto": {"x": "distinct_2", "y": "perplexity", "cells": frontier},
+        "pareto": {"x": "distinct_2", "y": "perplexity", "cells": frontier,
+                   "within_noise": [cells[3]["cell"]]},
         "samples": samples,
         "checks": [
             {"check": "perplexity <= 50", "cell": cells[2]["cell"], "value": 900.0,
@@ -131,6 +136,23 @@ def test_tables_and_failed_checks_first(html: str) -> None:
     assert checks.index("900 violates") < checks.index("perplexity &lt;= 5000")
 
 
+def test_intervals_ties_and_paired_comparisons(html: str) -> None:
+    tables = html[html.index('id="tables"'):html.index('id="comparisons"')]
+    d2 = tables[tables.index('data-metric="distinct_2"'):]
+    assert "0.3 [0.29, 0.31]" in d2  # a set-level metric has its interval
+    assert "40 (no CI)" in tables  # and a missing interval says so, no zero-width CI
+    assert 'class="num best"' in d2  # distinct_2: plain's intervals clear the other's
+    ppl = tables[tables.index('data-metric="perplexity"'):]
+    assert 'class="num tied"' in ppl  # perplexity 2.0±0.6 vs 3.0±0.9: overlapping
+    assert "tied for best" in tables and "4 inputs" in tables
+    comp = html[html.index('id="comparisons"'):html.index('id="browser"')]
+    assert "Benjamini–Hochberg" in comp and 'class="compare"' in comp
+    # each evil-variant cell vs plain: 3 grid points × 3 metrics; consistent input-level
+    # differences on distinct_2 and perplexity are significant, length_words does not move
+    assert comp.count("<tr") == 1 + 9 and comp.count('class="sig"') == 6
+    assert "A better" in comp and "within noise of it" in html
+
+
 def test_sweep_skipped_without_temperature() -> None:
     summary = make_summary()
     for item in summary["cells"] + summary["samples"]:
@@ -195,6 +217,8 @@ def test_report_in_chromium(browser, html: str, tmp_path: Path) -> None:
 
     assert page.locator("svg.tradeoff circle").count() >= 6
     assert page.locator("table.metric").count() == 3
+    assert page.locator("#comparisons table.compare tr.sig").count() == 6
+    assert page.locator("#comparisons").is_visible()
     samples = page.locator("#samples .sample")
     assert samples.count() == 12
     assert page.locator("#samples .sample:visible").count() == 12
