@@ -63,8 +63,10 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
                 elif name in set_scores.get((cell["cell"], inp), {}):
                     per_input[inp] = set_scores[(cell["cell"], inp)][name]
             if per_input:
+                spec = METRICS.get(name)
                 iv = cell_interval(list(per_input.values()), samples or None, seed=seed,
-                                   n_samples=n_samples)
+                                   n_samples=n_samples,
+                                   bounds=spec.bounds if spec else (None, None))
                 metrics[name] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n_samples,
                                  "n_inputs": iv.n_inputs, "method": iv.method,
                                  "inputs": per_input}
@@ -85,8 +87,8 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
             "unit": "input: a per-sample metric is averaged over an input's samples, a "
                     "set-level metric is computed over them; a cell's value is the mean "
                     "over its inputs",
-            "interval": f"{1 - ALPHA:.0%} studentized bootstrap over inputs (t over inputs "
-                        "for 2-3 inputs; see each metric's method)",
+            "interval": f"{1 - ALPHA:.0%} interval over inputs: Student t for 2-7 inputs, "
+                        "studentized bootstrap for 8 or more; see each metric's method",
         },
         "metrics": {n: _describe(n) for n in names},
         "cells": out_cells,

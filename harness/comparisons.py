@@ -63,7 +63,8 @@ def compare_within(summary: dict[str, Any], by: str = "variant", reference: str 
             continue
         base = by_pos.get((ref, other(c)))
         if base is not None:
-            pairs.append((f"{c['cell']} vs {base['cell']}", base, c))
+            where = f" · {other(c)}" if other(c) else ""
+            pairs.append((f"{key(c)} vs {ref}{where}", base, c))
     result = _compare_pairs(pairs, alpha, metrics)
     result.update(kind=by, reference=ref, only_a=[], only_b=[])
     return result

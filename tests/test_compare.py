@@ -83,12 +83,11 @@ def test_compare_within_run_variants_and_grid(tmp_path, fake_backend):
     by_variant = compare_within(s, by="variant")
     assert by_variant["reference"] == "plain"
     labels = {r["cell"] for r in by_variant["rows"]}
-    assert labels == {"other|temperature=0.7 vs plain|temperature=0.7",
-                      "other|temperature=1 vs plain|temperature=1"}
+    assert labels == {"other vs plain · temperature=0.7", "other vs plain · temperature=1"}
     by_grid = compare_within(s, by="grid", reference="temperature=1")
     assert {r["cell"] for r in by_grid["rows"]} == {
-        "plain|temperature=0.7 vs plain|temperature=1",
-        "other|temperature=0.7 vs other|temperature=1"}
+        "temperature=0.7 vs temperature=1 · plain", "temperature=0.7 vs temperature=1 · other"}
+    assert {r["a_cell"] for r in by_grid["rows"]} == {"plain|temperature=1", "other|temperature=1"}
     with pytest.raises(KeyError):
         compare_within(s, by="variant", reference="nope")
 

@@ -39,6 +39,7 @@ def failed_constraints(text: str, constraints: dict[str, Any]) -> list[str]:
 
 @metric(
     "constraint_pass",
+    bounds=(0.0, 1.0),
     kind=SAMPLE,
     description="1 if the sample meets every format constraint of its prompt, else 0",
     source="format-following check (cf. IFEval, Zhou et al. 2023, arXiv:2311.07911)",

@@ -54,9 +54,10 @@ def _register_distinct(n: int) -> None:
     metric(
         f"distinct_{n}",
         kind=SET,
-        description=f"unique {n}-grams / all {n}-grams, pooled over the cell's samples",
+        description=f"unique {n}-grams / all {n}-grams, pooled over one input's samples",
         source="Li et al. 2016, arXiv:1510.03055",
         higher_is="diverse",
+        bounds=(0.0, 1.0),
     )(set_fn)
     metric(
         f"distinct_{n}_sample",
@@ -64,6 +65,7 @@ def _register_distinct(n: int) -> None:
         description=f"unique {n}-grams / all {n}-grams within one sample",
         source="Li et al. 2016, arXiv:1510.03055",
         higher_is="diverse",
+        bounds=(0.0, 1.0),
     )(sample_fn)
 
 
@@ -176,6 +178,7 @@ def self_bleu_scores(token_lists: Sequence[Sequence[str]], max_n: int = 4) -> li
 
 @metric(
     "self_bleu",
+    bounds=(0.0, 1.0),
     kind=SET,
     description="mean BLEU-4 of each sample against all others (lower = more diverse)",
     source="Zhu et al. 2018 (Texygen), arXiv:1802.01886; NLTK sentence_bleu, method1",
@@ -214,6 +217,7 @@ def diversity_compression_ratio(texts: Sequence[str]) -> float:
 
 @metric(
     "compression_ratio",
+    bounds=(0.0, None),
     kind=SET,
     description="bytes of the joined samples / gzip bytes (higher = more repetitive)",
     source="Shaib et al. 2024, arXiv:2403.00553; `diversity` package compression_ratio",
@@ -297,6 +301,7 @@ def repeating_loop(tokens: Sequence[str], max_n: int = 90) -> tuple[int, int] | 
 
 @metric(
     "repetition",
+    bounds=(0.0, 1.0),
     kind=SET,
     description="share of samples that end in a repeating loop",
     source="Holtzman et al. 2020 (degen metrics/repetition.py), arXiv:1904.09751",
@@ -322,6 +327,7 @@ def repeated_ngram_share(tokens: Sequence[str], n: int = 4) -> float:
 
 @metric(
     "ngram_repetition",
+    bounds=(0.0, 1.0),
     kind=SAMPLE,
     description="share of a sample's 4-grams that repeat an earlier 4-gram of that sample",
     source="Welleck et al. 2020 (seq-rep-4), arXiv:1908.04319",
@@ -356,6 +362,7 @@ def rouge_l_scorer():
 
 @metric(
     "homogenization_rougel",
+    bounds=(0.0, 1.0),
     kind=SET,
     description="mean pairwise ROUGE-L F1 between samples (higher = more homogeneous)",
     source="Padmakumar & He 2024, arXiv:2309.05196; `diversity` homogenization_score",

@@ -102,6 +102,7 @@ def _similarity_matrix(texts: list[str], resources: Resources) -> np.ndarray:
 
 @metric(
     "embedding_diversity",
+    bounds=(0.0, 2.0),
     kind=SET,
     description="mean pairwise cosine distance of all-MiniLM-L6-v2 embeddings",
     source="Tevet & Berant 2021 (embedding distance diversity); all-MiniLM-L6-v2",
@@ -122,6 +123,7 @@ def embedding_diversity(texts: list[str], resources: Resources) -> float:
 
 @metric(
     "vendi_score",
+    bounds=(1.0, None),
     kind=SET,
     description="Vendi score of the embeddings: effective number of distinct samples",
     source="Friedman & Dieng 2023, arXiv:2210.02410",
@@ -142,6 +144,7 @@ def vendi_score(texts: list[str], resources: Resources) -> float:
 
 @metric(
     "relevance",
+    bounds=(-1.0, 1.0),
     kind=SAMPLE,
     description="cosine similarity of the sample's embedding to the input's (or prompt's)",
     source="embedding relevance, cf. Reimers & Gurevych 2019; all-MiniLM-L6-v2",
@@ -171,6 +174,7 @@ def system_text(messages: Sequence[dict[str, str]]) -> str:
 
 @metric(
     "persona_consistency",
+    bounds=(-1.0, 1.0),
     kind=SAMPLE,
     description="cosine similarity of the sample's embedding to the system message (persona)",
     source="embedding similarity to the persona, cf. Reimers & Gurevych 2019; all-MiniLM-L6-v2",

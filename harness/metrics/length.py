@@ -23,6 +23,7 @@ def count_lines(text: str) -> int:
 
 @metric(
     "length_chars",
+    bounds=(0.0, None),
     kind=SAMPLE,
     description="non-whitespace characters (Unicode code points) in the sample",
     source="-",
@@ -41,6 +42,7 @@ def length_chars(
 
 @metric(
     "length_words",
+    bounds=(0.0, None),
     kind=SAMPLE,
     description="tokens in the sample (words; each CJK character counts as one)",
     source="harness tokenizer",
@@ -56,6 +58,7 @@ def length_words(
 
 @metric(
     "line_count",
+    bounds=(0.0, None),
     kind=SAMPLE,
     description="non-empty lines in the sample",
     source="-",
@@ -71,6 +74,7 @@ def line_count(
 
 @metric(
     "mean_length",
+    bounds=(0.0, None),
     kind=SET,
     description="mean tokens per sample in the cell",
     source="harness tokenizer",

@@ -138,6 +138,7 @@ def verbatim_overlaps(
 
 @metric(
     "max_verbatim_span",
+    bounds=(0.0, None),
     kind=SAMPLE,
     description="longest token span copied verbatim from the examples, prompt or sources",
     source="longest common substring (cf. McCoy et al. 2023, RAVEN), on harness tokens",
@@ -160,6 +161,7 @@ def max_verbatim_span(
 
 @metric(
     "ngram_containment_8",
+    bounds=(0.0, 1.0),
     kind=SAMPLE,
     description="share of the sample's 8-grams found verbatim in the examples, prompt or sources",
     source="n-gram containment (Broder 1997); 8-gram overlap as in Lee et al. 2022",

@@ -23,6 +23,7 @@ def perplexity_from_logprobs(logprobs: Sequence[float]) -> float:
 
 @metric(
     "perplexity",
+    bounds=(1.0, None),
     kind=SAMPLE,
     description="exp(mean NLL of the sample's tokens given its prompt) under the scorer",
     source="Jelinek et al. 1977; conditional PPL as in Holtzman et al. 2020",

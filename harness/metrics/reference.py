@@ -10,6 +10,7 @@ from harness.metrics.tokenize import has_cjk
 
 @metric(
     "bleu",
+    bounds=(0.0, 100.0),
     kind=SAMPLE,
     description="sentence BLEU (sacreBLEU, 0-100) against the input's reference",
     source="Papineni et al. 2002; Post 2018 (sacreBLEU sentence_bleu)",
@@ -35,6 +36,7 @@ def bleu(texts: list[str], contexts: list[SampleContext], resources: Resources) 
 
 @metric(
     "chrf",
+    bounds=(0.0, 100.0),
     kind=SAMPLE,
     description="sentence chrF (sacreBLEU, 0-100) against the input's reference",
     source="Popovic 2015; Post 2018 (sacreBLEU sentence_chrf)",
@@ -55,6 +57,7 @@ def chrf(texts: list[str], contexts: list[SampleContext], resources: Resources) 
 
 @metric(
     "rouge_l",
+    bounds=(0.0, 1.0),
     kind=SAMPLE,
     description="ROUGE-L F1 (rouge-score, 0-1) against the input's reference",
     source="Lin 2004; google-research rouge-score",

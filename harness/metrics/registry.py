@@ -43,6 +43,8 @@ class MetricSpec:
     version: int = 1  # bump when the definition changes (scores are cached by it)
     higher_is: str | None = None  # "diverse" | "coherent" | "better" | "worse" | None
     needs: tuple[str, ...] = ()  # "scorer", "embedder", "sources", "reference", "constraints"
+    # the values the metric can take (None: unbounded); intervals are clipped to them
+    bounds: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass
@@ -145,6 +147,7 @@ def metric(
     higher_is: str | None,
     version: int = 1,
     needs: tuple[str, ...] = (),
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as metric ``name`` in ``METRICS``."""
     if kind not in _KINDS:
@@ -166,6 +169,7 @@ def metric(
             version=version,
             higher_is=higher_is,
             needs=needs,
+            bounds=bounds,
         )
         return fn
 

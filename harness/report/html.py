@@ -365,10 +365,15 @@ def _comparisons(summary: dict[str, Any]) -> str:
         return head + '<p class="note">One variant: nothing to compare.</p></section>'
     result = compare_within(summary, by="variant", metrics=key_metrics(summary))
     sig = sum(r["significant"] for r in result["rows"])
+    shown = (compare_table_html(result, only_significant=True) if sig else
+             '<p class="note">No row differs beyond noise: with more inputs a smaller '
+             "difference becomes detectable.</p>")
     return (head + f'<p class="note">Each variant (B) against <code>'
             f'{escape(str(result["reference"]))}</code> (A) at the same grid point. '
-            f"{escape(explain(result))} {sig} of {result['tested']} tested rows differ; "
-            "highlighted rows are significant.</p>" + compare_table_html(result) + "</section>")
+            f"{escape(explain(result))} <b>{sig} of {result['tested']} tested rows "
+            "differ</b>:</p>" + shown
+            + f'<details id="all-comparisons"><summary>all {len(result["rows"])} rows</summary>'
+            + compare_table_html(result) + "</details></section>")
 
 
 def _samples(samples: list[dict[str, Any]], total: int) -> str:

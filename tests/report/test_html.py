@@ -149,7 +149,9 @@ def test_intervals_ties_and_paired_comparisons(html: str) -> None:
     assert "Benjamini–Hochberg" in comp and 'class="compare"' in comp
     # each evil-variant cell vs plain: 3 grid points × 3 metrics; consistent input-level
     # differences on distinct_2 and perplexity are significant, length_words does not move
-    assert comp.count("<tr") == 1 + 9 and comp.count('class="sig"') == 6
+    shown, every = comp.split('id="all-comparisons"')
+    assert shown.count("<tr") == 1 + 6 and shown.count('class="sig"') == 6
+    assert every.count("<tr") == 1 + 9 and every.count('class="sig"') == 6
     assert "A better" in comp and "within noise of it" in html
 
 
@@ -217,8 +219,10 @@ def test_report_in_chromium(browser, html: str, tmp_path: Path) -> None:
 
     assert page.locator("svg.tradeoff circle").count() >= 6
     assert page.locator("table.metric").count() == 3
-    assert page.locator("#comparisons table.compare tr.sig").count() == 6
-    assert page.locator("#comparisons").is_visible()
+    assert page.locator("#comparisons table.compare tr.sig:visible").count() == 6
+    assert page.locator("#all-comparisons tr:visible").count() == 0  # folded
+    page.locator("#all-comparisons summary").click()
+    assert page.locator("#all-comparisons tr:visible").count() == 10
     samples = page.locator("#samples .sample")
     assert samples.count() == 12
     assert page.locator("#samples .sample:visible").count() == 12
