@@ -41,9 +41,12 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     """
     rows = [_absolute(check, cell) for check in checks if check.op is not None
             for cell in _cells(summary, check)]
-    relative = [(c, c.metric, "increase" if c.max_increase is not None else "decrease",
-                 c.max_increase if c.max_increase is not None else c.max_decrease, None)
-                for c in checks if c.op is None]
+    # (check or None for a regression row, metric, bad direction, allowed change or None,
+    #  relative tolerance or None)
+    relative: list[tuple[Check | None, str, str, float | None, float | None]] = [
+        (c, c.metric, "increase" if c.max_increase is not None else "decrease",
+         c.max_increase if c.max_increase is not None else c.max_decrease, None)
+        for c in checks if c.op is None]
     if baseline is not None:
         judged = list(metrics) or [m for m in (summary["pareto"]["x"], summary["pareto"]["y"])
                                    if m]

@@ -186,7 +186,9 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                             sources_sig=sources_signature(suite.source_paths()),
                             on_metric=progress.metric)
     keys = [r.key for r in requests]
-    store.save_run_scores(run.id, keys, scores.sample, scores.groups)
+    sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
+            if isinstance(g, tuple)}
+    store.save_run_scores(run.id, keys, scores.sample, sets)
     return build_summary(store, run.id)
 
 

@@ -17,7 +17,14 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.metrics import METRICS, Resources, SampleContext, score_samples, score_set
+from harness.metrics import (
+    METRICS,
+    Resources,
+    SampleContext,
+    score_cell,
+    score_samples,
+    score_set,
+)
 from harness.records import content_key
 from harness.store import Store
 
@@ -41,14 +48,15 @@ class Scores:
     groups: dict[Hashable, dict[str, float]] = field(default_factory=dict)
 
 
-def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Return (sample-level, set-level) names; raise KeyError for an unknown metric."""
+def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """Return (sample-level, set-level, cell-level) names; raise KeyError for an unknown
+    metric."""
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         valid = ", ".join(sorted(METRICS))
         raise KeyError(f"unknown metric {unknown[0]!r}; valid metrics: {valid}")
-    return ([n for n in names if METRICS[n].kind == "sample"],
-            [n for n in names if METRICS[n].kind == "set"])
+    return tuple([n for n in names if METRICS[n].kind == kind]  # type: ignore[return-value]
+                 for kind in ("sample", "set", "cell"))
 
 
 def sources_signature(paths: Sequence[Path]) -> str:
@@ -66,7 +74,7 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
                    store: Store | None = None, scorer_id: str = "", sources_sig: str = "",
                    on_metric: Callable[[str], None] | None = None) -> Scores:
     """Score ``items`` with ``metrics``, reusing and filling the store's caches."""
-    sample_names, set_names = split_metrics(metrics)
+    sample_names, set_names, cell_names = split_metrics(metrics)
     out = Scores()
     for name in sample_names:
         if on_metric:
@@ -103,6 +111,32 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
                 if store is not None and all(m.key for m in members):
                     store.add_set_score(set_key, name, spec.version, value)
             out.groups.setdefault(group, {})[name] = value
+    # cell-level metrics look across the groups of one cell: a run's groups are
+    # (cell, input) pairs; other groups (``harness score``) form one cell
+    cells: dict[Hashable, list[Hashable]] = {}
+    for group in groups:
+        cells.setdefault(group[0] if isinstance(group, tuple) else "", []).append(group)
+    for name in cell_names:
+        if on_metric:
+            on_metric(name)
+        spec = METRICS[name]
+        for members in cells.values():
+            member_keys = [sorted(m.key or m.text for m in groups[g]) for g in members]
+            cell_key = content_key({"cell": member_keys})
+            cached = [store.set_score(content_key({"cell": cell_key, "input": i}), name,
+                                      spec.version) if store else None
+                      for i in range(len(members))]
+            if any(v is None for v in cached):
+                values = score_cell([name], [[m.text for m in groups[g]] for g in members],
+                                    resources)[name]
+                if store is not None and all(m.key for g in members for m in groups[g]):
+                    for i, v in enumerate(values):
+                        store.add_set_score(content_key({"cell": cell_key, "input": i}), name,
+                                            spec.version, v)
+            else:
+                values = [float(v) for v in cached if v is not None]
+            for g, v in zip(members, values, strict=True):
+                out.groups.setdefault(g, {})[name] = v
     return out
 
 
@@ -164,5 +198,5 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         idx = [i for i, it in enumerate(items) if it.group == group]
         values = {m: sum(v[i] for i in idx) / len(idx) for m, v in scores.sample.items()}
         values.update(scores.groups.get(group, {}))
-        result[group] = {m: values[m] for m in metrics}
+        result[str(group)] = {m: values[m] for m in metrics}
     return result

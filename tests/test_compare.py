@@ -123,7 +123,8 @@ def test_set_metrics_are_per_input_not_pooled(tmp_path, monkeypatch):
     suite.write_text(SUITE.format(seed=1, max_tokens=12).replace(
         "  - {id: moon, topic: the moon}\n  - {id: city, topic: a city}\n"
         "  - {id: rain, topic: rain}\n", "").replace(
-            "homogenization_rougel]", "homogenization_rougel, embedding_diversity]"),
+            "homogenization_rougel]",
+            "homogenization_rougel, embedding_diversity, cross_input_similarity]"),
         encoding="utf-8")
     store = Store(tmp_path / "s.sqlite")
     res = run_suite(load_suite(suite), store)
@@ -143,6 +144,9 @@ def test_set_metrics_are_per_input_not_pooled(tmp_path, monkeypatch):
     assert hom > 0.8 and pooled["homogenization_rougel"] < 0.5  # near-copies, not diverse
     emb = cell["metrics"]["embedding_diversity"]
     assert emb["mean"] < 0.15 and pooled["embedding_diversity"] > 0.4
+    # what differs is across inputs, and that has its own metric
+    cross = cell["metrics"]["cross_input_similarity"]
+    assert set(cross["inputs"]) == {"spring", "sea"} and cross["mean"] < 1 - emb["mean"] - 0.3
 
 
 def test_compare_cli_formats_and_within_run(tmp_path, fake_backend):

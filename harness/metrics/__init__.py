@@ -20,6 +20,7 @@ from harness.metrics.registry import (
     Resources,
     SampleContext,
     metric,
+    score_cell,
     score_samples,
     score_set,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "SampleContext",
     "SourceIndex",
     "metric",
+    "score_cell",
     "score_samples",
     "score_set",
     "tokenize",

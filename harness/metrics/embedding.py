@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.metrics.registry import (
+    CELL,
     SAMPLE,
     SET,
     MissingResourceError,
@@ -119,6 +120,35 @@ def embedding_diversity(texts: list[str], resources: Resources) -> float:
     sim = _similarity_matrix(texts, resources)
     upper = sim[np.triu_indices(n, k=1)]
     return float(np.mean(1.0 - upper))
+
+
+@metric(
+    "cross_input_similarity",
+    bounds=(-1.0, 1.0),
+    kind=CELL,
+    description="mean cosine similarity of an input's samples to the other inputs' samples",
+    source="cross-prompt homogenization, cf. Jiang et al. 2025 (Artificial Hivemind), "
+           "arXiv:2510.22954; all-MiniLM-L6-v2",
+    higher_is="worse",
+    needs=("embedder",),
+)
+def cross_input_similarity(groups: list[list[str]], resources: Resources) -> list[float]:
+    """For each input i of a cell: ``mean_{a in S_i, b in S_j, j != i} cos(e_a, e_b)``, the
+    mean all-MiniLM-L6-v2 cosine similarity between input i's samples and every sample of
+    the cell's other inputs. High values: the prompt writes the same text whatever the
+    input (do all topics get the same poem?). The per-prompt diversity metrics never look
+    across inputs; this one only does. An input with no samples, or a cell with one
+    input: 0.0. Values of different inputs share pairs, so they are not independent."""
+    sizes = [len(g) for g in groups]
+    if len(groups) < 2 or sum(sizes) == 0:
+        return [0.0] * len(groups)
+    sim = _similarity_matrix([t for g in groups for t in g], resources)
+    label = np.repeat(np.arange(len(groups)), sizes)
+    out = []
+    for i, n in enumerate(sizes):
+        rows, cols = label == i, label != i
+        out.append(float(sim[np.ix_(rows, cols)].mean()) if n and cols.any() else 0.0)
+    return out
 
 
 @metric(

@@ -5,7 +5,11 @@ Two kinds of metric:
 
 - ``"sample"``: ``fn(texts, contexts, resources) -> list[float]``, one value per text. It
   receives the whole batch so model-based metrics (perplexity, embeddings) can batch.
-- ``"set"``: ``fn(texts, resources) -> float``, one value for the samples of one cell.
+- ``"set"``: ``fn(texts, resources) -> float``, one value for a set: the samples of one
+  input in one cell (one prompt).
+- ``"cell"``: ``fn(groups, resources) -> list[float]``, given the samples of every input of
+  a cell (one list of texts per input), one value per input that looks *across* inputs
+  (e.g. how similar an input's samples are to other inputs' samples).
 
 Every value is a finite float: empty texts, single-sample sets and one-token texts get a
 defined value that each metric documents.
@@ -26,7 +30,8 @@ if TYPE_CHECKING:
 
 SAMPLE = "sample"
 SET = "set"
-_KINDS = (SAMPLE, SET)
+CELL = "cell"
+_KINDS = (SAMPLE, SET, CELL)
 _HIGHER_IS = ("diverse", "coherent", "better", "worse", None)
 _NEEDS = ("scorer", "embedder", "sources", "reference", "constraints")
 
@@ -36,7 +41,7 @@ class MetricSpec:
     """A registered metric: its name, kind, function and what a higher value means."""
 
     name: str
-    kind: str  # "sample" (one value per text) or "set" (one value per cell)
+    kind: str  # "sample" (per text), "set" (per input's samples), "cell" (per input, across)
     fn: Callable[..., Any]
     description: str  # one line, for `harness metrics`
     source: str  # paper / reference implementation
@@ -238,3 +243,21 @@ def score_set(
         spec.name: _finite(spec.name, spec.fn(list(texts), resources))
         for spec in get_specs(names, SET)
     }
+
+
+def score_cell(names: Sequence[str], groups: Sequence[Sequence[str]],
+               resources: Resources | None = None) -> dict[str, list[float]]:
+    """Return ``{metric name: [one value per group]}`` for the cell-level metrics ``names``
+    over ``groups`` (the samples of each input of one cell). Raises like ``score_set``."""
+    global _default_resources
+    if resources is None:
+        if _default_resources is None:
+            _default_resources = Resources()
+        resources = _default_resources
+    out: dict[str, list[float]] = {}
+    for spec in get_specs(names, CELL):
+        values = spec.fn([list(g) for g in groups], resources)
+        if len(values) != len(groups):
+            raise ArithmeticError(f"metric {spec.name!r} returned {len(values)} values")
+        out[spec.name] = [_finite(spec.name, v) for v in values]
+    return out

