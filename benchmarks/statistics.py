@@ -6,7 +6,8 @@ and power of the old (per-sample) and new (per-input) statistics, as markdown ta
 
 Data: a cell has k inputs × 4 samples. Per-sample values are ``z = input effect +
 sample noise`` with both normal and variance 0.5 (total variance 1, intra-class
-correlation 0.5), or ``exp(σ z)`` (lognormal, σ = 0.5 and 1.0). The set metric is the
+correlation 0.5), or ``exp(σ z)`` (lognormal, σ = 0.5 and 1.0), or pass/fail (1 with
+probability 0.9, independent: a metric like ``constraint_pass``). The set metric is the
 harness's ``distinct_2`` over the 4 synthetic texts of one input: input i has its own
 vocabulary of V_i words (V_i lognormal around 150, log-sd 0.7 "moderate" or 1.0 "heavy")
 and each text is 20–60 words drawn Zipf-like (p ∝ rank^-1.1) from it. A pool of inputs is
@@ -20,8 +21,9 @@ Intervals (nominal 95%):
         (for the set metric, distinct_2 is recomputed on the resampled texts),
   (iii) cluster: percentile bootstrap over the per-input values,
   (iv)  t over the per-input values (k − 1 df),
-  (v)   harness: ``harness.stats.cell_interval`` (bootstrap-t over inputs for k ≥ 4, the
-        same as (iv) for k = 2, 3).
+  (v)   harness: ``harness.stats.cell_interval`` with the metric's bounds, as
+        ``harness.analysis.summarize`` calls it (bootstrap-t over inputs from
+        ``BOOT_T_MIN_INPUTS`` inputs on, (iv) below that; clipped to the bounds).
 
 Comparisons: two runs of the same suite (same inputs, so the input effects are shared;
 fresh sample noise), 16 cells × 6 metrics of 8 inputs × 4 samples. Old: the unpaired
@@ -37,6 +39,7 @@ import argparse
 import contextlib
 import datetime
 import functools
+import gc
 import itertools
 import math
 import os
@@ -52,8 +55,8 @@ import harness.checks
 import harness.stats
 from harness.checks import run_checks
 from harness.comparisons import compare_runs
-from harness.metrics import score_set
-from harness.stats import cell_interval, paired_test
+from harness.metrics import METRICS, score_set
+from harness.stats import BOOT_T_MIN_INPUTS, cell_interval, paired_test
 
 ALPHA = 0.05
 M = 4  # samples per input
@@ -72,10 +75,18 @@ def nested(rng: np.random.Generator, lead: tuple[int, ...], k: int, m: int = M,
     return effect + rng.normal(0.0, math.sqrt(1.0 - icc), (runs, *lead, k, m))
 
 
-DISTS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float]] = {
-    "normal, ICC 0.5": (lambda z: z, 0.0),
-    "lognormal σ=0.5 (exp of the normal)": (lambda z: np.exp(0.5 * z), math.exp(0.5**2 / 2)),
-    "lognormal σ=1.0 (exp of the normal)": (lambda z: np.exp(z), math.exp(1.0 / 2)),
+Bounds = tuple[float | None, float | None]
+DISTS: dict[str, tuple[Callable[[np.random.Generator, int, int], np.ndarray], float, Bounds]] = {
+    # name: (draw(rng, reps, k) -> per-sample values (reps, k, M), true mean, bounds)
+    "normal, ICC 0.5": (lambda rng, r, k: nested(rng, (r,), k)[0], 0.0, (None, None)),
+    "lognormal σ=0.5 (exp of 0.5 × the normal)":
+        (lambda rng, r, k: np.exp(0.5 * nested(rng, (r,), k)[0]), math.exp(0.5**2 / 2),
+         (0.0, None)),
+    "lognormal σ=1.0 (exp of the normal)":
+        (lambda rng, r, k: np.exp(nested(rng, (r,), k)[0]), math.exp(1.0 / 2), (0.0, None)),
+    "pass/fail per sample (like constraint_pass), P(pass) = 0.9, no input effect":
+        (lambda rng, r, k: (rng.random((r, k, M)) < 0.9).astype(float), 0.9,
+         METRICS["constraint_pass"].bounds),
 }
 
 # All 35 multisets of 4 sample indices, and their codes sum(5**j) (= Σ count_j · 5^j).
@@ -206,19 +217,21 @@ def t_over_inputs(y: np.ndarray) -> tuple[np.ndarray, ...]:
     return y.mean(1) - half, y.mean(1) + half
 
 
-def harness_interval(y: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, ...]:
+def harness_interval(y: np.ndarray, x: np.ndarray | None, bounds: Bounds
+                     ) -> tuple[np.ndarray, ...]:
     """(v) ``harness.stats.cell_interval``, one call per simulated cell."""
     R, k = y.shape
     lo, hi = np.empty(R), np.empty(R)
     for r in range(R):
-        iv = cell_interval(y[r], x[r] if x is not None else None, seed=r, n_samples=k * M)
+        iv = cell_interval(y[r], x[r] if x is not None else None, seed=r, n_samples=k * M,
+                           bounds=bounds)
         lo[r], hi[r] = iv.lo, iv.hi
     return lo, hi
 
 
 METHODS = ("(i) naive bootstrap over samples (old)", "(ii) two-stage bootstrap",
            "(iii) cluster percentile bootstrap", "(iv) t over input means",
-           "(v) harness: bootstrap-t over inputs")
+           f"(v) harness cell_interval (bootstrap-t from k={BOOT_T_MIN_INPUTS}, else (iv))")
 
 
 def coverage_table(title: str, rows: dict[str, list[str]]) -> None:
@@ -237,16 +250,18 @@ def coverage_study(reps: int, B: int, pools: list[SetPool], seed: int) -> None:
     print("\n## Interval coverage, k inputs × 4 samples\n")
     print(f"{reps} simulated cells per entry (Monte-Carlo SE at 0.95: "
           f"{math.sqrt(0.95 * 0.05 / reps):.3f}); percentile bootstraps use {B} resamples, "
-          "the harness its default 2000. For k = 2, 3 the harness interval *is* (iv).")
-    for d, (name, (f, truth)) in enumerate(DISTS.items()):
+          f"the harness its default 2000. For k < {BOOT_T_MIN_INPUTS} the harness interval "
+          "*is* (iv), clipped to the metric's bounds.")
+    for d, (name, (draw, truth, bounds)) in enumerate(DISTS.items()):
         rows: dict[str, list[str]] = {m: [] for m in METHODS}
         for k in K_VALUES:
             rng = np.random.default_rng([seed, 1, d, k])
-            x = f(nested(rng, (reps,), k)[0])
+            x = draw(rng, reps, k)
             y = x.mean(-1)
             for m, (lo, hi) in zip(METHODS, (naive_boot(x, B, rng), two_stage_boot(x, B, rng),
                                              cluster_boot(y, B, rng), t_over_inputs(y),
-                                             harness_interval(y, x)), strict=True):
+                                             harness_interval(y, x, bounds)),
+                                  strict=True):
                 rows[m].append(_cov(lo, hi, truth))
         coverage_table(name, rows)
     for p, pool in enumerate(pools):
@@ -258,7 +273,9 @@ def coverage_study(reps: int, B: int, pools: list[SetPool], seed: int) -> None:
             rows[METHODS[0]].append("n/a")
             for m, (lo, hi) in zip(METHODS[1:], (two_stage_set(ids, pool.table, B, rng),
                                                  cluster_boot(y, B, rng), t_over_inputs(y),
-                                                 harness_interval(y, None)), strict=True):
+                                                 harness_interval(
+                                                     y, None, METRICS["distinct_2"].bounds)),
+                                  strict=True):
                 rows[m].append(_cov(lo, hi, pool.truth))
         vals = pool.values
         coverage_table(
@@ -332,31 +349,32 @@ def old_unpaired(xa: np.ndarray, xb: np.ndarray, B: int, rng: np.random.Generato
 
 
 @contextlib.contextmanager
-def fast_min_detectable() -> Iterator[None]:
-    """Make the gate's report-only power figures cheap: ``min_detectable`` is ``sd`` times
-    the same statsmodels effect size, cached by (n, alpha, power, sidedness). Pass/fail
-    only depends on the p-values; the figures stay identical."""
+def fast_gate() -> Iterator[None]:
+    """Make many gate evaluations cheap without changing pass/fail, p-values or ``mdc``:
+    ``min_detectable`` becomes ``sd`` × the same statsmodels effect size, cached by (n,
+    alpha, power, sidedness); ``inputs_needed`` (report-only ``more_inputs``) returns
+    None; ``gc.collect`` is a no-op (statsmodels' Holm calls it on every adjustment)."""
     original = harness.stats.min_detectable
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def unit(n: int, alpha: float, power: float, one_sided: bool) -> float | None:
         return original(1.0, n, alpha, power, one_sided)
 
     def fast(sd, n, alpha=ALPHA, power=0.8, one_sided=True):
         if n < harness.stats.MIN_PAIRS or sd is None:
             return None
-        if sd == 0:
-            return 0.0
-        return unit(n, alpha, power, one_sided) * sd
+        return 0.0 if sd == 0 else unit(n, alpha, power, one_sided) * sd
 
-    saved = harness.checks.min_detectable
+    saved = (harness.checks.min_detectable, harness.checks.inputs_needed, gc.collect)
     harness.stats.min_detectable = fast
     harness.checks.min_detectable = fast
+    harness.checks.inputs_needed = lambda *args, **kwargs: None
+    gc.collect = lambda generation=2: 0
     try:
         yield
     finally:
         harness.stats.min_detectable = original
-        harness.checks.min_detectable = saved
+        harness.checks.min_detectable, harness.checks.inputs_needed, gc.collect = saved
 
 
 def fpr_study(reps: int, B: int, seed: int, k: int = 8) -> None:
@@ -366,18 +384,18 @@ def fpr_study(reps: int, B: int, seed: int, k: int = 8) -> None:
           f"{len(names)} metrics = {n_rows} rows, {k} inputs × {M} samples\n")
     print(f"{reps} simulated run pairs (SE of a rate near 0.05: "
           f"{math.sqrt(0.05 * 0.95 / reps):.3f}). Metrics: 4 normal, 2 lognormal (σ 0.5, 1); "
-          "rows independent (the worst case for 'any row').\n")
+          "rows independent of each other.\n")
     rng = np.random.default_rng([seed, 3])
     counts = {key: [0, 0] for key in ("old", "paired", "compare", "gate0", "gate10")}
-    for r in range(reps):
+    for _ in range(reps):
         xa, xb = paired_runs(rng, k)
         ya, yb = xa.mean(-1), xb.mean(-1)
         old = old_unpaired(xa.reshape(n_rows, -1), xb.reshape(n_rows, -1), B, rng)
         sa, sb = make_summary("a", ya, names), make_summary("b", yb, names)
         res = compare_runs(sa, sb)
-        raw = np.array([r_["p"] < ALPHA for r_ in res["rows"]])
-        sig = np.array([r_["significant"] for r_ in res["rows"]])
-        with fast_min_detectable():
+        raw = np.array([r["p"] < ALPHA for r in res["rows"]])
+        sig = np.array([r["significant"] for r in res["rows"]])
+        with fast_gate():
             g0 = [not row["passed"] for row in run_checks(sb, [], sa, names, tolerance=0.0)]
             g10 = [not row["passed"] for row in run_checks(sb, [], sa, names, tolerance=0.1)]
         for key, flags in (("old", old), ("paired", raw), ("compare", sig), ("gate0", g0),
@@ -442,7 +460,7 @@ def gate_power_study(reps: int, seed: int, k: int = 8) -> None:
             xa, xb = paired_runs(rng, k, shift)
             sa = make_summary("a", xa.mean(-1), names)
             sb = make_summary("b", xb.mean(-1), names)
-            with fast_min_detectable():
+            with fast_gate():
                 rows = run_checks(sb, [], sa, names, tolerance=0.1)
             failed = {(r["cell"], r["check"].split()[0]) for r in rows if not r["passed"]}
             fails += bool(failed)

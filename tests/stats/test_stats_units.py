@@ -91,6 +91,9 @@ def test_cell_interval_methods_by_number_of_inputs():
     # 4-7 inputs: Student t (the bootstrap-t is erratic there, see docs/statistics.md)
     five = cell_interval([1.0, 2.0, 4.0, 3.0, 2.5])
     assert five.method == METHOD_T
+    # tied input values (a pass rate): t, not a one-sided bootstrap-t
+    rate = cell_interval([1.0] * 7 + [0.0], bounds=(0.0, 1.0))
+    assert rate.method == METHOD_T and rate.lo < 0.7
 
 
 def test_cell_interval_is_clipped_to_the_metrics_range():
