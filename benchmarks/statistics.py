@@ -53,9 +53,11 @@ from scipy import stats as st
 
 import harness.checks
 import harness.stats
+from harness.analysis import summary_from_inputs
 from harness.checks import run_checks
 from harness.comparisons import compare_runs
 from harness.metrics import METRICS, score_set
+from harness.metrics.synthetic import synthetic_inputs
 from harness.stats import BOOT_T_MIN_INPUTS, cell_interval, paired_test
 
 ALPHA = 0.05
@@ -95,29 +97,6 @@ CODES = [sum(5**j for j in ms) for ms in MULTISETS]
 ALL_ONCE = sum(5**j for j in range(M))
 
 
-def text_inputs(n_inputs: int, seed: int, log_sd: float, n_sets: int = 1,
-                median_vocab: float = 150.0, length: tuple[int, int] = (20, 60),
-                zipf: float = 1.1) -> list[list[list[str]]]:
-    """Synthetic inputs: ``[input][set][text]``. Input i has its own vocabulary of V_i
-    words ``t{i}w{r}`` (V_i = lognormal(log median_vocab, log_sd), at least 5); each of its
-    ``n_sets`` sets holds ``M`` texts of ``length`` words drawn with p ∝ rank^-zipf."""
-    rng = np.random.default_rng(seed)
-    sizes = np.maximum(5, np.exp(rng.normal(math.log(median_vocab), log_sd, n_inputs))
-                       .round()).astype(int)
-    out = []
-    for i, v in enumerate(sizes):
-        cdf = np.cumsum(1.0 / np.arange(1, v + 1) ** zipf)
-        cdf /= cdf[-1]
-        vocab = np.array([f"t{i}w{r}" for r in range(v)])
-        sets = []
-        for _ in range(n_sets):
-            lens = rng.integers(length[0], length[1] + 1, size=M)
-            words = vocab[np.minimum(np.searchsorted(cdf, rng.random(lens.sum())), v - 1)]
-            sets.append([" ".join(c) for c in np.split(words, np.cumsum(lens)[:-1])])
-        out.append(sets)
-    return out
-
-
 def distinct_2(texts: list[str]) -> float:
     return score_set(["distinct_2"], texts)["distinct_2"]
 
@@ -130,7 +109,7 @@ class SetPool:
 
     def __init__(self, n: int, seed: int, log_sd: float):
         self.log_sd = log_sd
-        inputs = text_inputs(n, seed, log_sd, n_sets=2)
+        inputs = synthetic_inputs(n, seed, log_sd, n_sets=2, samples=M)
         self.table = np.full((n, 5**M), np.nan)
         for i, (texts, _) in enumerate(inputs):
             for ms, code in zip(MULTISETS, CODES, strict=True):
@@ -303,19 +282,13 @@ def cell_ids() -> list[str]:
 
 
 def make_summary(run_id: str, per_input: np.ndarray, names: list[str]) -> dict:
-    """A summary (the parts comparisons and the gate read) from per-input values of shape
-    (cells, metrics, k)."""
-    cells = []
-    for cid, vals in zip(cell_ids(), per_input, strict=True):
-        k = vals.shape[-1]
-        metrics = {n: {"mean": float(v.mean()), "lo": None, "hi": None, "n": k * M,
-                       "n_inputs": k, "method": "simulated",
-                       "inputs": {f"input{i}": float(x) for i, x in enumerate(v)}}
-                   for n, v in zip(names, vals, strict=True)}
-        cells.append({"cell": cid, "variant": cid.split("|")[0], "grid": {}, "n": k * M,
-                      "n_inputs": k, "metrics": metrics})
-    return {"run": {"id": run_id}, "metrics": {n: {} for n in names}, "cells": cells,
-            "pareto": {"x": None, "y": None, "cells": []}}
+    """A summary from per-input values of shape (cells, metrics, inputs), without
+    intervals (comparisons and the gate read only the per-input values)."""
+    return summary_from_inputs(
+        {cid: {n: {f"input{i}": float(x) for i, x in enumerate(v)}
+               for n, v in zip(names, vals, strict=True)}
+         for cid, vals in zip(cell_ids(), per_input, strict=True)},
+        run_id=run_id, samples_per_input=M, intervals=False)
 
 
 def paired_runs(rng: np.random.Generator, k: int, shift: np.ndarray | None = None

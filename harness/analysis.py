@@ -97,6 +97,39 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
     }
 
 
+def summary_from_inputs(values: dict[str, dict[str, dict[str, float]]], run_id: str = "",
+                        samples_per_input: int = 1, intervals: bool = True
+                        ) -> dict[str, Any]:
+    """Return a summary built from per-input values ``{cell: {metric: {input id: value}}}``
+    (e.g. scores computed elsewhere, or simulated), as ``summarize`` would lay it out:
+    each metric's mean over inputs and, with ``intervals``, its ``cell_interval``.
+    Comparisons (``harness.comparisons``) and the gate (``harness.checks``) accept it."""
+    cells = []
+    names: set[str] = set()
+    for cid, metrics in values.items():
+        out: dict[str, dict[str, Any]] = {}
+        for name, per_input in metrics.items():
+            names.add(name)
+            k = len(per_input)
+            spec = METRICS.get(name)
+            iv = (cell_interval(list(per_input.values()), n_samples=k * samples_per_input,
+                                bounds=spec.bounds if spec else (None, None))
+                  if intervals else None)
+            out[name] = {"mean": sum(per_input.values()) / k if k else 0.0,
+                         "lo": iv.lo if iv else None, "hi": iv.hi if iv else None,
+                         "n": k * samples_per_input, "n_inputs": k,
+                         "method": iv.method if iv else "no interval computed",
+                         "inputs": dict(per_input)}
+        k = max((m["n_inputs"] for m in out.values()), default=0)
+        cells.append({"cell": cid, "variant": cid.split("|")[0],
+                      "grid": dict(p.split("=", 1) for p in cid.split("|", 1)[1].split(",")
+                                   if "=" in p) if "|" in cid else {},
+                      "n": k * samples_per_input, "n_inputs": k, "metrics": out})
+    return {"schema_version": SCHEMA_VERSION, "run": {"id": run_id},
+            "metrics": {n: _describe(n) for n in sorted(names)}, "cells": cells,
+            "pareto": {"x": None, "y": None, "cells": [], "within_noise": []}}
+
+
 def _describe(name: str) -> dict[str, Any]:
     spec = METRICS.get(name)
     if spec is None:

@@ -25,10 +25,11 @@ from scipy import stats as st
 
 import harness.checks
 import harness.stats
-from harness.analysis import summarize
+from harness.analysis import summarize, summary_from_inputs
 from harness.checks import GateError, run_checks
 from harness.comparisons import compare_runs
 from harness.metrics import METRICS, Resources, SampleContext, score_set
+from harness.metrics.synthetic import synthetic_inputs
 from harness.scoring import ScoreItem, compute_scores
 from harness.stats import cell_interval, inputs_needed, min_detectable, paired_test
 
@@ -50,29 +51,6 @@ def nested(rng: np.random.Generator, lead: tuple[int, ...], k: int = K, runs: in
 # Same generator as benchmarks/statistics.py (keep them in step).
 
 
-def text_inputs(n_inputs: int, seed: int, log_sd: float, n_sets: int = 2,
-                median_vocab: float = 150.0, length: tuple[int, int] = (20, 60),
-                zipf: float = 1.1) -> list[list[list[str]]]:
-    """``[input][set][text]``: input i has its own vocabulary of V_i words ``t{i}w{r}``,
-    V_i lognormal(log 150, ``log_sd``); each set holds M texts of 20-60 words drawn with
-    p ∝ rank^-1.1. Sets of one input are independent draws of its samples."""
-    rng = np.random.default_rng(seed)
-    sizes = np.maximum(5, np.exp(rng.normal(math.log(median_vocab), log_sd, n_inputs))
-                       .round()).astype(int)
-    out = []
-    for i, v in enumerate(sizes):
-        cdf = np.cumsum(1.0 / np.arange(1, v + 1) ** zipf)
-        cdf /= cdf[-1]
-        vocab = np.array([f"t{i}w{r}" for r in range(v)])
-        sets = []
-        for _ in range(n_sets):
-            lens = rng.integers(length[0], length[1] + 1, size=M)
-            words = vocab[np.minimum(np.searchsorted(cdf, rng.random(lens.sum())), v - 1)]
-            sets.append([" ".join(c) for c in np.split(words, np.cumsum(lens)[:-1])])
-        out.append(sets)
-    return out
-
-
 def distinct_2(texts: list[str]) -> float:
     return score_set(["distinct_2"], texts)["distinct_2"]
 
@@ -82,7 +60,7 @@ class Pool:
     (``replicate``) of each of ``n`` synthetic inputs."""
 
     def __init__(self, n: int, seed: int, log_sd: float):
-        self.inputs = text_inputs(n, seed, log_sd)
+        self.inputs = synthetic_inputs(n, seed, log_sd, n_sets=2, samples=M)
         self.values = np.array([distinct_2(sets[0]) for sets in self.inputs])
         self.replicate = np.array([distinct_2(sets[1]) for sets in self.inputs])
         # Inputs are i.i.d., so k inputs drawn from the pool are k i.i.d. inputs of the
@@ -111,19 +89,13 @@ CELLS = [f"p{c // 4}|temperature=0.{c % 4 + 2}" for c in range(N_CELLS)]
 
 def make_summary(run_id: str, per_input: np.ndarray, names: list[str] = NAMES,
                  cells: list[str] = CELLS) -> dict:
-    """A summary (the parts comparisons and the gate read) from per-input values of shape
-    (cells, metrics, inputs)."""
-    out = []
-    for cid, vals in zip(cells, per_input, strict=True):
-        k = vals.shape[-1]
-        metrics = {n: {"mean": float(v.mean()), "lo": None, "hi": None, "n": k * M,
-                       "n_inputs": k, "method": "simulated",
-                       "inputs": {f"input{i}": float(x) for i, x in enumerate(v)}}
-                   for n, v in zip(names, vals, strict=True)}
-        out.append({"cell": cid, "variant": cid.split("|")[0], "grid": {}, "n": k * M,
-                    "n_inputs": k, "metrics": metrics})
-    return {"run": {"id": run_id}, "metrics": {n: {} for n in names}, "cells": out,
-            "pareto": {"x": None, "y": None, "cells": []}}
+    """A summary from per-input values of shape (cells, metrics, inputs), without
+    intervals (comparisons and the gate read only the per-input values)."""
+    return summary_from_inputs(
+        {cid: {n: {f"input{i}": float(x) for i, x in enumerate(v)}
+               for n, v in zip(names, vals, strict=True)}
+         for cid, vals in zip(cells, per_input, strict=True)},
+        run_id=run_id, samples_per_input=M, intervals=False)
 
 
 def two_runs(rng: np.random.Generator, pool: Pool, shift: np.ndarray | None = None

@@ -119,3 +119,22 @@ def test_min_detectable_matches_statsmodels_and_inputs_needed_inverts_it():
     n = inputs_needed(2.0, 1.0)
     assert min_detectable(2.0, n) <= 1.0 < min_detectable(2.0, n - 1)
     assert min_detectable(1.0, 2) is None and inputs_needed(1.0, 0.0) is None
+
+
+def test_summary_from_inputs_feeds_comparisons_and_the_gate():
+    from harness.analysis import summary_from_inputs
+    from harness.checks import run_checks
+    from harness.comparisons import compare_runs
+
+    base = {"v|temperature=0.7": {"distinct_2": {f"i{j}": 0.5 + 0.01 * j for j in range(6)}}}
+    worse = {"v|temperature=0.7": {"distinct_2": {f"i{j}": 0.3 + 0.01 * j + 0.002 * (j % 2)
+                                                  for j in range(6)}}}
+    a = summary_from_inputs(base, "a", samples_per_input=4)
+    b = summary_from_inputs(worse, "b", samples_per_input=4)
+    m = a["cells"][0]["metrics"]["distinct_2"]
+    assert m["n"] == 24 and m["n_inputs"] == 6 and m["lo"] < m["mean"] < m["hi"]
+    assert a["cells"][0]["grid"] == {"temperature": "0.7"}
+    row = compare_runs(a, b)["rows"][0]
+    assert row["significant"] and row["better"] == "A" and row["n_pairs"] == 6
+    failed = [r for r in run_checks(b, [], a, ["distinct_2"]) if not r["passed"]]
+    assert [r["check"].split()[0] for r in failed] == ["distinct_2"]
