@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from harness.metrics import METRICS
+from harness.metrics import METRICS, MetricSpec, pool_values
 from harness.stats import ALPHA, cell_interval
 
 SCHEMA_VERSION = 2
@@ -55,16 +55,21 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
         for name in names:
             per_input: dict[str, float] = {}
             samples: list[list[float]] = []
+            spec = METRICS.get(name)
             for inp, keys in cell["inputs"].items():
-                vals = [sample_scores[k][name] for k in keys if name in sample_scores.get(k, {})]
+                have = [k for k in keys if name in sample_scores.get(k, {})]
+                vals = [sample_scores[k][name] for k in have]
                 if vals:
-                    per_input[inp] = sum(vals) / len(vals)
+                    weights = _weights(spec, have, sample_scores)
+                    per_input[inp] = pool_values(spec, vals, weights)
                     samples.append(vals)
                 elif name in set_scores.get((cell["cell"], inp), {}):
                     per_input[inp] = set_scores[(cell["cell"], inp)][name]
             if per_input:
-                spec = METRICS.get(name)
-                iv = cell_interval(list(per_input.values()), samples or None, seed=seed,
+                # samples back a one-input interval only when the input's value is their mean
+                by_mean = spec is None or spec.pool == "mean" or spec.weight is None
+                iv = cell_interval(list(per_input.values()),
+                                   (samples or None) if by_mean else None, seed=seed,
                                    n_samples=n_samples,
                                    bounds=spec.bounds if spec else (None, None))
                 metrics[name] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n_samples,
@@ -95,6 +100,15 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
         "pareto": {"x": x, "y": y, "cells": frontier,
                    "within_noise": within_noise_of_frontier(out_cells, x, y, frontier)},
     }
+
+
+def _weights(spec: MetricSpec | None, keys: Sequence[str],
+             sample_scores: dict[str, dict[str, float]]) -> list[float] | None:
+    """The per-sample weights ``spec`` pools with, when every sample has them."""
+    if spec is None or spec.weight is None:
+        return None
+    w = [sample_scores[k].get(spec.weight) for k in keys]
+    return None if any(v is None for v in w) else [float(v) for v in w if v is not None]
 
 
 def summary_from_inputs(values: dict[str, dict[str, dict[str, float]]], run_id: str = "",
@@ -158,14 +172,15 @@ def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | Non
 
     Each axis is oriented by its metric's direction (e.g. more diverse is better on x,
     lower perplexity is better on y). A cell dominates another if it is at least as good on
-    both and strictly better on one.
+    both and strictly better on one. Mostly degenerate cells are left out.
     """
     if not x or not y:
         return []
     sx = 1.0 if better_when_higher(x) is not False else -1.0
     sy = 1.0 if better_when_higher(y) is not False else -1.0
     points = [(c["cell"], sx * c["metrics"][x]["mean"], sy * c["metrics"][y]["mean"])
-              for c in cells if x in c["metrics"] and y in c["metrics"]]
+              for c in cells if x in c["metrics"] and y in c["metrics"]
+              and not mostly_degenerate(c)]
     frontier = []
     for cid, px, py in points:
         dominated = any(qx >= px and qy >= py and (qx > px or qy > py)
@@ -173,6 +188,17 @@ def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | Non
         if not dominated:
             frontier.append(cid)
     return frontier
+
+
+DEGENERATE_LIMIT = 0.5
+
+
+def mostly_degenerate(cell: dict[str, Any]) -> bool:
+    """True when at least half of a cell's samples are degenerate (empty, symbols only,
+    under 3 words): such a cell never counts as best or on the Pareto frontier, however
+    diverse its nothing looks."""
+    m = cell["metrics"].get("degenerate")
+    return m is not None and m["mean"] >= DEGENERATE_LIMIT
 
 
 def _oriented(c: dict[str, Any], metric: str, sign: float) -> tuple[float, float, float]:
@@ -202,7 +228,7 @@ def within_noise_of_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: 
     sx = 1.0 if better_when_higher(x) is not False else -1.0
     sy = 1.0 if better_when_higher(y) is not False else -1.0
     pts = {c["cell"]: (_oriented(c, x, sx), _oriented(c, y, sy)) for c in cells
-           if x in c["metrics"] and y in c["metrics"]}
+           if x in c["metrics"] and y in c["metrics"] and not mostly_degenerate(c)}
     out = []
     for cid, (px, py) in pts.items():
         if cid in frontier:
@@ -215,13 +241,16 @@ def within_noise_of_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: 
     return out
 
 
-def best_cells(entries: dict[str, dict[str, Any]], metric: str) -> tuple[set[str], bool]:
+def best_cells(entries: dict[str, dict[str, Any]], metric: str,
+               excluded: set[str] | frozenset[str] = frozenset()) -> tuple[set[str], bool]:
     """Return ``(best, clear)`` among ``entries`` ({label: cell metric dict}) for
     ``metric``: the label with the best mean and every label whose 95% interval overlaps
     it, and whether the best is clear (a single label). Empty when the metric has no
-    direction or all means are equal."""
+    direction or all means are equal. ``excluded`` labels (e.g. mostly degenerate cells)
+    never count."""
     up = better_when_higher(metric)
-    vals = {k: m for k, m in entries.items() if m and math.isfinite(m["mean"])}
+    vals = {k: m for k, m in entries.items()
+            if m and math.isfinite(m["mean"]) and k not in excluded}
     if up is None or len({m["mean"] for m in vals.values()}) < 2:
         return set(), False
     sign = 1.0 if up else -1.0

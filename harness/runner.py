@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.analysis import summarize
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
-from harness.metrics import DEFAULT_METRICS, Resources, SampleContext
+from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
 from harness.plan import plan
 from harness.records import Generation, Request
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
@@ -85,7 +85,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     started = time.perf_counter()
     backend_name = resolve_backend_name(backend or suite.backend)
     model = model or suite.model
-    metrics = list(suite.metrics or DEFAULT_METRICS)
+    metrics = with_weights(suite.metrics or DEFAULT_METRICS)
     split_metrics(metrics)  # unknown names fail before any work
     # one Resources for the run: few-shot ranking and the metrics share its embedder
     resources = Resources(source_paths=suite.source_paths())

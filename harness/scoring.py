@@ -21,9 +21,11 @@ from harness.metrics import (
     METRICS,
     Resources,
     SampleContext,
+    pool_values,
     score_cell,
     score_samples,
     score_set,
+    with_weights,
 )
 from harness.records import content_key
 from harness.store import Store
@@ -192,11 +194,16 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         from harness.backends import make_backend
 
         resources.scorer = make_backend("hf", scorer)
-    scores = compute_scores(items, metrics, resources)
+    scores = compute_scores(items, with_weights(metrics), resources)
     result: dict[str, dict[str, float]] = {}
     for group in dict.fromkeys(it.group for it in items):
         idx = [i for i, it in enumerate(items) if it.group == group]
-        values = {m: sum(v[i] for i in idx) / len(idx) for m, v in scores.sample.items()}
+        values = {}
+        for m, v in scores.sample.items():
+            spec = METRICS[m]
+            w = scores.sample.get(spec.weight) if spec.weight else None
+            values[m] = pool_values(spec, [v[i] for i in idx],
+                                    [w[i] for i in idx] if w is not None else None)
         values.update(scores.groups.get(group, {}))
         result[str(group)] = {m: values[m] for m in metrics}
     return result

@@ -113,7 +113,7 @@ def _interval(per_input: Sequence[float], samples: Sequence[Sequence[float]] | N
         if inner.size < 2:
             return Interval(mean, None, None, 1, n_samples, METHOD_NONE)
         lo, hi = _t_interval(inner, alpha)
-        return Interval(float(inner.mean()), lo, hi, 1, n_samples, METHOD_ONE_INPUT)
+        return Interval(mean, lo, hi, 1, n_samples, METHOD_ONE_INPUT)
     if k < BOOT_T_MIN_INPUTS:
         lo, hi = _t_interval(x, alpha)
         return Interval(mean, lo, hi, k, n_samples, METHOD_T)

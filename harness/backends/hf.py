@@ -115,8 +115,12 @@ class HFBackend:
         torch = _torch()
         tok = self.tokenizer
         pairs = []
+        # a text without a prompt is scored from a start token alone (no chat template:
+        # there is no chat to render, and its first token needs a position before it)
+        start = [tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id]
         for messages, text in zip(prompts, texts, strict=True):
-            p = tok(self.render(messages), add_special_tokens=False)["input_ids"]
+            p = (tok(self.render(messages), add_special_tokens=False)["input_ids"]
+                 if messages else start)
             t = tok(text, add_special_tokens=False)["input_ids"]
             pairs.append((p, t))
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))

@@ -8,6 +8,7 @@ from harness.metrics import constraints as _constraints  # noqa: F401  (register
 from harness.metrics import diversity as _diversity  # noqa: F401
 from harness.metrics import embedding as _embedding  # noqa: F401
 from harness.metrics import length as _length  # noqa: F401
+from harness.metrics import novelty as _novelty  # noqa: F401
 from harness.metrics import overlap as _overlap  # noqa: F401
 from harness.metrics import perplexity as _perplexity  # noqa: F401
 from harness.metrics import reference as _reference  # noqa: F401
@@ -20,9 +21,11 @@ from harness.metrics.registry import (
     Resources,
     SampleContext,
     metric,
+    pool_values,
     score_cell,
     score_samples,
     score_set,
+    with_weights,
 )
 from harness.metrics.tokenize import tokenize
 
@@ -40,6 +43,8 @@ DEFAULT_METRICS: list[str] = [
     "length_words",
     "embedding_diversity",
     "relevance",
+    "distinct_answers",
+    "degenerate",
 ]
 
 __all__ = [
@@ -52,9 +57,11 @@ __all__ = [
     "SampleContext",
     "SourceIndex",
     "metric",
+    "pool_values",
     "score_cell",
     "score_samples",
     "score_set",
     "tokenize",
     "verbatim_overlaps",
+    "with_weights",
 ]

@@ -84,3 +84,27 @@ def mean_length(texts: list[str], resources: Resources) -> float:
     """``mean_i len(tokenize(s_i))``: mean harness tokens per sample (words; each CJK character
     one token). 0.0 for an empty set."""
     return sum(len(tokenize(t)) for t in texts) / len(texts) if texts else 0.0
+
+
+MIN_TOKENS = 3  # a reply of fewer harness tokens says (next to) nothing
+
+
+@metric(
+    "degenerate",
+    bounds=(0.0, 1.0),
+    kind=SAMPLE,
+    description=f"1 if the sample is empty, symbols only or under {MIN_TOKENS} words "
+                "(its cell mean: the share of such samples)",
+    source="-",
+    higher_is="worse",
+)
+def degenerate(
+    texts: list[str], contexts: list[SampleContext], resources: Resources
+) -> list[float]:
+    """``1.0 if len(tokenize(text)) < MIN_TOKENS else 0.0``: empty texts, whitespace,
+    punctuation, symbols and emoji only (the tokenizer drops them), and replies under 3
+    words (CJK: characters) are degenerate. Such samples make set metrics look diverse (4
+    empty strings have Self-BLEU 0 and homogenization 0, the best values), so a cell's
+    share of them is shown beside its diversity metrics, and a cell where half or more
+    are degenerate never counts as best or on the Pareto frontier."""
+    return [1.0 if count_words(t) < MIN_TOKENS else 0.0 for t in texts]

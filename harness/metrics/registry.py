@@ -50,6 +50,27 @@ class MetricSpec:
     needs: tuple[str, ...] = ()  # "scorer", "embedder", "sources", "reference", "constraints"
     # the values the metric can take (None: unbounded); intervals are clipped to them
     bounds: tuple[float | None, float | None] = (None, None)
+    # how a per-sample metric's values pool over the samples of one input: "mean", or
+    # "log_weighted": exp(sum_i w_i ln v_i / sum_i w_i) with w the per-sample metric
+    # ``weight`` (perplexity pooled by tokens: exp(total NLL / total tokens))
+    pool: str = "mean"
+    weight: str | None = None
+
+
+def pool_values(spec: MetricSpec | None, values: Sequence[float],
+                weights: Sequence[float] | None = None) -> float:
+    """Return one value for the samples ``values`` of a per-sample metric, as its spec says:
+    their mean, or for ``pool="log_weighted"`` with ``weights`` the weighted geometric mean
+    ``exp(sum w_i ln v_i / sum w_i)`` (1.0 when every weight is 0). Empty: 0.0."""
+    if not values:
+        return 0.0
+    if spec is not None and spec.pool == "log_weighted" and weights is not None:
+        total = math.fsum(weights)
+        if total <= 0:
+            return 1.0
+        return math.exp(math.fsum(w * math.log(max(v, 1e-300))
+                                  for v, w in zip(values, weights, strict=True)) / total)
+    return math.fsum(values) / len(values)
 
 
 @dataclass
@@ -87,6 +108,9 @@ class Resources:
         embedder_factory: Callable[[], Embedder] | None = None,
     ) -> None:
         self.scorer = scorer
+        # decides which samples are the same answer (harness.metrics.novelty); None: the
+        # embedding judge on ``embedder``
+        self.equivalence: Any = None
         self.source_paths = [Path(p) for p in source_paths]
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -94,6 +118,8 @@ class Resources:
         self._sources_loaded = False
         # per-run memo tables of the overlap metrics
         self.context_indexes: dict[tuple[str, ...], SourceIndex] = {}
+        # token log-probabilities by (prompt, text), shared by perplexity and its weights
+        self.logprobs: dict[tuple[str, str], list[float]] = {}
         self.match_cache: dict[tuple[str, ...], list[int]] = {}
 
     @property
@@ -153,6 +179,8 @@ def metric(
     version: int = 1,
     needs: tuple[str, ...] = (),
     bounds: tuple[float | None, float | None] = (None, None),
+    pool: str = "mean",
+    weight: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as metric ``name`` in ``METRICS``."""
     if kind not in _KINDS:
@@ -175,6 +203,8 @@ def metric(
             higher_is=higher_is,
             needs=needs,
             bounds=bounds,
+            pool=pool,
+            weight=weight,
         )
         return fn
 
@@ -260,4 +290,15 @@ def score_cell(names: Sequence[str], groups: Sequence[Sequence[str]],
         if len(values) != len(groups):
             raise ArithmeticError(f"metric {spec.name!r} returned {len(values)} values")
         out[spec.name] = [_finite(spec.name, v) for v in values]
+    return out
+
+
+def with_weights(names: Sequence[str]) -> list[str]:
+    """Return ``names`` plus the weight metrics their pooling needs (e.g. ``perplexity``
+    brings ``scored_tokens``), each once, in order."""
+    out = list(dict.fromkeys(names))
+    for name in list(out):
+        spec = METRICS.get(name)
+        if spec is not None and spec.weight and spec.weight not in out:
+            out.append(spec.weight)
     return out

@@ -17,7 +17,7 @@ import json
 from html import escape
 from typing import Any
 
-from harness.analysis import best_cells
+from harness.analysis import best_cells, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
 from harness.report.markdown import cells_note, fmt_value, key_metrics
 from harness.report.svg import Point, Series, chart, color
@@ -334,7 +334,9 @@ def _tables(summary: dict[str, Any]) -> str:
         best: dict[str, tuple[set[str], bool]] = {}
         for g in cols:
             best[g] = best_cells({v: by[(v, g)]["metrics"].get(m) for v in variants
-                                  if (v, g) in by}, m)
+                                  if (v, g) in by}, m,
+                                 {v for v in variants
+                                  if (v, g) in by and mostly_degenerate(by[(v, g)])})
         direction = f" · higher is {escape(h)}" if h else ""
         out.append(f'<div class="tabpanel{" active" if i == 0 else ""}" data-tabs="metrics">'
                    f"<h3>{escape(m)}</h3><p class=\"note\">{escape(info.get('description', ''))}"

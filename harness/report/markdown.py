@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-KEY_METRICS = ("distinct_2", "self_bleu", "embedding_diversity", "perplexity", "relevance",
-               "max_verbatim_span", "mean_length")
+KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
+               "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",
+               "mean_length")
 
 
 def fmt_value(m: dict[str, Any] | None) -> str:

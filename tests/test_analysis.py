@@ -1,0 +1,29 @@
+"""Direction-aware summaries: Pareto frontier, ties and degenerate cells."""
+
+from harness.analysis import best_cells, pareto_frontier, summary_from_inputs
+
+
+def _summary(values):
+    return summary_from_inputs({cell: {m: {f"i{j}": v + 0.001 * j for j in range(4)}
+                                       for m, v in metrics.items()}
+                                for cell, metrics in values.items()})
+
+
+def test_a_cell_of_mostly_empty_replies_cannot_win_on_diversity():
+    s = _summary({
+        "talk|t=1": {"distinct_2": 0.6, "perplexity": 10.0, "degenerate": 0.0},
+        "empty|t=1": {"distinct_2": 1.0, "perplexity": 5.0, "degenerate": 0.75},
+        "loop|t=1": {"distinct_2": 0.2, "perplexity": 2.0, "degenerate": 0.0}})
+    assert pareto_frontier(s["cells"], "distinct_2", "perplexity") == ["talk|t=1", "loop|t=1"]
+    by = {c["cell"]: c["metrics"]["distinct_2"] for c in s["cells"]}
+    assert best_cells(by, "distinct_2")[0] == {"empty|t=1"}
+    assert best_cells(by, "distinct_2", {"empty|t=1"}) == ({"talk|t=1"}, True)
+
+
+def test_overlapping_intervals_are_ties():
+    s = _summary({"a|t=1": {"distinct_2": 0.50}, "b|t=1": {"distinct_2": 0.503},
+                  "c|t=1": {"distinct_2": 0.9}})
+    by = {c["cell"]: c["metrics"]["distinct_2"] for c in s["cells"]}
+    assert best_cells(by, "distinct_2") == ({"c|t=1"}, True)
+    del by["c|t=1"]
+    assert best_cells(by, "distinct_2") == ({"a|t=1", "b|t=1"}, False)
