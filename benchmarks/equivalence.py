@@ -39,8 +39,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "paraphrase_pairs.jsonl"
-POSITIVE_KINDS = ("paraphrase", "reorder", "synonym", "addition", "preamble")
-NEGATIVE_KINDS = ("same-topic-different", "different-topic")
+POSITIVE_KINDS = ("paraphrase", "reorder", "synonym", "addition", "preamble", "loose-paraphrase")
+NEGATIVE_KINDS = ("same-topic-different", "same-topic-overlap", "shared-opening", "different-topic")
 MULTILINGUAL_HINTS = ("multilingual", "labse", "distiluse", "bge-m3", "e5", "gte-multi",
                       "xlm", "chinese", "text2vec", "m3e", "zh")
 
