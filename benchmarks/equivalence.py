@@ -4,6 +4,7 @@ the threshold), as used to count distinct answers among the k samples of one pro
 (NoveltyBench, arXiv 2504.05228), and state its accuracy.
 
     python benchmarks/equivalence.py [--data tests/data/paraphrase_pairs.jsonl] [--threads 1]
+                                     [--embedder MODEL_DIR ...]
 
 Data: hand-written pairs of short creative outputs (``{"a", "b", "same", "lang", "kind"}``
 per line), English and Chinese; positives are the same answer reworded (paraphrase,
@@ -199,7 +200,8 @@ def short(text: str, n: int = 48) -> str:
     return t if len(t) <= n else t[: n - 1] + "…"
 
 
-def report(name: str, pairs: list[dict], scores: np.ndarray, note: str = "") -> dict:
+def report(name: str, pairs: list[dict], scores: np.ndarray, note: str = "",
+           grid: Sequence[float] = tuple(np.round(np.arange(0.50, 0.901, 0.02), 2))) -> dict:
     langs = sorted({p["lang"] for p in pairs})
     lang = np.array([p["lang"] for p in pairs])
     kind = np.array([p["kind"] for p in pairs])
@@ -247,6 +249,15 @@ def report(name: str, pairs: list[dict], scores: np.ndarray, note: str = "") -> 
         ins = ((scores[m] >= t) == y[m]).mean()
         print(f"| {label} | {t:.3f} | {ts.min():.3f}–{ts.max():.3f} | {ins:.3f} | "
               + " | ".join(cells) + " |")
+
+    # the whole curve: how flat the optimum is
+    print("\nIn-sample accuracy against the threshold (the plateau shows how much the choice "
+          "matters):\n")
+    print("| t | " + " | ".join(f"acc {lg}" for lg in langs) + " |")
+    print("|---" * (1 + len(langs)) + "|")
+    for t in grid:
+        accs = [((scores[lang == lg] >= t) == y[lang == lg]).mean() for lg in langs]
+        print(f"| {t:.2f} | " + " | ".join(f"{a:.3f}" for a in accs) + " |")
 
     # error types at the English-chosen threshold
     ref = "en" if "en" in langs else langs[0]
@@ -312,6 +323,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (default 1: the machine is shared)")
+    parser.add_argument("--embedder", type=Path, action="append", default=[],
+                        help="also evaluate this local model directory (transformers "
+                             "AutoModel folder, mean-pooled like the default; repeatable)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -359,6 +373,14 @@ def main() -> None:
         "all-MiniLM-L6-v2 (harness.metrics.Embedder)", pairs, minilm,
         f"Share of word pieces that are [UNK] in its vocabulary: {unk}.")}
 
+    for path in args.embedder:
+        try:
+            scores = embedding_scorer(Embedder(path).encode)(pairs)
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            print(f"\n## {path}\n\ncould not be loaded: {type(exc).__name__}: {exc}")
+            continue
+        results[str(path)] = report(f"{path} (--embedder)", pairs, scores)
+
     for name, path in multi:
         try:
             from sentence_transformers import SentenceTransformer
@@ -373,7 +395,8 @@ def main() -> None:
         results[name] = report(name, pairs, scores)
 
     results["char"] = report("char 1–3-gram cosine (no model, lexical baseline)", pairs,
-                             char_ngram_scores(pairs))
+                             char_ngram_scores(pairs),
+                             grid=tuple(np.round(np.arange(0.10, 0.951, 0.05), 2)))
 
     r = results["all-MiniLM-L6-v2"]
     y = np.array([p["same"] for p in pairs])

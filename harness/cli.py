@@ -213,13 +213,16 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
     scorer: str = typer.Option(None, help="Model for perplexity (texts scored without prompt)."),
     sources: list[Path] = typer.Option([], "--source", help="Corpus file for overlap metrics."),
+    embedder: str = typer.Option(None, help="Sentence-embedding model for the embedding "
+                                 "metrics: all-minilm-l6-v2 (default, English-trained) or a "
+                                 "local model directory, e.g. a multilingual one."),
 ) -> None:
     """Score any texts (e.g. a human baseline) with the same code path as `run`."""
     from harness.scoring import score_file
 
     with _errors():
         names = [m.strip() for m in metrics.split(",") if m.strip()]
-        result = score_file(texts, names, scorer=scorer, sources=sources)
+        result = score_file(texts, names, scorer=scorer, sources=sources, embedder=embedder)
         if as_json:
             print(json.dumps(result, ensure_ascii=False, indent=2))
             return

@@ -88,7 +88,11 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     metrics = with_weights(suite.metrics or DEFAULT_METRICS)
     split_metrics(metrics)  # unknown names fail before any work
     # one Resources for the run: few-shot ranking and the metrics share its embedder
-    resources = Resources(source_paths=suite.source_paths())
+    resources = Resources(source_paths=suite.source_paths(), embedder=suite.embedder_path())
+    if suite.embedder is not None:  # a wrong embedder is bad input, before any generation
+        from harness.metrics.embedding import embedder_dir
+
+        embedder_dir(suite.embedder_path())
     ranker = ((lambda q, c: rank_examples(resources.embedder, q, c))
               if any(p.fewshot and p.fewshot.strategy == "similar" for p in suite.prompts)
               else None)

@@ -82,7 +82,8 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         if on_metric:
             on_metric(name)
         spec = METRICS[name]
-        contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig) for it in items]
+        contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig,
+                                _model_ids(spec.needs, resources)) for it in items]
         cached: dict[str, float] = {}
         cacheable = store is not None and all(it.key for it in items)
         if cacheable:
@@ -106,7 +107,8 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
             on_metric(name)
         spec = METRICS[name]
         for group, members in groups.items():
-            set_key = content_key({"keys": sorted(m.key or m.text for m in members)})
+            set_key = content_key({"keys": sorted(m.key or m.text for m in members),
+                                   **_model_ids(spec.needs, resources)})
             value = store.set_score(set_key, name, spec.version) if store else None
             if value is None:
                 value = score_set([name], [m.text for m in members], resources)[name]
@@ -124,7 +126,7 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         spec = METRICS[name]
         for members in cells.values():
             member_keys = [sorted(m.key or m.text for m in groups[g]) for g in members]
-            cell_key = content_key({"cell": member_keys})
+            cell_key = content_key({"cell": member_keys, **_model_ids(spec.needs, resources)})
             cached = [store.set_score(content_key({"cell": cell_key, "input": i}), name,
                                       spec.version) if store else None
                       for i in range(len(members))]
@@ -142,9 +144,28 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
     return out
 
 
-def _context_id(needs: Sequence[str], ctx: SampleContext, scorer_id: str, sources_sig: str
-                ) -> str:
-    parts: dict[str, object] = {"input": ctx.input_text, "examples": ctx.examples}
+def _model_ids(needs: Sequence[str], resources: Resources) -> dict[str, str]:
+    """What a metric's value depends on besides the texts: the embedder and the
+    equivalence judge, by identity (empty for the defaults, so that caches written before
+    either was configurable stay valid)."""
+    from harness.metrics.embedding import DEFAULT_EMBEDDER, embedder_id
+
+    out: dict[str, str] = {}
+    if "embedder" in needs:
+        eid = embedder_id(resources.embedder_name)
+        if eid != DEFAULT_EMBEDDER:
+            out["embedder"] = eid
+        if "equivalence" in needs:
+            from harness.metrics.novelty import judge_of
+
+            out["equivalence"] = judge_of(resources).name
+    return out
+
+
+def _context_id(needs: Sequence[str], ctx: SampleContext, scorer_id: str, sources_sig: str,
+                model_ids: dict[str, str] | None = None) -> str:
+    parts: dict[str, object] = {"input": ctx.input_text, "examples": ctx.examples,
+                                **(model_ids or {})}
     if "scorer" in needs:
         parts["scorer"] = scorer_id
     if "sources" in needs:
@@ -157,12 +178,15 @@ def _context_id(needs: Sequence[str], ctx: SampleContext, scorer_id: str, source
 
 
 def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
-               sources: Sequence[Path] = ()) -> dict[str, dict[str, float]]:
+               sources: Sequence[Path] = (), embedder: str | None = None
+               ) -> dict[str, dict[str, float]]:
     """Score the texts of a JSONL file; return ``{group or "all": {metric: value}}``.
 
     Each line is ``{"text": ..., "group": optional, "reference": optional,
-    "prompt": optional}``. Per-sample metrics are averaged over the group; set-level
-    metrics are computed over it. Raises ``FileNotFoundError``/``KeyError`` for bad input.
+    "prompt": optional}``. Per-sample metrics are pooled over the group (averaged;
+    perplexity token-weighted); set-level metrics are computed over it. ``embedder``: the
+    sentence-embedding model (alias or directory) for the embedding metrics. Raises
+    ``FileNotFoundError``/``KeyError`` for bad input.
     """
     import json
 
@@ -189,7 +213,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
                                                      reference=row.get("reference"))))
     if not items:
         raise KeyError(f"{path}: no texts")
-    resources = Resources(source_paths=list(sources))
+    resources = Resources(source_paths=list(sources), embedder=embedder)
     if scorer:
         from harness.backends import make_backend
 

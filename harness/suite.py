@@ -194,6 +194,7 @@ class Suite(_Strict):
     executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
     replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
     scorer: str | None = None
+    embedder: str | None = None  # sentence-embedding model: alias or local directory
     server: Server = Field(default_factory=Server)
     defaults: Defaults = Field(default_factory=Defaults)
     prompts: list[PromptSpec] = Field(min_length=1)
@@ -239,6 +240,16 @@ class Suite(_Strict):
 
     def source_paths(self) -> list[Path]:
         return [self.base_dir / s for s in self.sources]
+
+    def embedder_path(self) -> str | None:
+        """The ``embedder`` alias, or its directory resolved against the suite's folder."""
+        if self.embedder is None:
+            return None
+        from harness.metrics.embedding import EMBEDDER_ALIASES
+
+        if self.embedder in EMBEDDER_ALIASES:
+            return self.embedder
+        return str((self.base_dir / self.embedder).resolve())
 
 
 # -- loading ---------------------------------------------------------------------------

@@ -43,6 +43,40 @@ def model_dir() -> Path:
         raise MissingResourceError(f"embedding metrics need all-MiniLM-L6-v2: {exc}") from None
 
 
+DEFAULT_EMBEDDER = "all-minilm-l6-v2"
+EMBEDDER_ALIASES = (DEFAULT_EMBEDDER,)
+
+
+def embedder_dir(name: str | None) -> Path:
+    """Return the directory of the sentence-embedding model ``name``: an alias
+    (``all-minilm-l6-v2``, the packaged default) or a local model directory (a
+    sentence-transformers or transformers ``AutoModel`` folder: config, tokenizer, weights;
+    it is mean-pooled and L2-normalised). Raises ``MissingResourceError`` when it is not a
+    model directory."""
+    if name is None or name == DEFAULT_EMBEDDER:
+        return model_dir()
+    path = Path(name)
+    if not (path / "config.json").is_file():
+        raise MissingResourceError(
+            f"embedder {name!r}: not an alias ({', '.join(EMBEDDER_ALIASES)}) nor a model "
+            "directory with a config.json (e.g. a downloaded "
+            "paraphrase-multilingual-MiniLM-L12-v2 folder)")
+    return path
+
+
+def embedder_id(name: str | None) -> str:
+    """The embedder's identity in score caches: the alias, or the directory's resolved path
+    and the modification time of its config."""
+    if name is None or name == DEFAULT_EMBEDDER:
+        return DEFAULT_EMBEDDER
+    path = Path(name).resolve()
+    try:
+        stamp = int((path / "config.json").stat().st_mtime)
+    except OSError:
+        stamp = 0
+    return f"{path}@{stamp}"
+
+
 class Embedder:
     """all-MiniLM-L6-v2 sentence embeddings: transformers ``AutoModel`` + mean pooling over
     the attention mask + L2 normalization (the model card's recipe; texts truncated to 256
@@ -56,7 +90,7 @@ class Embedder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        path = Path(path) if path is not None else model_dir()
+        path = embedder_dir(str(path) if path is not None else None)
         self._torch = torch
         bar = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a run
@@ -71,7 +105,8 @@ class Embedder:
         self._cache: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an ``(len(texts), 384)`` float32 array of unit-length embeddings."""
+        """Return a ``(len(texts), dim)`` float32 array of unit-length embeddings (384 for
+        all-MiniLM-L6-v2)."""
         torch = self._torch
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         todo.sort(key=len)  # similar lengths share a batch: less padding
@@ -92,7 +127,7 @@ class Embedder:
             for text, vec in zip(batch, pooled.numpy(), strict=True):
                 self._cache[text] = vec
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, int(self.model.config.hidden_size)), np.float32)
         return np.stack([self._cache[t] for t in texts])
 
 

@@ -108,7 +108,7 @@ def utility(labels: Sequence[int], patience: float = PATIENCE) -> float:
                 "classes)",
     source="Zhang et al. 2025, NoveltyBench distinct_k, arXiv:2504.05228",
     higher_is="diverse",
-    needs=("embedder",),
+    needs=("embedder", "equivalence"),
     bounds=(0.0, None),
 )
 def distinct_answers(texts: list[str], resources: Resources) -> float:
@@ -128,7 +128,7 @@ def distinct_answers(texts: list[str], resources: Resources) -> float:
     source="Zhang et al. 2025, NoveltyBench utility_k (p = 0.8, quality 1), "
            "arXiv:2504.05228",
     higher_is="diverse",
-    needs=("embedder",),
+    needs=("embedder", "equivalence"),
     bounds=(0.0, 1.0),
 )
 def novelty_utility(texts: list[str], resources: Resources) -> float:

@@ -33,7 +33,7 @@ SET = "set"
 CELL = "cell"
 _KINDS = (SAMPLE, SET, CELL)
 _HIGHER_IS = ("diverse", "coherent", "better", "worse", None)
-_NEEDS = ("scorer", "embedder", "sources", "reference", "constraints")
+_NEEDS = ("scorer", "embedder", "equivalence", "sources", "reference", "constraints")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ class Resources:
 
     ``scorer``: an object with ``.score(prompts, texts) -> list[list[float]]`` (per-token
     natural-log probabilities of each text given its chat prompt), or None.
-    ``embedder``: the all-MiniLM-L6-v2 sentence embedder, loaded on first access.
+    ``embedder``: the sentence embedder (``embedder`` names it: an alias or a model
+    directory; default all-MiniLM-L6-v2), loaded on first access.
     ``sources``: a ``SourceIndex`` over the files in ``source_paths`` (UTF-8 text, one
     document per file, or ``.jsonl`` with a ``"text"`` field per line), or None when there
     are none.
@@ -106,8 +107,11 @@ class Resources:
         scorer: Any = None,
         source_paths: Sequence[str | Path] = (),
         embedder_factory: Callable[[], Embedder] | None = None,
+        embedder: str | None = None,
     ) -> None:
         self.scorer = scorer
+        # the sentence-embedding model: an alias or a directory (None: all-MiniLM-L6-v2)
+        self.embedder_name = embedder
         # decides which samples are the same answer (harness.metrics.novelty); None: the
         # embedding judge on ``embedder``
         self.equivalence: Any = None
@@ -130,7 +134,7 @@ class Resources:
             else:
                 from harness.metrics.embedding import Embedder
 
-                self._embedder = Embedder()
+                self._embedder = Embedder(self.embedder_name)
         return self._embedder
 
     @property

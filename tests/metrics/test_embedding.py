@@ -147,3 +147,43 @@ def test_cross_input_similarity_flags_the_same_poem_for_every_topic(resources):
                         resources)["cross_input_similarity"]
     apart = score_cell(["cross_input_similarity"], varied, resources)["cross_input_similarity"]
     assert min(copies) > 0.95 and max(apart) < 0.5
+
+
+def test_embedder_is_configurable_and_keyed_in_caches(tmp_path, resources):
+    """A local model directory works like the alias; a wrong one is bad input; a run's
+    cached embedding scores are per embedder."""
+    import shutil
+
+    from harness.metrics import MissingResourceError
+    from harness.metrics.embedding import embedder_dir, embedder_id
+    from harness.scoring import _model_ids
+
+    local = tmp_path / "my-embedder"
+    shutil.copytree(model_dir(), local)
+    texts = ["a quiet harbour at dawn", "neon rain on the night market", "a quiet harbour"]
+    mine = Resources(embedder=str(local))
+    assert score_set(["embedding_diversity"], texts, mine) == pytest.approx(
+        score_set(["embedding_diversity"], texts, resources))
+    assert embedder_id(str(local)) != embedder_id(None) == "all-minilm-l6-v2"
+    assert _model_ids(("embedder",), resources) == {}  # old caches stay valid
+    assert _model_ids(("embedder",), mine)["embedder"].startswith(str(local.resolve()))
+    with pytest.raises(MissingResourceError, match="config.json"):
+        embedder_dir(str(tmp_path / "nope"))
+
+
+def test_bad_embedder_is_exit_2_before_any_generation(tmp_path, fake_backend):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nembedder: ./missing-model\nprompts: [{id: p, template: hi}]\n"
+                     "inputs: [{id: x}]\nmetrics: [embedding_diversity]\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(suite), "--store", str(tmp_path / "s.sqlite")])
+    assert res.exit_code == 2 and "missing-model" in res.output
+    assert fake_backend == []  # no model was loaded
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["score", str(texts), "--metrics", "embedding_diversity",
+                                   "--embedder", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "config.json" in res.output
