@@ -24,6 +24,7 @@ from harness.store import Run, Store
 from harness.suite import Suite
 
 COMMIT_EVERY = 8  # generations per store transaction
+ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric
 
 
 @dataclass
@@ -192,7 +193,15 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
     keys = [r.key for r in requests]
     sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
             if isinstance(g, tuple)}
-    store.save_run_scores(run.id, keys, scores.sample, sets)
+    sample = dict(scores.sample)
+    if scores.labels:  # the answer class of each item, stored beside its scores
+        members: dict[Any, list[ScoreItem]] = {}
+        for it in items:
+            members.setdefault(it.group, []).append(it)
+        by_item = {id(it): label for g, labels in scores.labels.items()
+                   for it, label in zip(members[g], labels, strict=True)}
+        sample[ANSWER_CLASS] = [float(by_item.get(id(it), 0)) for it in items]
+    store.save_run_scores(run.id, keys, sample, sets)
     return build_summary(store, run.id)
 
 
@@ -208,11 +217,15 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     run = store.run(run_id)
     items = store.run_items(run.id)
     sample, sets, pooled = store.run_scores(run.id)
+    classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
     summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
                         pooled=pooled)
     if samples:
         sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
         summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
+        for s in summary["samples"]:
+            if s["key"] in classes:
+                s["answer_class"] = classes[s["key"]]
     return summary
 
 

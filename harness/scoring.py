@@ -48,6 +48,8 @@ class Scores:
 
     sample: dict[str, list[float]] = field(default_factory=dict)
     groups: dict[Hashable, dict[str, float]] = field(default_factory=dict)
+    # each group's answer class per member (same order), when an equivalence metric ran
+    labels: dict[Hashable, list[int]] = field(default_factory=dict)
 
 
 def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
@@ -115,6 +117,9 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
                 if store is not None and all(m.key for m in members):
                     store.add_set_score(set_key, name, spec.version, value)
             out.groups.setdefault(group, {})[name] = value
+    judged = [METRICS[n] for n in set_names if "equivalence" in METRICS[n].needs]
+    if judged:
+        out.labels = _answer_classes(groups, judged[0].needs, resources, store)
     # cell-level metrics look across the groups of one cell: a run's groups are
     # (cell, input) pairs; other groups (``harness score``) form one cell
     cells: dict[Hashable, list[Hashable]] = {}
@@ -141,6 +146,30 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
                 values = [float(v) for v in cached if v is not None]
             for g, v in zip(members, values, strict=True):
                 out.groups.setdefault(g, {})[name] = v
+    return out
+
+
+def _answer_classes(groups: dict[Hashable, list[ScoreItem]], needs: Sequence[str],
+                    resources: Resources, store: Store | None) -> dict[Hashable, list[int]]:
+    """Each group's partition into answer classes (``harness.metrics.novelty``), cached in
+    ``set_scores`` (metric ``answer_class``, one row per member) so a cached re-run's
+    report groups near-duplicates without loading the embedder."""
+    from harness.metrics.novelty import answer_classes
+
+    out: dict[Hashable, list[int]] = {}
+    for group, members in groups.items():
+        base = content_key({"keys": sorted(m.key or m.text for m in members),
+                            **_model_ids(needs, resources)})
+        row_keys = [content_key({"labels": base, "i": i}) for i in range(len(members))]
+        cached = [store.set_score(k, "answer_class", 1) for k in row_keys] if store else []
+        if store is not None and all(v is not None for v in cached):
+            out[group] = [int(v) for v in cached if v is not None]
+            continue
+        labels = answer_classes([m.text for m in members], resources)
+        if store is not None and all(m.key for m in members):
+            for k, label in zip(row_keys, labels, strict=True):
+                store.add_set_score(k, "answer_class", 1, float(label))
+        out[group] = labels
     return out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from harness.metrics.registry import SET, Resources, metric
 
-EQUIVALENCE_THRESHOLD = 0.85
+EQUIVALENCE_THRESHOLD = 0.76  # chosen on tests/data/paraphrase_pairs.jsonl (en + zh)
 PATIENCE = 0.8
 
 
@@ -115,9 +115,7 @@ def distinct_answers(texts: list[str], resources: Resources) -> float:
     """``distinct_k``: the number of classes of ``partition(judge.matrix(texts))``, the
     samples in generation order (NoveltyBench). Between 1 and k; no samples: 0.0. It grows
     with k: compare cells with the same number of samples per input."""
-    if not texts:
-        return 0.0
-    return float(max(partition(judge_of(resources).matrix(texts))) + 1)
+    return float(max(answer_classes(texts, resources)) + 1) if texts else 0.0
 
 
 @metric(
@@ -136,9 +134,10 @@ def novelty_utility(texts: list[str], resources: Resources) -> float:
     p = 0.8 and every sample's quality 1 (the paper weights by a reward model's score;
     the harness has none by default). k equivalent samples: (1 - p)/(1 - p^k); all
     different: 1; no samples: 0.0."""
-    return utility(partition(judge_of(resources).matrix(texts))) if texts else 0.0
+    return utility(answer_classes(texts, resources)) if texts else 0.0
 
 
 def answer_classes(texts: Sequence[str], resources: Resources) -> list[int]:
-    """Return the class of each text (for the report's grouped sample browser)."""
+    """Return the answer class of each text, in order (what ``distinct_answers`` counts
+    and the report's sample browser groups by)."""
     return partition(judge_of(resources).matrix(list(texts))) if texts else []
