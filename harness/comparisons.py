@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.analysis import better_when_higher
+from harness.metrics import METRICS
 from harness.stats import ALPHA, MIN_PAIRS, adjust, paired_test
 
 CORRECTION = "bh"
@@ -70,6 +71,10 @@ def compare_within(summary: dict[str, Any], by: str = "variant", reference: str 
     return result
 
 
+def _set_size(m: dict[str, Any]) -> float:
+    return m.get("n", 0) / max(1, m.get("n_inputs") or 1)
+
+
 def _compare_pairs(pairs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]], alpha: float,
                    metrics: Sequence[str] | None = None) -> dict[str, Any]:
     rows = []
@@ -80,6 +85,7 @@ def _compare_pairs(pairs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]], 
                 continue
             ia, ib = ma[metric].get("inputs") or {}, mb[metric].get("inputs") or {}
             t = paired_test(ia, ib, alpha=alpha)
+            sizes = (_set_size(ma[metric]), _set_size(mb[metric]))
             rows.append({"cell": label, "a_cell": ca["cell"], "b_cell": cb["cell"],
                          "metric": metric, "a": ma[metric]["mean"], "b": mb[metric]["mean"],
                          "diff": t.diff if t.n_pairs else mb[metric]["mean"] - ma[metric]["mean"],
@@ -87,6 +93,11 @@ def _compare_pairs(pairs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]], 
                          "note": "" if t.p is not None else
                          (f"{t.n_pairs} shared input(s): a test needs {MIN_PAIRS}" if
                           ia and ib else "no per-input values")})
+            spec = METRICS.get(metric)
+            if spec is not None and spec.kind != "sample" and sizes[0] != sizes[1]:
+                # set metrics move with the set size alone (docs/metrics.md)
+                rows[-1]["note"] = (f"set sizes differ ({sizes[0]:g} vs {sizes[1]:g} samples "
+                                    "per input): not comparable; " + rows[-1]["note"]).rstrip("; ")
     for row, p_adj in zip(rows, adjust([r["p"] for r in rows], CORRECTION), strict=True):
         row["p_adj"] = p_adj
         row["significant"] = p_adj is not None and p_adj < alpha

@@ -27,3 +27,15 @@ def test_overlapping_intervals_are_ties():
     assert best_cells(by, "distinct_2") == ({"c|t=1"}, True)
     del by["c|t=1"]
     assert best_cells(by, "distinct_2") == ({"a|t=1", "b|t=1"}, False)
+
+
+def test_comparing_set_metrics_of_different_set_sizes_is_flagged():
+    from harness.comparisons import compare_runs
+
+    vals = {"a|t=1": {"distinct_2": {f"i{j}": 0.8 + 0.01 * j for j in range(4)},
+                      "length_words": {f"i{j}": 10.0 + j for j in range(4)}}}
+    a = summary_from_inputs(vals, "a", samples_per_input=4)
+    b = summary_from_inputs(vals, "b", samples_per_input=8)
+    rows = {r["metric"]: r for r in compare_runs(a, b)["rows"]}
+    assert "set sizes differ (4 vs 8" in rows["distinct_2"]["note"]
+    assert rows["length_words"]["note"] == ""  # a per-sample metric does not move with n

@@ -55,8 +55,14 @@ figure{margin:0;flex:1}figcaption{font-size:.85em;color:#444;text-align:center}
 .filters{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #eee;
  z-index:1}.filters label{margin-right:1em}
 .filters select{font:inherit;padding:.15em .3em;max-width:16em}
-#samples{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(480px,100%),1fr));gap:12px;
- margin-top:.7em;align-items:start}
+#samples{margin-top:.7em}
+.group,.copies-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(480px,100%),1fr));
+ gap:12px;align-items:start}
+.group{border-top:1px solid #e4e4e4;padding:.5em 0 1em}
+.group h4{grid-column:1/-1;margin:.2em 0;font-size:.95em;font-weight:400}
+.group .answers{font-weight:600}
+details.copies{grid-column:1/-1}details.copies>summary{color:#0072B2;cursor:pointer}
+.copies-grid{margin-top:.5em}
 .sample{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;min-width:0}
 .sample header{font-size:.88em;color:#444;margin-bottom:.3em}
 .text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.4em 0;padding:.5em .7em;
@@ -79,14 +85,15 @@ document.querySelectorAll('.tabs').forEach(function(tabs){
   panels.forEach(function(p,j){p.classList.toggle('active',i===j);});});});
 });
 var idx=JSON.parse(document.getElementById('sample-index').textContent);
-var items=document.querySelectorAll('#samples .sample');
+var items=document.querySelectorAll('#samples .group');
 var f={variant:document.getElementById('f-variant'),input:document.getElementById('f-input'),
  grid:document.getElementById('f-grid')};
 var count=document.getElementById('sample-count');
+var total=idx.reduce(function(a,s){return a+s.n;},0);
 function apply(){var shown=0;
  items.forEach(function(el,i){var s=idx[i];var ok=['variant','input','grid'].every(
-  function(k){return !f[k].value||s[k]===f[k].value;});el.hidden=!ok;if(ok)shown++;});
- count.textContent=shown+' of '+items.length+' samples shown';}
+  function(k){return !f[k].value||s[k]===f[k].value;});el.hidden=!ok;if(ok)shown+=s.n;});
+ count.textContent=shown+' of '+total+' samples shown';}
 Object.keys(f).forEach(function(k){f[k].addEventListener('change',apply);});
 apply();
 })();
@@ -379,11 +386,25 @@ def _comparisons(summary: dict[str, Any]) -> str:
 
 
 def _samples(samples: list[dict[str, Any]], total: int) -> str:
-    index = [{"variant": s.get("variant", ""), "input": str(s.get("input_id", "")),
-              "grid": grid_label(s.get("grid") or {})} for s in samples]
+    """The sample browser: one group per (cell, input), its samples collapsed into their
+    answer classes (near-duplicates behind a "same answer" fold) when the run counted
+    distinct answers."""
+    groups: list[list[dict[str, Any]]] = []
+    for smp in samples:  # plan order: a (cell, input)'s samples are consecutive
+        if groups and (groups[-1][0].get("cell"), groups[-1][0].get("input_id")) == (
+                smp.get("cell"), smp.get("input_id")):
+            groups[-1].append(smp)
+        else:
+            groups.append([smp])
+    index = [{"variant": g[0].get("variant", ""), "input": str(g[0].get("input_id", "")),
+              "grid": grid_label(g[0].get("grid") or {}), "n": len(g)} for g in groups]
     out = ['<section id="browser"><h2>Samples</h2>']
     if total > len(samples):
         out.append(f'<p class="note">Showing the first {len(samples)} of {total} samples.</p>')
+    if any("answer_class" in smp for smp in samples):
+        out.append('<p class="note">Samples of one prompt (variant × grid point × input) that '
+                   "give the same answer in other words are folded under their first one "
+                   "(equivalence: see <code>distinct_answers</code> in docs/metrics.md).</p>")
     out.append('<div class="filters">')
     for key, label in (("variant", "variant"), ("input", "input"), ("grid", "grid point")):
         opts = list(dict.fromkeys(i[key] for i in index))
@@ -392,27 +413,46 @@ def _samples(samples: list[dict[str, Any]], total: int) -> str:
                    + "</select></label>")
     out.append(f'<span id="sample-count" class="note">{len(samples)} samples</span></div>')
     out.append('<div id="samples">')
-    for s, i in zip(samples, index, strict=True):
-        msgs = s.get("messages") or []
-        prompt = "".join(f'<div class="msg"><span class="role">{escape(str(m.get("role", "")))}'
-                         f":</span> {escape(str(m.get('content', '')))}</div>" for m in msgs)
-        scores = "".join(f"<span>{escape(k)} <b>{_num(v)}</b></span>"
-                         for k, v in sorted((s.get("scores") or {}).items()))
-        tail = " · ".join(f"{label} {escape(str(s[k]))}" for k, label in (
-            ("finish_reason", "finish:"), ("completion_tokens", "tokens:")) if s.get(k) is not None)
-        out.append(
-            f'<article class="sample" data-variant="{escape(i["variant"])}">'
-            f"<header><b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
-            f"{escape(i['grid'])} · sample {escape(str(s.get('sample_index', '')))}"
+    for group, i in zip(groups, index, strict=True):
+        classes: dict[int, list[dict[str, Any]]] = {}
+        for n, smp in enumerate(group):
+            classes.setdefault(int(smp.get("answer_class", n)), []).append(smp)
+        counted = any("answer_class" in smp for smp in group)
+        what = (f"{len(classes)} distinct answer{'s' * (len(classes) != 1)} among "
+                f"{len(group)} sample{'s' * (len(group) != 1)}" if counted
+                else f"{len(group)} sample{'s' * (len(group) != 1)}")
+        out.append(f'<div class="group" data-variant="{escape(i["variant"])}">'
+                   f"<h4><b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
+                   f'{escape(i["grid"])} · <span class="answers">{what}</span></h4>')
+        for members in classes.values():
+            out.append(_sample(members[0], i))
+            if len(members) > 1:
+                out.append(f'<details class="copies"><summary>{len(members) - 1} more '
+                           f"sample{'s' * (len(members) != 2)} with the same answer</summary>"
+                           '<div class="copies-grid">'
+                           + "".join(_sample(m, i) for m in members[1:]) + "</div></details>")
+        out.append("</div>")
+    out.append("</div>")
+    out.append(f'<script type="application/json" id="sample-index">{script_json(index)}</script>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _sample(s: dict[str, Any], i: dict[str, Any]) -> str:
+    msgs = s.get("messages") or []
+    prompt = "".join(f'<div class="msg"><span class="role">{escape(str(m.get("role", "")))}'
+                     f":</span> {escape(str(m.get('content', '')))}</div>" for m in msgs)
+    scores = "".join(f"<span>{escape(k)} <b>{_num(v)}</b></span>"
+                     for k, v in sorted((s.get("scores") or {}).items()))
+    tail = " · ".join(f"{label} {escape(str(s[k]))}" for k, label in (
+        ("finish_reason", "finish:"), ("completion_tokens", "tokens:")) if s.get(k) is not None)
+    return (f'<article class="sample" data-variant="{escape(i["variant"])}">'
+            f"<header>sample {escape(str(s.get('sample_index', '')))}"
             f"{' · ' + tail if tail else ''}</header>"
             f"<details><summary>prompt ({len(msgs)} message{'s' * (len(msgs) != 1)})</summary>"
             f"{prompt}</details>"
             f'<div class="text">{highlight_overlaps(str(s.get("text", "")), s.get("overlaps"))}'
             f'</div><div class="scores">{scores}</div></article>')
-    out.append("</div>")
-    out.append(f'<script type="application/json" id="sample-index">{script_json(index)}</script>')
-    out.append("</section>")
-    return "\n".join(out)
 
 
 def script_json(obj: Any) -> str:

@@ -28,9 +28,14 @@ def cells_note(summary: dict[str, Any]) -> str:
     methods = sorted({m.get("method", "") for c in cells for m in c["metrics"].values()} - {""})
     k = "/".join(map(str, ks)) or "0"
     n = "/".join(map(str, ns)) or "0"
-    text = (f"Each cell: {k} inputs, {n} samples in all. A value is the mean over inputs "
-            "(a set metric is computed per input over its samples); 95% interval: "
+    per = sorted({round(c["n"] / max(1, c.get("n_inputs") or 1), 2) for c in cells})
+    size = "/".join(f"{p:g}" for p in per) or "0"
+    text = (f"Each cell: {k} inputs, {n} samples in all ({size} per input: the set size of "
+            "the set metrics, which move with it). A value is the mean over inputs (a set "
+            "metric is computed per input over its samples); 95% interval: "
             + ("; ".join(methods) or "none") + ".")
+    if len(per) > 1:
+        text += " Set sizes differ between cells: do not compare their set metrics."
     if ks and ks[0] < 4:
         text += (f" With {ks[0]} input(s) intervals are wide or missing: add inputs to the "
                  "suite to narrow them.")

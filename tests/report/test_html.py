@@ -288,3 +288,48 @@ def test_scale_goes_log_past_one_and_a_half_decades() -> None:
     assert not make_scale([-1.0, 1000.0], 0, 100).log  # never log with values <= 0
     flat = make_scale([2.0, 2.0], 0, 100)
     assert flat.lo < 2.0 < flat.hi
+
+
+def _grouped_summary() -> dict[str, Any]:
+    """make_summary plus two more samples of the first cell's first input: a near-copy of
+    its first answer and a different answer (answer classes as the runner stores them)."""
+    summary = copy.deepcopy(make_summary())
+    for s in summary["samples"]:
+        s["answer_class"] = 0
+    first = summary["samples"][0]
+    copy_of = {**copy.deepcopy(first), "key": "copy", "sample_index": 2,
+               "text": "Roses are red, so on", "answer_class": 0}
+    other = {**copy.deepcopy(first), "key": "other", "sample_index": 3,
+             "text": "A different poem entirely", "answer_class": 1}
+    summary["samples"][1:1] = [copy_of, other]
+    return summary
+
+
+def test_sample_browser_groups_near_duplicates() -> None:
+    out = render_html(_grouped_summary())
+    browser = out[out.index('id="browser"'):]
+    assert browser.count('class="group"') == 12  # one per (cell, input)
+    assert "2 distinct answers among 3 samples" in browser
+    assert "1 distinct answer among 1 sample" in browser
+    assert browser.count('<details class="copies">') == 1
+    assert "1 more sample with the same answer" in browser
+
+
+def test_grouped_browser_in_chromium(browser, tmp_path: Path) -> None:
+    path = tmp_path / "grouped.html"
+    path.write_text(render_html(_grouped_summary()), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    assert page.locator("#sample-count").inner_text() == "14 of 14 samples shown"
+    group = page.locator("#samples .group").first
+    assert "2 distinct answers among 3 samples" in group.locator("h4").inner_text()
+    assert group.locator(".sample:visible").count() == 2  # the copy is folded
+    group.locator("details.copies > summary").click()
+    assert group.locator(".sample:visible").count() == 3
+    assert "Roses are red, so on" in group.locator("details.copies .text").inner_text()
+    page.select_option("#f-input", "chun")
+    assert page.locator("#sample-count").inner_text() == "3 of 14 samples shown"
+    assert not errors, errors
+    page.close()
