@@ -89,7 +89,8 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "statistics": {
-            "unit": "input: a per-sample metric is averaged over an input's samples, a "
+            "unit": "input: a per-sample metric is pooled over an input's samples (mean; "
+                    "perplexity token-weighted), a "
                     "set-level metric is computed over them; a cell's value is the mean "
                     "over its inputs",
             "interval": f"{1 - ALPHA:.0%} interval over inputs: Student t for 2-7 inputs, "

@@ -42,7 +42,7 @@ class _Exit(Exception):
 @contextmanager
 def _errors():
     """Turn library errors into one red line and the documented exit code."""
-    from harness.backends.base import BackendError
+    from harness.backends.base import BackendConfigError, BackendError
     from harness.checks import GateError
     from harness.metrics import MissingResourceError
     from harness.models import ModelError
@@ -55,7 +55,7 @@ def _errors():
         _error(str(exc))
         raise typer.Exit(exc.code) from None
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
-            FileNotFoundError, GateError) as exc:
+            FileNotFoundError, GateError, BackendConfigError) as exc:
         _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     except BackendError as exc:
@@ -67,7 +67,15 @@ def _errors():
 def _error(message: str) -> None:
     from rich.text import Text
 
-    err.print(Text("error: ", style="bold red") + Text(message))
+    from harness.secrets import scrub
+
+    err.print(Text("error: ", style="bold red") + Text(scrub(message)))
+
+
+def _log(message: str) -> None:
+    from harness.secrets import scrub
+
+    err.print(scrub(message), highlight=False, markup=False)
 
 
 def _store(path: Path):
@@ -165,7 +173,7 @@ def _progress():
     def end() -> None:
         bar.stop()
 
-    hooks = Hooks(log=lambda m: err.print(m, highlight=False, markup=False),
+    hooks = Hooks(log=_log,
                   start_generation=start,
                   advance=lambda n: bar.advance(task["gen"], n),
                   end_generation=end,

@@ -20,6 +20,7 @@ from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weig
 from harness.plan import plan
 from harness.records import Generation, Request
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
+from harness.secrets import scrub
 from harness.store import Run, Store
 from harness.suite import Suite
 
@@ -133,7 +134,8 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
         summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
                                        scorer_model, progress)
     except BaseException as exc:
-        store.finish_run(run.id, status="failed", error=str(exc) or type(exc).__name__)
+        store.finish_run(run.id, status="failed",
+                         error=scrub(str(exc)) or type(exc).__name__)
         raise
     finally:
         scorer.close()

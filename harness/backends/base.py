@@ -12,6 +12,11 @@ class BackendError(Exception):
     """A backend failed in a way the user must act on; the message says how."""
 
 
+class BackendConfigError(BackendError):
+    """The backend cannot start because its configuration is wrong (no URL, no key, a key
+    HTTP cannot carry): bad input, which running again will not fix."""
+
+
 class Backend(Protocol):
     """Generates text for requests and scores texts under the model.
 

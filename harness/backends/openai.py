@@ -32,8 +32,9 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.backends.base import BackendError
+from harness.backends.base import BackendConfigError, BackendError
 from harness.records import Generation, Message, Request
+from harness.secrets import register_secret
 
 if TYPE_CHECKING:
     import httpx
@@ -79,17 +80,28 @@ class OpenAIBackend:
         self.served_model = server.model or model
         urls = server.base_url if isinstance(server.base_url, list) else [server.base_url]
         if not urls:
-            raise BackendError("server.base_url is empty; give at least one URL")
+            raise BackendConfigError("server.base_url is empty; give at least one URL")
+        bad = [u for u in urls if not str(u).startswith(("http://", "https://"))]
+        if bad:
+            raise BackendConfigError(f"server.base_url {bad[0]!r} is not an http(s) URL")
         self.base_urls = [u.rstrip("/") for u in urls]
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._headers = {"Content-Type": "application/json"}
         if server.api_key_env:
-            key = os.environ.get(server.api_key_env)
+            raw = os.environ.get(server.api_key_env)
+            if raw:
+                register_secret(raw)
+            key = (raw or "").strip()  # a trailing newline from `$(cat keyfile)` is common
             if not key:
-                raise BackendError(
+                raise BackendConfigError(
                     f"server.api_key_env names ${server.api_key_env}, which is not set; "
                     f"export it with the API key")
+            if any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
+                raise BackendConfigError(
+                    f"the API key in ${server.api_key_env} contains a space, a control "
+                    "character or a non-ASCII character, which an HTTP header cannot carry; "
+                    "check the variable's value")
             self._headers["Authorization"] = f"Bearer {key}"
         self._tokenizer: Any = None
         self._outstanding = [0] * len(self.base_urls)

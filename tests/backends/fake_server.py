@@ -5,7 +5,7 @@ each answer with ``script(body, attempt) -> action`` where ``attempt`` counts th
 seen so far with the same prompt (0 for the first). Actions:
 
 - ``("ok", text)``: a well-formed completion of ``text``
-- ``("status", code, headers)``: that HTTP status with a JSON error body
+- ``("status", code, headers[, message])``: that HTTP status with a JSON error body
 - ``("sleep", seconds)``: wait, then answer ok (to trip the client's timeout)
 - ``("drop",)``: close the connection without answering
 - ``("malformed",)``: HTTP 200 with a body that is not JSON
@@ -124,7 +124,8 @@ class FakeServer:
         elif kind == "status":
             status = action[1]
             extra = action[2] if len(action) > 2 else {}
-            payload = json.dumps({"error": {"message": f"injected {status}"}}).encode()
+            message = action[3] if len(action) > 3 else f"injected {status}"
+            payload = json.dumps({"error": {"message": message}}).encode()
         elif kind == "malformed":
             payload = b'{"choices": [ {"text": "oops'
         elif kind == "truncated":
