@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from harness.records import Message
 from harness.suite import Example, InputSpec, PromptSpec, Suite
@@ -42,10 +42,33 @@ class TemplateProblem(Exception):
         self.field = field
 
 
+MAX_RENDERED_CHARS = 1_000_000  # a rendered template (or a value built in one) larger
+MAX_POWER = 10_000  # than this, or a power beyond this exponent, is refused
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, with work bounded: ``*`` may not build a string or list over
+    ``MAX_RENDERED_CHARS`` (``{{ 'a' * 10**9 }}`` would take gigabytes) and ``**`` may not
+    raise to an exponent over ``MAX_POWER``."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and \
+                        len(seq) * times > MAX_RENDERED_CHARS:
+                    raise SecurityError(f"template builds a value of {len(seq) * times:,} "
+                                        f"items (limit {MAX_RENDERED_CHARS:,})")
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
+            raise SecurityError(f"template raises to the power {right} (limit {MAX_POWER:,})")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=1)
 def _env() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                keep_trailing_newline=False)
+    return _BoundedEnvironment(undefined=StrictUndefined, autoescape=False,
+                               keep_trailing_newline=False)
 
 
 @lru_cache(maxsize=512)
@@ -56,12 +79,19 @@ def _compile(source: str):
 def render(source: str, variables: dict[str, Any], field: str = "template") -> str:
     """Render one template string; raise ``TemplateProblem`` naming the variable at fault."""
     try:
-        return _compile(source).render(**variables).strip()
+        text = _compile(source).render(**variables).strip()
     except UndefinedError as exc:
         raise TemplateProblem(f"{exc.message}; available variables: "
                               f"{', '.join(sorted(variables))}", field) from None
     except TemplateError as exc:
         raise TemplateProblem(f"template error: {exc}", field) from None
+    except (OverflowError, MemoryError, RecursionError, ValueError, TypeError,
+            ArithmeticError) as exc:  # e.g. range() or arithmetic past the sandbox's limits
+        raise TemplateProblem(f"template error: {type(exc).__name__}: {exc}", field) from None
+    if len(text) > MAX_RENDERED_CHARS:
+        raise TemplateProblem(f"template renders {len(text):,} characters (limit "
+                              f"{MAX_RENDERED_CHARS:,})", field)
+    return text
 
 
 def select_examples(prompt: PromptSpec, pool: Sequence[Example], inp: InputSpec, seed: int,

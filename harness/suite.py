@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -128,12 +130,34 @@ class InputSpec(BaseModel):
 
 
 class Defaults(_Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     temperature: float = Field(0.7, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=0)
     min_p: float = Field(0.0, ge=0, le=1)
     repetition_penalty: float = Field(1.0, gt=0)
     max_tokens: int = Field(96, ge=1)
+
+
+_INT_AXES = ("top_k", "max_tokens", "fewshot_k")
+
+
+def _check_grid_value(key: str, value: float) -> None:
+    """Raise ``ValueError`` unless ``value`` is allowed for ``key`` as in ``defaults``."""
+    if not math.isfinite(value):
+        raise ValueError(f"sampling.{key}: {value} is not a finite number")
+    if key in _INT_AXES and not float(value).is_integer():
+        raise ValueError(f"sampling.{key}: {value:g} is not a whole number")
+    if key == "fewshot_k":
+        if value < 0:
+            raise ValueError(f"sampling.fewshot_k: {value:g} is negative")
+        return
+    try:
+        Defaults.model_validate({key: int(value) if key in _INT_AXES else value})
+    except ValidationError as exc:
+        raise ValueError(f"sampling.{key}: {value:g}: "
+                         f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
 class Server(_Strict):
@@ -202,7 +226,7 @@ class Suite(_Strict):
     inputs: list[InputSpec] = Field(default_factory=list)
     inputs_file: str | None = None
     sampling: dict[str, list[float]] = Field(default_factory=dict)
-    samples: int = Field(4, ge=1)
+    samples: int = Field(4, ge=1, le=10_000)
     seed: int = 0
     metrics: list[str] | None = None
     checks: list[Check] = Field(default_factory=list)
@@ -221,6 +245,8 @@ class Suite(_Strict):
                 raise ValueError(f"unknown sampling axis {key!r}; expected one of {GRID_KEYS}")
             if not values:
                 raise ValueError(f"sampling axis {key!r} is empty; give at least one value")
+            for v in values:  # every value passes the checks `defaults` has
+                _check_grid_value(key, v)
         return grid
 
     @model_validator(mode="after")
@@ -275,10 +301,30 @@ def load_suite(path: str | Path) -> Suite:
         suite.inputs = suite.inputs + _load_inputs_file(suite, marks)
     if not suite.inputs:
         raise SuiteError(f"{path}: no inputs; add `inputs:` or `inputs_file:`")
+    _check_plan_size(suite)
     _check_references(suite, marks)
     _check_templates(suite, marks)
     suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return suite
+
+
+def max_requests() -> int:
+    """The largest plan a suite may have (``$HARNESS_MAX_REQUESTS``, default 1,000,000)."""
+    try:
+        return int(os.environ.get("HARNESS_MAX_REQUESTS", "1000000"))
+    except ValueError:
+        return 1_000_000
+
+
+def _check_plan_size(suite: Suite) -> None:
+    n = len(suite.prompts) * len(suite.inputs) * suite.samples
+    for values in suite.sampling.values():
+        n *= len(values)
+    limit = max_requests()
+    if n > limit:
+        raise SuiteError(f"{suite.path}: the suite plans {n:,} requests (prompts × inputs × "
+                         f"grid points × samples), more than the limit of {limit:,}; shrink "
+                         "it, or raise the limit on purpose with HARNESS_MAX_REQUESTS")
 
 
 def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple, tuple[int, int]]]:
@@ -300,9 +346,20 @@ def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple, tuple[int, int]
         raise SuiteError(f"{where}: invalid YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise SuiteError(f"{path}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SuiteError(f"{path}: the YAML is nested too deeply to be a suite") from None
+    if node is not None:
+        size = _expanded_size(node)
+        if size > MAX_YAML_NODES:
+            raise SuiteError(f"{path}: the YAML expands to more than {MAX_YAML_NODES:,} nodes "
+                             "through its aliases (`*name`); a suite that large is a mistake "
+                             "or an attack (billion laughs)")
     marks: dict[tuple, tuple[int, int]] = {}
 
     def walk(n: yaml.Node, at: tuple) -> None:
+        if len(at) > MAX_YAML_DEPTH:
+            raise SuiteError(f"{path}:{n.start_mark.line + 1}: the YAML is nested deeper than "
+                             f"{MAX_YAML_DEPTH} levels; a suite is never that deep")
         marks.setdefault(at, (n.start_mark.line + 1, n.start_mark.column + 1))
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:  # a key's own line is the best place to point at
@@ -315,6 +372,35 @@ def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple, tuple[int, int]
     if node is not None:
         walk(node, ())
     return data, marks
+
+
+MAX_YAML_NODES = 200_000
+MAX_YAML_DEPTH = 64
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Return how many nodes ``root`` has once every alias is expanded, computed once per
+    distinct node (aliases share node objects), capped just past ``MAX_YAML_NODES``."""
+    memo: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if id(n) in memo:
+            continue
+        if isinstance(n, yaml.MappingNode):
+            children = [c for kv in n.value for c in kv]
+        elif isinstance(n, yaml.SequenceNode):
+            children = list(n.value)
+        else:
+            memo[id(n)] = 1
+            continue
+        if not done:
+            stack.append((n, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+            continue
+        memo[id(n)] = min(MAX_YAML_NODES + 1,
+                          1 + sum(memo.get(id(c), 1) for c in children))
+    return memo[id(root)]
 
 
 def _where(path: Path, marks: dict, loc: tuple) -> str:

@@ -35,6 +35,19 @@ EXPECTED = {
     "unknown_fewshot_id.yaml": (7, ["unknown example 'e9'"]),
     "bad_inputs_jsonl.yaml": (None, ["bad_inputs.jsonl:2", "invalid JSON"]),
     "bad_name.yaml": (1, ["name", "pattern"]),
+    # grid values pass the same checks as `defaults`
+    "grid_negative_temperature.yaml": (6, ["sampling.temperature: -1", "greater than or equal"]),
+    "grid_nan.yaml": (6, ["sampling.temperature: nan", "not a finite number"]),
+    "grid_top_p.yaml": (6, ["sampling.top_p: 5", "less than or equal to 1"]),
+    "grid_fractional_max_tokens.yaml": (6, ["sampling.max_tokens: 7.9", "not a whole number"]),
+    "grid_negative_fewshot_k.yaml": (6, ["sampling.fewshot_k: -2", "negative"]),
+    # bounded work: refused before anything is expanded or rendered
+    "huge_samples.yaml": (2, ["samples", "less than or equal to 10000"]),
+    "huge_plan.yaml": (None, ["plans 10,000,000 requests", "HARNESS_MAX_REQUESTS"]),
+    "huge_template.yaml": (4, ["template builds a value of 1,000,000,000", "limit"]),
+    "range_overflow.yaml": (4, ["Range too big"]),
+    "alias_bomb.yaml": (None, ["expands to more than 200,000 nodes", "aliases"]),
+    "deep_nesting.yaml": (6, ["nested deeper than 64 levels"]),
 }
 
 
@@ -95,3 +108,25 @@ def test_check_shorthand_parses(tmp_path):
     checks = load_suite(tmp_path / "s.yaml").checks
     assert (checks[0].metric, checks[0].op, checks[0].value) == ("distinct_2", ">=", 0.4)
     assert checks[1].max_increase == 0.05
+
+
+@pytest.mark.parametrize("name", ["alias_bomb.yaml", "huge_plan.yaml", "huge_template.yaml"])
+def test_hostile_suites_are_refused_with_bounded_memory(name):
+    """`harness validate` refuses them with exit 2 inside a 500 MB address-space cap (the
+    alias bomb took 11.7 GB before; the template 4 GB), no traceback."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (500_000_000, 500_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(BAD / name)],
+                          capture_output=True, text=True, timeout=120, preexec_fn=cap)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "error:" in proc.stderr
+
+
+def test_plan_limit_can_be_raised_on_purpose(monkeypatch):
+    monkeypatch.setenv("HARNESS_MAX_REQUESTS", "20000000")
+    assert load_suite(BAD / "huge_plan.yaml").samples == 100
