@@ -78,10 +78,10 @@ def _log(message: str) -> None:
     err.print(scrub(message), highlight=False, markup=False)
 
 
-def _store(path: Path):
+def _store(path: Path, readonly: bool = False):
     from harness.store import Store
 
-    return Store(path)
+    return Store(path, readonly=readonly)
 
 
 @app.command()
@@ -104,7 +104,7 @@ def run(
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto (default: the suite's)."),
     model: str = typer.Option(None, help="Model alias, directory or hub id (default: suite's)."),
-    limit: int = typer.Option(None, help="Only the first N inputs (a quick smoke run)."),
+    limit: int = typer.Option(None, min=1, help="Only the first N inputs (a quick smoke run)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate stored generations."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
     formats: str = typer.Option("md,json,html", "--format", help="Report formats to write."),
@@ -260,7 +260,8 @@ def list_metrics() -> None:
 
 
 @app.command()
-def runs(store: Path = StoreOpt, limit: int = typer.Option(20, help="How many.")) -> None:
+def runs(store: Path = StoreOpt,
+         limit: int = typer.Option(20, min=1, help="How many.")) -> None:
     """List the newest runs in the store."""
     import time
 
@@ -268,7 +269,7 @@ def runs(store: Path = StoreOpt, limit: int = typer.Option(20, help="How many.")
         table = Table()
         for col in ("run", "suite", "model", "backend", "status", "generations", "started"):
             table.add_column(col)
-        for r in _store(store).runs(limit):
+        for r in _store(store, readonly=True).runs(limit):
             table.add_row(r.id, r.suite_name, r.model, r.backend, r.status,
                           f"{r.n_generated}/{r.n_requests}",
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)))
@@ -284,7 +285,7 @@ def _summary_of(ref: str, store: Path) -> dict[str, Any]:
             return json.loads(Path(ref).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise _Exit(f"{ref}: not a JSON report ({exc.msg})", EXIT_INPUT) from None
-    return build_summary(_store(store), ref)
+    return build_summary(_store(store, readonly=True), ref)
 
 
 @app.command()
@@ -314,7 +315,7 @@ def export(
 ) -> None:
     """Export a run's items (plan, prompt, text) as JSONL."""
     with _errors():
-        st = _store(store)
+        st = _store(store, readonly=True)
         lines = st.export_jsonl(st.run(run_id).id)
         if output:
             with open(output, "w", encoding="utf-8") as fh:
@@ -335,7 +336,7 @@ def baseline(
     from harness.runner import build_summary
 
     with _errors():
-        summary = build_summary(_store(store), run_id, samples=False)
+        summary = build_summary(_store(store, readonly=True), run_id, samples=False)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True)
                           + "\n", encoding="utf-8")
@@ -353,7 +354,7 @@ def check(
                                      "baseline (default: the plot axes)."),
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
-    limit: int = typer.Option(None, help="Only the first N inputs."),
+    limit: int = typer.Option(None, min=1, help="Only the first N inputs."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a

@@ -9,7 +9,8 @@ missing, no model is loaded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from harness.analysis import summarize
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
 from harness.plan import plan
-from harness.records import Generation, Request
+from harness.records import Generation, Request, content_key
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
 from harness.store import Run, Store
@@ -101,49 +102,78 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker)
     config = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
-    run = store.start_run(suite_name=suite.name, suite_path=str(suite.path or ""),
-                          suite_hash=suite.hash, model=model, backend=backend_name,
-                          requests=requests, config=config)
-    todo = _unique(requests if no_cache else store.missing(requests))
-    progress.log(f"run {run.id}: {len(requests)} requests, {len(requests) - len(todo)} cached, "
-                 f"{len(todo)} to generate on {backend_name}")
+    # one process at a time runs a given suite on a given store: a second one waits and
+    # then reuses every generation the first stored (each request is generated once)
+    with suite_lock(store.path, f"{suite.hash}|{model}|{backend_name}", progress.log):
+        run = store.start_run(suite_name=suite.name, suite_path=str(suite.path or ""),
+                              suite_hash=suite.hash, model=model, backend=backend_name,
+                              requests=requests, config=config)
+        todo = _unique(requests if no_cache else store.missing(requests))
+        progress.log(f"run {run.id}: {len(requests)} requests, {len(requests) - len(todo)} cached, "
+                     f"{len(todo)} to generate on {backend_name}")
 
-    def load_backend() -> Backend:
-        progress.log(f"loading {model} on {backend_name}...")
-        return make_backend(backend_name, model, server=suite.server, batch_size=batch_size,
-                            concurrency=concurrency, log=progress.log)
+        def load_backend() -> Backend:
+            progress.log(f"loading {model} on {backend_name}...")
+            return make_backend(backend_name, model, server=suite.server, batch_size=batch_size,
+                                concurrency=concurrency, log=progress.log)
 
-    scorer_model = suite.scorer or model
-    same_model = scorer_model == model and backend_name != "openai"
-    scorer = _LazyScorer(load_backend if same_model else
-                         lambda: make_backend("hf", scorer_model, log=progress.log))
+        scorer_model = suite.scorer or model
+        same_model = scorer_model == model and backend_name != "openai"
+        scorer = _LazyScorer(load_backend if same_model else
+                             lambda: make_backend("hf", scorer_model, log=progress.log))
+        try:
+            if todo and (ray_address or (executor or suite.executor) == "ray"):
+                from harness import executors
+
+                _generate(executors.ray_generate(
+                    todo, backend_name, model, replicas=replicas or suite.replicas,
+                    address=ray_address, batch_size=batch_size, log=progress.log),
+                    todo, store, progress)
+            elif todo:
+                engine = load_backend()
+                if same_model:
+                    scorer.adopt(engine)
+                _generate(engine.generate(todo), todo, store, progress)
+            resources.scorer = scorer
+            summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
+                                           scorer_model, progress)
+        except BaseException as exc:
+            store.finish_run(run.id, status="failed",
+                             error=scrub(str(exc)) or type(exc).__name__)
+            raise
+        finally:
+            scorer.close()
+        store.finish_run(run.id)
+        run = store.run(run.id)
+        summary["run"] = run_info(run)
+        return RunResult(run=run, summary=summary, generated=len(todo),
+                         cached=len(requests) - len(todo), seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def suite_lock(store_path: Path, key: str, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold an exclusive lock for ``key`` (a suite on a store) while the block runs; when
+    another process holds it, say so and wait. POSIX ``flock`` on a file beside the store
+    (``<store>.locks/``); released by the OS if the process dies. Without ``fcntl``
+    (Windows) there is no lock."""
     try:
-        if todo and (ray_address or (executor or suite.executor) == "ray"):
-            from harness import executors
-
-            _generate(executors.ray_generate(
-                todo, backend_name, model, replicas=replicas or suite.replicas,
-                address=ray_address, batch_size=batch_size, log=progress.log),
-                todo, store, progress)
-        elif todo:
-            engine = load_backend()
-            if same_model:
-                scorer.adopt(engine)
-            _generate(engine.generate(todo), todo, store, progress)
-        resources.scorer = scorer
-        summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
-                                       scorer_model, progress)
-    except BaseException as exc:
-        store.finish_run(run.id, status="failed",
-                         error=scrub(str(exc)) or type(exc).__name__)
-        raise
-    finally:
-        scorer.close()
-    store.finish_run(run.id)
-    run = store.run(run.id)
-    summary["run"] = run_info(run)
-    return RunResult(run=run, summary=summary, generated=len(todo),
-                     cached=len(requests) - len(todo), seconds=time.perf_counter() - started)
+        import fcntl
+    except ImportError:
+        yield
+        return
+    folder = Path(f"{store_path}.locks")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / (content_key({"key": key})[:16] + ".lock"), "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("another harness process is running this suite on this store; waiting for "
+                "it to finish (what it generates is reused here)...")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _unique(requests: list[Request]) -> list[Request]:

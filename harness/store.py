@@ -101,8 +101,15 @@ class Run:
 class Store:
     """A SQLite file of runs, generations and scores."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, readonly: bool = False):
+        """Open (or create) the store at ``path``. ``readonly``: for commands that only
+        read (``runs``, ``report``, ``export``, ``compare``, ``baseline``): the file must
+        exist and is opened read-only, so a missing store is never created and a store on a
+        read-only disk can still be read."""
         self.path = Path(path)
+        if readonly:
+            self._open_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30)
@@ -114,6 +121,20 @@ class Store:
             self.db.commit()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
+
+    def _open_readonly(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(f"no store at {self.path} (run `harness run SUITE` first, or "
+                             "give --store)")
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):  # immutable: when not even -shm can be made
+            try:
+                self.db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
+                self.db.execute("SELECT COUNT(*) FROM runs").fetchone()
+                return
+            except sqlite3.Error as exc:
+                error = exc
+        raise StoreError(f"cannot read store {self.path}: {error}")
 
     def close(self) -> None:
         self.db.close()
@@ -164,11 +185,14 @@ class Store:
         """Return the run ``run_id`` (or ``latest``); raise ``StoreError`` if unknown."""
         if run_id == "latest":
             row = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        elif not run_id.strip():
+            row = None
         else:
             row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-            if row is None:
-                row = self.db.execute("SELECT * FROM runs WHERE id LIKE ? ORDER BY started_at"
-                                      " DESC LIMIT 1", (run_id + "%",)).fetchone()
+            if row is None:  # a prefix of an id, taken literally (no LIKE wildcards)
+                row = self.db.execute("SELECT * FROM runs WHERE substr(id, 1, ?)=? ORDER BY"
+                                      " started_at DESC LIMIT 1",
+                                      (len(run_id), run_id)).fetchone()
         if row is None:
             raise StoreError(f"no run {run_id!r} in {self.path}")
         return Run(*row)

@@ -1,16 +1,30 @@
 """Copying / plagiarism: verbatim overlap of a sample with its sources -- the few-shot
 examples and the prompt it was generated from, plus the suite's ``sources:`` corpus.
 
-``SourceIndex`` holds a token suffix array over the source documents (built with numpy
-prefix doubling, O(T log T)); for each position ``i`` of a sample it finds by binary search
-the *matching statistic* ``ms[i]``: the length of the longest token span starting at ``i``
-that occurs verbatim in some source document (spans never cross documents). Both overlap
-metrics derive from ``ms``.
+For each position ``i`` of a sample, ``SourceIndex.match_lengths`` finds the *matching
+statistic* ``ms[i]``: the length of the longest token span starting at ``i`` that occurs
+verbatim in some source document (spans never cross documents). Both overlap metrics
+derive from ``ms``.
+
+``SourceIndex`` is an FM-index-style index over the source tokens: a suffix array (numpy
+prefix doubling, O(n log n)), its LCP array (from the doubling ranks), the nearest smaller
+LCP values on each side, and, per token, the sorted suffix-array rows whose suffix it
+precedes (the Burrows-Wheeler transform, grouped). ``ms`` is computed right to left by
+backward search (Ohlebusch, Gog & Kügel 2010, "Computing matching statistics and maximal
+exact matches on compressed full-text indexes", SPIRE): the suffix-array interval of the
+current match ``sample[i+1 : i+1+l]`` is extended by ``sample[i]`` with two binary searches;
+when that fails, the interval is widened to its parent in the (virtual) suffix tree, which
+shortens the match from the right, until the extension succeeds. Since
+``ms[i] <= ms[i+1] + 1`` and each widening shortens the match, a sample of ``T`` tokens
+costs at most ``2T`` extension attempts (two binary searches each) and ``T`` widenings:
+O(T log n) for n source tokens, however long the copied spans are (comparing each
+position's remaining span against the suffix array was O(T^2) on long samples).
 """
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,11 +32,12 @@ import numpy as np
 from harness.metrics.registry import SAMPLE, Resources, SampleContext, metric
 from harness.metrics.tokenize import token_spans, tokenize
 
-_UNKNOWN = -(2**62)  # id of a sample token that occurs in no source: matches nothing
 
-
-def suffix_array(ids: np.ndarray) -> np.ndarray:
-    """Return the suffix array of the integer sequence ``ids`` (prefix doubling)."""
+def _prefix_doubling(ids: np.ndarray, levels: list[np.ndarray] | None) -> np.ndarray:
+    """The suffix array of ``ids``; with ``levels``, append to it ``rank_j`` for j = 0, 1,
+    ...: the suffixes' ranks by their first ``2**j`` items (for p != q, ``rank_j[p] ==
+    rank_j[q]`` iff both suffixes have ``2**j`` items and those agree), with an extra -1 at
+    index n, up to the first j at which all suffixes differ (not appended)."""
     n = len(ids)
     if n == 0:
         return np.zeros(0, np.int64)
@@ -30,6 +45,10 @@ def suffix_array(ids: np.ndarray) -> np.ndarray:
     pos = np.arange(n)
     k = 1
     while True:
+        if levels is not None:
+            level = np.empty(n + 1, np.int32 if n < 2**31 - 1 else np.int64)
+            level[:n], level[n] = rank, -1
+            levels.append(level)
         second = np.zeros(n, np.int64)
         second[: n - k] = rank[k:] + 1 if k < n else 0
         key = rank * (n + 1) + second
@@ -44,6 +63,47 @@ def suffix_array(ids: np.ndarray) -> np.ndarray:
         k *= 2
 
 
+def suffix_array(ids: np.ndarray) -> np.ndarray:
+    """Return the suffix array of the integer sequence ``ids`` (prefix doubling)."""
+    return _prefix_doubling(ids, None)
+
+
+def _lcp_array(sa: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """``lcp[r]`` = length of the longest common prefix of the suffixes at rows ``r - 1``
+    and ``r`` of ``sa``, for 0 < r < n; ``lcp[0] = lcp[n] = -1``. Exact, from the doubling
+    ranks: descending j, add ``2**j`` where the next ``2**j`` items still agree (all
+    suffixes differ within ``2**len(levels)`` items, so the sum cannot overshoot)."""
+    n = len(sa)
+    lcp = np.full(n + 1, -1, np.int64)
+    if n > 1:
+        a, b = sa[:-1], sa[1:]
+        h = np.zeros(n - 1, np.int64)
+        for j in range(len(levels) - 1, -1, -1):
+            rank = levels[j]
+            h[rank[a + h] == rank[b + h]] += 1 << j
+        lcp[1:n] = h
+    return lcp
+
+
+def _nearest_smaller(lcp: list[int], typecode: str) -> tuple[array, array]:
+    """``(psv, nsv)``: for each r, the nearest index left (right) of r whose lcp is strictly
+    smaller than ``lcp[r]`` (0 / len - 1 where there is none; ``lcp`` has -1 at both
+    ends). One pass with a stack, O(n)."""
+    size = len(lcp)
+    psv = [0] * size
+    nsv = [size - 1] * size
+    stack = [0]
+    for y in range(1, size):
+        v = lcp[y]
+        while stack and lcp[stack[-1]] > v:
+            nsv[stack.pop()] = y
+        if stack:
+            top = stack[-1]
+            psv[y] = psv[top] if lcp[top] == v else top
+        stack.append(y)
+    return array(typecode, psv), array(typecode, nsv)
+
+
 class SourceIndex:
     """A searchable index over source documents, on harness tokens."""
 
@@ -55,41 +115,76 @@ class SourceIndex:
             ids.append(-(d + 1))  # a unique separator: no match crosses a document end
         self.n_documents = len(documents)
         self.n_tokens = len(ids) - len(documents)
-        self._text = array("q", ids)
-        self._sa = suffix_array(np.asarray(ids, np.int64)).tolist()
+        text = np.asarray(ids, np.int64)
+        del ids
+        n = self._n = len(text)
+        typecode = "i" if n < 2**31 - 1 else "q"
+        levels: list[np.ndarray] = []
+        sa = _prefix_doubling(text, levels)
+        lcp = _lcp_array(sa, levels)
+        del levels
+        # Token c's suffixes are rows first[c] .. first[c] + count[c] - 1 (rows are sorted
+        # by first token). occ holds the rows r whose suffix is preceded by a token (the
+        # BWT: text[sa[r] - 1]), grouped by that token, ascending within each group
+        # (occ[start[c] : start[c] + count[c]]); the suffix ``c + suffix(r)`` then sits
+        # at row first[c] + (number of c-rows before r): the LF mapping.
+        bwt = np.full(n, -1, np.int64)
+        bwt[sa > 0] = text[sa[sa > 0] - 1]
+        bwt[bwt < 0] = -1  # separators and the text start: never a sample token
+        order = np.argsort(bwt, kind="stable")
+        tokens = np.arange(len(self._vocab))
+        start = np.searchsorted(bwt[order], tokens)
+        count = np.searchsorted(bwt[order], tokens, "right") - start
+        first = np.searchsorted(text[sa], tokens)
+        self._occ = array(typecode, order.astype(typecode).tobytes())
+        # per token: (first occ index, one past the last, row offset, first row)
+        self._token_rows = list(
+            zip(start.tolist(), (start + count).tolist(), (first - start).tolist(),
+                first.tolist(), strict=True)
+        )
+        lcp_list = lcp.tolist()
+        self._lcp = array(typecode, lcp.astype(typecode).tobytes())
+        del sa, text, bwt, order, lcp
+        self._psv, self._nsv = _nearest_smaller(lcp_list, typecode)
 
     def match_lengths(self, tokens: Sequence[str]) -> list[int]:
         """Return ``ms`` with ``ms[i]`` = length of the longest prefix of ``tokens[i:]`` that
-        occurs verbatim in a source document."""
-        pattern = array("q", (self._vocab.get(t, _UNKNOWN) for t in tokens))
-        text, sa = self._text, self._sa
-        out = []
-        for i in range(len(pattern)):
-            pat = pattern[i:]
-            if pat[0] == _UNKNOWN:
-                out.append(0)
+        occurs verbatim in a source document. O(len(tokens) log n) for n source tokens."""
+        vocab, rows = self._vocab, self._token_rows
+        pattern = [vocab.get(t, -1) for t in tokens]
+        out = [0] * len(pattern)
+        occ, lcp, psv, nsv = self._occ, self._lcp, self._psv, self._nsv
+        # invariant: rows lb .. rb-1 are the suffixes starting with the current match
+        # tokens[i+1 : i+1+depth] (depth 0: no match)
+        lb = rb = depth = 0
+        for i in range(len(pattern) - 1, -1, -1):
+            c = pattern[i]
+            if c < 0:  # in no source: matches nothing
+                depth = 0
                 continue
-            m = len(pat)
-            lo, hi = 0, len(sa)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                s = sa[mid]
-                if text[s : s + m] < pat:
-                    lo = mid + 1
+            lo, hi, offset, first = rows[c]
+            while depth:
+                # the rows of tokens[i : i+1+depth]: c-rows of the BWT within lb .. rb-1
+                new_lb = bisect_left(occ, lb, lo, hi)
+                new_rb = bisect_left(occ, rb, new_lb, hi)
+                if new_lb < new_rb:
+                    lb, rb = new_lb + offset, new_rb + offset
+                    depth += 1
+                    break
+                # no: widen to the parent interval, whose depth is the larger lcp with the
+                # row just outside (all shorter matches up to it have the same rows)
+                left, right = lcp[lb], lcp[rb]
+                if left >= right:
+                    depth = left
+                    lb = psv[lb]
+                    if right == left:
+                        rb = nsv[rb]
                 else:
-                    hi = mid
-            best = 0
-            for j in (lo - 1, lo):
-                if 0 <= j < len(sa):
-                    s = sa[j]
-                    cand = text[s : s + m]
-                    k = 0
-                    for a, b in zip(cand, pat, strict=False):
-                        if a != b:
-                            break
-                        k += 1
-                    best = max(best, k)
-            out.append(best)
+                    depth = right
+                    rb = nsv[rb]
+            else:  # the match is c alone: all of c's rows
+                lb, rb, depth = first, first + hi - lo, 1
+            out[i] = depth
         return out
 
 

@@ -1,0 +1,79 @@
+"""Two processes on one store, read-only commands, run ids taken literally."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from harness.store import Store, StoreError
+from tests.backends.fake_server import FakeServer, prompt_id
+
+SUITE = """\
+name: conc
+model: served-model
+backend: openai
+server: {{base_url: "{url}", concurrency: 2, timeout: 10}}
+samples: 2
+prompts: [{{id: p, template: "Say {{{{ topic }}}}."}}]
+inputs: [{{id: a, topic: one}}, {{id: b, topic: two}}, {{id: c, topic: three}},
+         {{id: d, topic: four}}, {{id: e, topic: five}}, {{id: f, topic: six}}]
+metrics: [distinct_2, length_words]
+"""
+
+
+def test_two_runs_of_one_suite_on_one_store_generate_each_request_once(tmp_path):
+    def slow(body, attempt):
+        time.sleep(0.1)  # long enough for the runs to overlap
+        return ("ok", f"answer to {prompt_id(body)} #{body.get('seed')}")
+
+    srv = FakeServer(slow)
+    suite = tmp_path / "conc.yaml"
+    suite.write_text(SUITE.format(url=srv.url), encoding="utf-8")
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(suite), "--store",
+           str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r"), "--format", "json"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    try:
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, cwd=tmp_path, env=env)]
+        time.sleep(1.5)  # the first one holds the lock and is generating
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True, cwd=tmp_path, env=env))
+        outs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        srv.close()
+    assert [p.returncode for p in procs] == [0, 0], outs
+    seen = Counter((b["messages"][-1]["content"], b["seed"]) for _, _, b in srv.seen)
+    assert len(seen) == 12 and set(seen.values()) == {1}  # 6 inputs × 2 samples, once each
+    assert "waiting" in outs[1][1] and "0 generated, 12 from the store" in outs[1][0]
+
+
+def test_read_only_commands_neither_create_nor_write_the_store(tmp_path):
+    missing = tmp_path / "nope.sqlite"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "runs", "--store", str(missing)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "no store at" in proc.stderr and not missing.exists()
+    store = Store(tmp_path / "s.sqlite")
+    store.close()
+    ro = Store(tmp_path / "s.sqlite", readonly=True)
+    assert ro.runs() == []
+    import sqlite3
+
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.db.execute("DELETE FROM runs")
+
+
+def test_run_ids_are_matched_literally(tmp_path, tiny_suite, fake_backend):
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+
+    store = Store(tmp_path / "s.sqlite")
+    run = run_suite(load_suite(tiny_suite), store).run
+    assert store.run(run.id[:10]).id == run.id  # a prefix still works
+    for bad in ("", "%", "_", " "):
+        with pytest.raises(StoreError, match="no run"):
+            store.run(bad)
