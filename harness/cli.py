@@ -84,14 +84,24 @@ def _store(path: Path, readonly: bool = False):
     return Store(path, readonly=readonly)
 
 
+AllowPathOpt = typer.Option([], "--allow-path", metavar="DIR",
+                            help="Let the suite read files under DIR too (default: only under "
+                                 "its own folder).")
+AllowEnvOpt = typer.Option([], "--allow-env", metavar="NAME",
+                           help="Let server.api_key_env name NAME although it does not look "
+                                "like a key variable.")
+
+
 @app.command()
-def validate(suite: Path = typer.Argument(..., help="Suite YAML file.")) -> None:
+def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
+             allow_path: list[Path] = AllowPathOpt, allow_env: list[str] = AllowEnvOpt
+             ) -> None:
     """Check a suite without running a model."""
     from harness.plan import plan
     from harness.suite import load_suite
 
     with _errors():
-        s = load_suite(suite)
+        s = load_suite(suite, allow_path, allow_env)
         n = len(plan(s, backend="hf")) if not any(
             p.fewshot and p.fewshot.strategy == "similar" for p in s.prompts) else None
         out.print(f"[green]ok[/green] {suite}: {len(s.prompts)} prompts, {len(s.inputs)} inputs, "
@@ -115,6 +125,8 @@ def run(
                                  " a local cluster, an address (or 'auto') joins one."),
     replicas: int = typer.Option(None, min=1, help="Ray replicas (default: 1 per GPU, else 1"
                                                    " per CPU of the cluster)."),
+    allow_path: list[Path] = AllowPathOpt,
+    allow_env: list[str] = AllowEnvOpt,
 ) -> None:
     """Run every combination of a suite, store it, score it and write reports."""
     from harness.report import write_reports
@@ -122,7 +134,7 @@ def run(
     from harness.suite import load_suite
 
     with _errors():
-        s = load_suite(suite)
+        s = load_suite(suite, allow_path, allow_env)
         st = _store(store)
         with _progress() as progress:
             result = run_suite(s, st, backend=backend, model=model, limit=limit,
@@ -356,6 +368,8 @@ def check(
     backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
     limit: int = typer.Option(None, min=1, help="Only the first N inputs."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
+    allow_path: list[Path] = AllowPathOpt,
+    allow_env: list[str] = AllowEnvOpt,
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
@@ -366,7 +380,7 @@ def check(
     from harness.suite import load_suite
 
     with _errors():
-        s = load_suite(suite)
+        s = load_suite(suite, allow_path, allow_env)
         base = _load_json(baseline_file) if baseline_file else None
         with _progress() as progress:
             result = run_suite(s, _store(store), backend=backend, limit=limit,

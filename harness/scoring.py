@@ -212,34 +212,98 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
     """Score the texts of a JSONL file; return ``{group or "all": {metric: value}}``.
 
     Each line is ``{"text": ..., "group": optional, "reference": optional,
-    "prompt": optional}``. Per-sample metrics are pooled over the group (averaged;
-    perplexity token-weighted); set-level metrics are computed over it. ``embedder``: the
-    sentence-embedding model (alias or directory) for the embedding metrics. Raises
-    ``FileNotFoundError``/``KeyError`` for bad input.
+    "prompt": optional}``. ``text`` must be a string; ``group``, ``reference`` and
+    ``prompt`` must be strings when given (``null`` counts as absent). Groups must be
+    strings because they are the keys of the result (and of ``--json``), where ``1`` and
+    ``"1"`` would both become ``"1"``: a number is refused, not silently merged with the
+    string. Per-sample metrics are pooled over the group (averaged; perplexity
+    token-weighted); set-level metrics are computed over it. ``embedder``: the
+    sentence-embedding model (alias or directory) for the embedding metrics. The metric
+    names, the file and the ``sources`` (UTF-8 text files, or ``.jsonl`` with a ``"text"``
+    per line) are all checked before anything is scored. Raises
+    ``FileNotFoundError``/``KeyError`` for bad input (the CLI's exit 2), naming the file
+    and line.
     """
     import json
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    for src in sources:
-        if not Path(src).exists():
-            raise FileNotFoundError(f"{src}: no such source file")
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    def read_text(p: Path, what: str) -> str:
+        # the UTF-8 text of a file (BOM dropped); missing, a directory, unreadable or
+        # not UTF-8 text (a NUL byte counts as binary) is bad input naming the path
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such {what}")
+        if p.is_dir():
+            raise KeyError(f"{p}: is a directory, not a {what}")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise KeyError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+        try:
+            if b"\0" in data:
+                at = data.index(b"\0")
+                raise UnicodeDecodeError("utf-8", data, at, at + 1, "NUL byte")
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            why = f"{exc.reason} at byte {exc.start}"
+            raise KeyError(f"{p}: not UTF-8 text ({why})" if what == "file" else
+                           f"{p}: not a UTF-8 text file ({why}); a {what} must be UTF-8 text"
+                           " or JSONL") from None
+
+    def json_object(line: str, where: str) -> dict:
         try:
             row = json.loads(line)
-            text = row["text"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise KeyError(f'{path}:{n}: expected a JSON object with a "text" field') from None
-        prompt = str(row.get("prompt", ""))
+        except (ValueError, RecursionError):  # JSONDecodeError, >4300-digit ints, nesting
+            row = None
+        if not isinstance(row, dict) or "text" not in row:
+            raise KeyError(f'{where}: expected a JSON object with a "text" field')
+        return row
+
+    def string_field(row: dict, name: str, where: str, required: bool = False) -> str | None:
+        # a string, or None when absent or null (unless required); any other JSON type,
+        # or a string with a lone surrogate escape ("\ud800"), is bad input naming the line
+        value = row.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            kind = ("a boolean" if isinstance(value, bool) else
+                    "a number" if isinstance(value, int | float) else
+                    "a list" if isinstance(value, list) else
+                    "an object" if isinstance(value, dict) else "null")
+            hint = (f"; quote it: \"{name}\": \"{json.dumps(value)}\""
+                    if name == "group" and kind == "a number" else "")
+            raise KeyError(f'{where}: "{name}" must be a string, not {kind}{hint}')
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise KeyError(f'{where}: "{name}" is not valid Unicode (a lone surrogate '
+                           "escape such as \\ud800)") from None
+        return value
+
+    path = Path(path)
+    if not list(metrics):
+        raise KeyError("no metrics given; name at least one (see `harness metrics`)")
+    split_metrics(metrics)  # an unknown name is bad input before any file is read
+    lines = read_text(path, "file").splitlines()
+    for src in map(Path, sources):  # what Resources.sources will read, checked up front
+        src_lines = read_text(src, "source file").splitlines()
+        if src.suffix == ".jsonl":
+            for n, line in enumerate(src_lines, 1):
+                if line.strip():
+                    json_object(line, f"{src}:{n}")
+    items = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        row = json_object(line, where)
+        text = string_field(row, "text", where, required=True)
+        group = string_field(row, "group", where)
+        reference = string_field(row, "reference", where)
+        prompt = string_field(row, "prompt", where) or ""
         messages = [{"role": "user", "content": prompt}] if prompt else []
-        items.append(ScoreItem(text=str(text), group=str(row.get("group", "all")),
+        items.append(ScoreItem(text=text, group="all" if group is None else group,
                                context=SampleContext(messages=messages, prompt_text=prompt,
                                                      input_text=prompt,
-                                                     reference=row.get("reference"))))
+                                                     reference=reference)))
     if not items:
         raise KeyError(f"{path}: no texts")
     resources = Resources(source_paths=list(sources), embedder=embedder)

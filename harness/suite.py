@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -280,8 +281,19 @@ class Suite(_Strict):
 
 # -- loading ---------------------------------------------------------------------------
 
-def load_suite(path: str | Path) -> Suite:
-    """Read, validate and return the suite at ``path``; raise ``SuiteError`` if it is bad."""
+KEY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(KEY|TOKEN|SECRET)$")
+
+
+def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
+               allow_env: Sequence[str] = ()) -> Suite:
+    """Read, validate and return the suite at ``path``; raise ``SuiteError`` if it is bad.
+
+    A suite may read files (``inputs_file``, ``sources``) only inside its own folder tree,
+    symlinks resolved, or inside a folder of ``allow_paths``; and name in
+    ``server.api_key_env`` only a variable that looks like a key (``…KEY``, ``…TOKEN``,
+    ``…SECRET``, upper case) or is in ``allow_env``: a suite edited in a pull request must
+    not be able to send ``/etc/passwd`` or ``$HOME`` to the server it chose
+    (docs/security.md)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -297,6 +309,7 @@ def load_suite(path: str | Path) -> Suite:
     except ValidationError as exc:
         raise SuiteError(_format_validation(exc, path, marks)) from None
     suite.path = path
+    _check_reach(suite, marks, allow_paths, allow_env)
     if suite.inputs_file:
         suite.inputs = suite.inputs + _load_inputs_file(suite, marks)
     if not suite.inputs:
@@ -306,6 +319,26 @@ def load_suite(path: str | Path) -> Suite:
     _check_templates(suite, marks)
     suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return suite
+
+
+def _check_reach(suite: Suite, marks: dict, allow_paths: Sequence[str | Path],
+                 allow_env: Sequence[str]) -> None:
+    roots = [suite.base_dir.resolve(), *(Path(p).resolve() for p in allow_paths)]
+    files = ([(("inputs_file",), suite.inputs_file)] if suite.inputs_file else []) + [
+        (("sources", j), src) for j, src in enumerate(suite.sources)]
+    for loc, name in files:
+        real = (suite.base_dir / name).resolve()
+        if not any(real == r or r in real.parents for r in roots):
+            raise SuiteError(f"{_where(suite.path, marks, loc)}: {_dotted(loc)}: {name!r} is "
+                             f"outside the suite's folder ({real}); allow it on purpose with "
+                             "--allow-path DIR")
+    env = suite.server.api_key_env
+    if env is not None and not KEY_NAME.match(env) and env not in allow_env:
+        raise SuiteError(f"{_where(suite.path, marks, ('server', 'api_key_env'))}: "
+                         f"server.api_key_env: {env!r} does not look like an API-key variable "
+                         "(upper case, ending in KEY, TOKEN or SECRET); its value would be "
+                         "sent to the suite's server. Allow it on purpose with --allow-env "
+                         f"{env}")
 
 
 def max_requests() -> int:

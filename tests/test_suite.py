@@ -48,6 +48,9 @@ EXPECTED = {
     "range_overflow.yaml": (4, ["Range too big"]),
     "alias_bomb.yaml": (None, ["expands to more than 200,000 nodes", "aliases"]),
     "deep_nesting.yaml": (6, ["nested deeper than 64 levels"]),
+    # a suite reaches only its own folder and key-like variables
+    "source_outside.yaml": (7, ["sources[0]", "outside the suite's folder", "--allow-path"]),
+    "key_env_home.yaml": (5, ["api_key_env", "'HOME'", "--allow-env HOME"]),
 }
 
 
@@ -130,3 +133,18 @@ def test_hostile_suites_are_refused_with_bounded_memory(name):
 def test_plan_limit_can_be_raised_on_purpose(monkeypatch):
     monkeypatch.setenv("HARNESS_MAX_REQUESTS", "20000000")
     assert load_suite(BAD / "huge_plan.yaml").samples == 100
+
+
+def test_symlinked_inputs_file_cannot_leave_the_folder_unless_allowed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "in.jsonl").write_text('{"id": "x", "topic": "secret"}\n', encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "in.jsonl").symlink_to(outside / "in.jsonl")
+    (project / "s.yaml").write_text("name: s\nprompts: [{id: p, template: '{{ topic }}'}]\n"
+                                    "inputs_file: in.jsonl\n", encoding="utf-8")
+    with pytest.raises(SuiteError, match="outside the suite's folder"):
+        load_suite(project / "s.yaml")
+    assert load_suite(project / "s.yaml", allow_paths=[outside]).inputs[0].id == "x"
+    assert load_suite(BAD / "key_env_home.yaml", allow_env=["HOME"]).server.api_key_env == "HOME"

@@ -26,6 +26,7 @@ import json
 import os
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -238,7 +239,12 @@ class OpenAIBackend:
             if not isinstance(lps, list) or len(lps) < len(p) + len(t):
                 raise _Fatal("the server did not echo the prompt's log-probabilities; the "
                              "openai backend cannot score with it; set scorer: hf")
-            return [float(x) for x in lps[len(p): len(p) + len(t)]]
+            try:
+                return [float(x) for x in lps[len(p): len(p) + len(t)]]
+            except (TypeError, ValueError):  # null, "x", a list: the server's bug
+                raise _Fatal("the server's prompt log-probabilities are not all numbers; "
+                             "the openai backend cannot score with it; set scorer: hf"
+                             ) from None
 
         logprobs, _ = await self._post(client, "/completions", body, parse)
         return index, logprobs
@@ -390,21 +396,43 @@ def _retry_after(value: str | None) -> float | None:
 
 def _parse_choice(data: Any, prompt: str | None) -> tuple[str, str, tuple[int, int]]:
     """Return ``(text, finish_reason, (prompt_tokens, completion_tokens))`` of the first
-    choice; raise ``_Retryable`` if the response is malformed."""
+    choice; raise ``_Retryable`` if the response is malformed.
+
+    A choice without text, including ``"content": null`` (what a server sends for a refusal
+    or a tool call), is malformed, not an empty generation: storing it as ``""`` would
+    score a failure as a perfectly degenerate sample. An empty string is a real (empty)
+    generation. Lone surrogate escapes (``"\\ud800"``, valid JSON but not Unicode) become
+    U+FFFD, as a UTF-8 decoder does with broken bytes, so the text can be stored."""
     try:
         choice = data["choices"][0]
         text = choice["message"]["content"] if prompt is None else choice["text"]
     except (KeyError, IndexError, TypeError):
         raise _Retryable(f"malformed response (no choices[0] text): {str(data)[:200]}") from None
-    if text is not None and not isinstance(text, str):
-        raise _Retryable(f"malformed response (text is {type(text).__name__})")
+    if not isinstance(text, str):
+        what = "null" if text is None else type(text).__name__
+        raise _Retryable(f"malformed response (the text is {what}, not a string)")
     finish = "length" if choice.get("finish_reason") == "length" else "stop"
-    return text or "", finish, _usage(data)
+    return _LONE_SURROGATE.sub("\ufffd", text), finish, _usage(data)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _usage(data: Any) -> tuple[int, int]:
-    """Return ``(prompt_tokens, completion_tokens)`` from ``usage`` (zeros when absent)."""
+    """Return ``(prompt_tokens, completion_tokens)`` from ``usage``; a count that is absent,
+    not a number (``"x"``, ``true``, a list), negative or not finite is 0: the token counts
+    are bookkeeping, and a bad one must not throw away the reply it came with."""
     usage = data.get("usage") if isinstance(data, dict) else None
     if not isinstance(usage, dict):
         return 0, 0
-    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+def _count(value: Any) -> int:
+    """Return ``value`` as a token count: a non-negative finite number (``12``, ``12.0``),
+    else 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        return 0
+    return int(value)

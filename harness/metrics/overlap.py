@@ -139,8 +139,13 @@ class SourceIndex:
         self._occ = array(typecode, order.astype(typecode).tobytes())
         # per token: (first occ index, one past the last, row offset, first row)
         self._token_rows = list(
-            zip(start.tolist(), (start + count).tolist(), (first - start).tolist(),
-                first.tolist(), strict=True)
+            zip(
+                start.tolist(),
+                (start + count).tolist(),
+                (first - start).tolist(),
+                first.tolist(),
+                strict=True,
+            )
         )
         lcp_list = lcp.tolist()
         self._lcp = array(typecode, lcp.astype(typecode).tobytes())

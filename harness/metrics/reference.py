@@ -1,11 +1,23 @@
 """Reference-based metrics: BLEU, chrF (sacreBLEU) and ROUGE-L (rouge-score) of each sample
-against its input's gold reference. A sample whose context has no reference scores 0.0."""
+against its input's gold reference. A sample whose context has no reference scores 0.0; a
+reference that is not a string is a caller's bug and raises ``TypeError`` naming it (the
+inputs are checked where they are read: ``Suite`` types it, ``score_file`` refuses it)."""
 
 from __future__ import annotations
 
 from harness.metrics.diversity import rouge_l_scorer
 from harness.metrics.registry import SAMPLE, Resources, SampleContext, metric
 from harness.metrics.tokenize import has_cjk
+
+
+def _reference(ctx: SampleContext, metric_name: str) -> str | None:
+    """Return the context's reference (None when it has none); raise ``TypeError`` with
+    a readable message when it is not a string, rather than deep inside sacreBLEU."""
+    ref = ctx.reference
+    if ref is not None and not isinstance(ref, str):
+        raise TypeError(f"{metric_name}: the reference must be a string, not "
+                        f"{type(ref).__name__} ({ref!r:.60})")
+    return ref
 
 
 @metric(
@@ -26,11 +38,12 @@ def bleu(texts: list[str], contexts: list[SampleContext], resources: Resources) 
 
     out = []
     for text, ctx in zip(texts, contexts, strict=True):
-        if ctx.reference is None:
+        ref = _reference(ctx, "bleu")
+        if ref is None:
             out.append(0.0)
             continue
-        tok = "zh" if has_cjk(ctx.reference) or has_cjk(text) else "13a"
-        out.append(sacrebleu.sentence_bleu(text, [ctx.reference], tokenize=tok).score)
+        tok = "zh" if has_cjk(ref) or has_cjk(text) else "13a"
+        out.append(sacrebleu.sentence_bleu(text, [ref], tokenize=tok).score)
     return out
 
 
@@ -49,9 +62,10 @@ def chrf(texts: list[str], contexts: list[SampleContext], resources: Resources) 
     Chinese. Source: Popovic 2015; Post 2018. No reference: 0.0."""
     import sacrebleu
 
+    refs = [_reference(ctx, "chrf") for ctx in contexts]
     return [
-        0.0 if ctx.reference is None else sacrebleu.sentence_chrf(text, [ctx.reference]).score
-        for text, ctx in zip(texts, contexts, strict=True)
+        0.0 if ref is None else sacrebleu.sentence_chrf(text, [ref]).score
+        for text, ref in zip(texts, refs, strict=True)
     ]
 
 
@@ -70,7 +84,8 @@ def rouge_l(texts: list[str], contexts: list[SampleContext], resources: Resource
     for plain ASCII text this equals rouge-score's default tokenizer except that
     contractions like ``don't`` stay one token). No reference: 0.0."""
     scorer = rouge_l_scorer()
+    refs = [_reference(ctx, "rouge_l") for ctx in contexts]
     return [
-        0.0 if ctx.reference is None else scorer.score(ctx.reference, text)["rougeL"].fmeasure
-        for text, ctx in zip(texts, contexts, strict=True)
+        0.0 if ref is None else scorer.score(ref, text)["rougeL"].fmeasure
+        for text, ref in zip(texts, refs, strict=True)
     ]

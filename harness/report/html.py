@@ -2,10 +2,12 @@
 creativity–coherence plot with its Pareto frontier, temperature sweeps, a table per metric
 and a sample browser with verbatim overlaps highlighted.
 
-Everything that comes from a suite or a model is escaped with ``html.escape(quote=True)``;
-the only script data is JSON in a ``<script type="application/json">`` block with ``<``,
-``>`` and ``&`` written as ``\\u003c`` etc. A Content-Security-Policy forbids every fetch and
-every script except the page's own (by hash), so even a missed escape could not run code.
+Everything that comes from a suite or a model is escaped with ``escape``: ``html.escape``
+(``quote=True``) after replacing control characters other than tab, newline and CR, and
+lone surrogates, with U+FFFD. The only script data is JSON in a
+``<script type="application/json">`` block with ``<``, ``>`` and ``&`` written as
+``\\u003c`` etc. A Content-Security-Policy forbids every fetch and every script except the
+page's own (by hash), so even a missed escape could not run code.
 """
 
 from __future__ import annotations
@@ -14,13 +16,28 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from html import escape
+import re
+from html import escape as _html_escape
 from typing import Any
 
 from harness.analysis import best_cells, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
 from harness.report.markdown import cells_note, fmt_value, key_metrics
 from harness.report.svg import Point, Series, chart, color
+
+# C0 controls but tab, LF and CR; DEL and C1; lone surrogates (a str can hold them, UTF-8
+# cannot: writing the report would fail)
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def escape(text: Any, quote: bool = True) -> str:
+    """Return ``text`` (any value, as ``str``) safe as HTML text or an attribute value:
+    ``html.escape`` after replacing NUL and every other control character except tab,
+    newline and carriage return (C0, DEL, C1), and lone surrogates, with U+FFFD.
+    One character for one, so overlap ranges computed on the raw text still apply."""
+    return _html_escape(_UNSAFE_CHARS.sub("\ufffd", str(text)), quote)
+
 
 FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
          '"Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif')
@@ -456,13 +473,14 @@ def _sample(s: dict[str, Any], i: dict[str, Any]) -> str:
 
 
 def script_json(obj: Any) -> str:
-    """Return ``obj`` as JSON safe inside a ``<script>`` element (``<``, ``>``, ``&`` and the
-    JS line separators written as ``\\uXXXX``)."""
+    """Return ``obj`` as JSON safe inside a ``<script>`` element (``<``, ``>``, ``&``, the
+    JS line separators and lone surrogates, which UTF-8 cannot encode, written as
+    ``\\uXXXX``; ``json`` already writes control characters so)."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, rep)
-    return text
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _num(v: Any) -> str:

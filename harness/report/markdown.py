@@ -1,7 +1,14 @@
-"""Markdown report: compact enough for a CI job summary or a PR comment."""
+"""Markdown report: compact enough for a CI job summary or a PR comment.
+
+Every string that comes from a suite, a model or a report file goes through ``_esc``, so
+none of it is active Markdown or HTML: no image (a remote ``![x](http://...)`` would be
+fetched when GitHub renders a step summary), link, raw HTML, code span, emphasis, math or
+table cell break, and no line break that could start a heading or a list.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
@@ -42,8 +49,36 @@ def cells_note(summary: dict[str, Any]) -> str:
     return text
 
 
-def _esc(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+# every ASCII punctuation character that starts or ends inline Markdown on GitHub: escapes,
+# code spans, emphasis and strikethrough, links and images, autolinks and raw HTML,
+# entities, table cells, math ($...$)
+_MD_ACTIVE = re.compile(r"([\\`*_~\[\]()!<>&|$])")
+# C0 controls, DEL and C1: a line break ends the table row or heading it is in (and the
+# next line could open a block); the others are replaced, NUL as CommonMark does
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _esc(text: Any, code: bool = False) -> str:
+    """Return ``text`` as inert Markdown that shows exactly its characters on one line.
+
+    Plain (for table cells, headings, prose): each character in ``_MD_ACTIVE`` is
+    backslash-escaped (CommonMark escapes any ASCII punctuation; GFM tables honour ``\\|``).
+    ``code=True``: a whole code span (delimiters included) whose content is literal; its
+    fence is longer than any run of backticks in the text, so the text cannot close it.
+    Code spans do not honour ``\\|``, so they are never used inside a table. Either way,
+    tabs and line breaks become spaces and other control characters U+FFFD.
+    """
+    s = _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r\x0b\x0c" else "\ufffd",
+                     str(text))
+    if not code:
+        return _MD_ACTIVE.sub(r"\\\1", s)
+    fence = "`" * (max(map(len, _BACKTICKS.findall(s)), default=0) + 1)
+    # a space pads text that starts or ends with a backtick (it would join the fence) or
+    # with spaces on both sides (one of each would be stripped); an empty span is a space
+    pad = " " if (s[:1] == "`" or s[-1:] == "`"
+                  or (s[:1] == " " and s[-1:] == " " and s.strip())) else ""
+    return f"{fence}{pad}{s or ' '}{pad}{fence}"
 
 
 def key_metrics(summary: dict[str, Any]) -> list[str]:
@@ -59,11 +94,12 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
                     max_metrics: int = 7) -> str:
     """Return the Markdown report of a summary; failed checks first when given."""
     run = summary["run"]
-    lines = [f"# {_esc(run['suite'])} — run `{run['id']}`", ""]
-    lines.append(f"model `{_esc(run['model'])}` on `{run['backend']}` · "
-                 f"{run['n_requests']} generations · {len(summary['cells'])} cells · "
-                 f"harness {run['harness_version']}"
-                 + (f" · commit `{run['git_commit'][:10]}`" if run.get("git_commit") else ""))
+    lines = [f"# {_esc(run['suite'])} — run {_esc(run['id'], code=True)}", ""]
+    lines.append(f"model {_esc(run['model'], code=True)} on {_esc(run['backend'], code=True)}"
+                 f" · {_esc(run['n_requests'])} generations · {len(summary['cells'])} cells · "
+                 f"harness {_esc(run['harness_version'])}"
+                 + (f" · commit {_esc(str(run['git_commit'])[:10], code=True)}"
+                    if run.get("git_commit") else ""))
     lines.append("")
     checks = checks if checks is not None else summary.get("checks")
     if checks:
@@ -78,7 +114,7 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
             for c in shown:
                 lines.append(f"| {'❌' if not c['passed'] else '❔'} | {_esc(c['check'])} | "
                              f"{_esc(c['cell'])} | {_num(c['value'])} | {_num(c.get('baseline'))}"
-                             f" | {c.get('n_inputs') or ''} | {_num(c.get('mdc'))} | "
+                             f" | {_esc(c.get('n_inputs') or '')} | {_num(c.get('mdc'))} | "
                              f"{_esc(c['reason'])} |")
             lines.append("")
         if any(c.get("p") is not None for c in checks):
@@ -89,27 +125,28 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
                       "allowed but within noise.", ""]
     pareto = summary["pareto"]
     if pareto["cells"]:
-        lines.append(f"**Pareto frontier** ({pareto['x']} vs {pareto['y']}): "
-                     + ", ".join(f"`{_esc(c)}`" for c in pareto["cells"]))
+        lines.append(f"**Pareto frontier** ({_esc(pareto['x'])} vs {_esc(pareto['y'])}): "
+                     + ", ".join(_esc(c, code=True) for c in pareto["cells"]))
         if pareto.get("within_noise"):
             lines.append("; within noise of it (no cell beats them beyond their intervals): "
-                         + ", ".join(f"`{_esc(c)}`" for c in pareto["within_noise"]))
+                         + ", ".join(_esc(c, code=True) for c in pareto["within_noise"]))
         lines.append("")
     metrics = key_metrics(summary)[:max_metrics]
     lines.append("## Cells (mean [95% CI])")
     lines.append("")
     lines.append(_esc(cells_note(summary)))
     lines.append("")
-    lines.append("| cell | n | " + " | ".join(metrics) + " |")
+    lines.append("| cell | n | " + " | ".join(map(_esc, metrics)) + " |")
     lines.append("|---|---|" + "---|" * len(metrics))
     for cell in summary["cells"]:
         star = " ★" if cell["cell"] in pareto["cells"] else ""
         row = [fmt_value(cell["metrics"].get(m)) for m in metrics]
-        lines.append(f"| {_esc(cell['cell'])}{star} | {cell['n']} | " + " | ".join(row) + " |")
+        lines.append(f"| {_esc(cell['cell'])}{star} | {_esc(cell['n'])} | " + " | ".join(row)
+                     + " |")
     lines.append("")
     lines += _variant_comparisons(summary, metrics)
     lines.append("Metrics: " + "; ".join(
-        f"**{m}** ({_esc(summary['metrics'][m]['description'])})" for m in metrics
+        f"**{_esc(m)}** ({_esc(summary['metrics'][m]['description'])})" for m in metrics
         if summary["metrics"][m].get("description")))
     lines.append("")
     return "\n".join(lines)
@@ -123,14 +160,15 @@ def _variant_comparisons(summary: dict[str, Any], metrics: list[str]) -> list[st
         return []
     result = compare_within(summary, by="variant", metrics=metrics)
     sig = [r for r in result["rows"] if r["significant"]]
-    lines = [f"## Variants vs `{_esc(str(result['reference']))}` (paired by input)", "",
+    lines = [f"## Variants vs {_esc(result['reference'], code=True)} (paired by input)", "",
              f"{len(sig)} of {result['tested']} tested rows differ ({_esc(result['method'])}; "
              f"{len(result['rows']) - result['tested']} rows had too few shared inputs to test)."]
     if sig:
         lines += ["", "| cells | metric | B − A | 95% CI | p_adj | |", "|---|---|---|---|---|---|"]
         for r in sig:
-            lines.append(f"| {_esc(r['cell'])} | {r['metric']} | {r['diff']:+.3g} | "
-                         f"[{r['lo']:.3g}, {r['hi']:.3g}] | {r['p_adj']:.2g} | {verdict(r)} |")
+            lines.append(f"| {_esc(r['cell'])} | {_esc(r['metric'])} | {r['diff']:+.3g} | "
+                         f"[{r['lo']:.3g}, {r['hi']:.3g}] | {r['p_adj']:.2g} | "
+                         f"{_esc(verdict(r))} |")
     return lines + [""]
 
 
