@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,13 +56,22 @@ def _errors():
         _error(str(exc))
         raise typer.Exit(exc.code) from None
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
-            FileNotFoundError, GateError, BackendConfigError) as exc:
+            FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
+            GateError, BackendConfigError) as exc:
         _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     except BackendError as exc:
         _error(str(exc))
         err.print("Everything generated so far is stored; run again to resume.")
         raise typer.Exit(EXIT_RUN) from None
+    except sqlite3.Error as exc:  # raised past the store's own checks, mid-run
+        if "full" in str(exc):
+            _error(f"the disk is full ({exc}); what was generated is stored: free space "
+                   "and run again to resume")
+            raise typer.Exit(EXIT_RUN) from None
+        _error(f"the store is damaged or not a harness store ({exc}); `sqlite3 STORE "
+               "'.recover'` can save what is readable")
+        raise typer.Exit(EXIT_INPUT) from None
 
 
 def _error(message: str) -> None:
@@ -129,7 +139,6 @@ def run(
     allow_env: list[str] = AllowEnvOpt,
 ) -> None:
     """Run every combination of a suite, store it, score it and write reports."""
-    from harness.report import write_reports
     from harness.runner import run_suite
     from harness.suite import load_suite
 
@@ -143,11 +152,22 @@ def run(
                                executor="ray" if ray else None, replicas=replicas,
                                ray_address=None if ray in (None, RAY_LOCAL) else ray)
         _print_summary(result.summary)
-        paths = write_reports(result.summary, reports, _formats(formats))
+        paths = _write(result.summary, reports, _formats(formats))
         out.print(f"{result.generated} generated, {result.cached} from the store, "
                   f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
         for p in paths:
             out.print(f"report: {p}")
+
+
+def _write(summary: dict[str, Any], reports: Path, formats: tuple[str, ...]) -> list[Path]:
+    from harness.report import write_reports
+
+    try:
+        return write_reports(summary, reports, formats)
+    except OSError as exc:
+        raise _Exit(f"cannot write the reports to {reports}: {exc.strerror or exc}; the run "
+                    f"is stored: `harness report {summary['run']['id']} --format md -o FILE` "
+                    "writes them elsewhere", EXIT_INPUT) from None
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -374,7 +394,6 @@ def check(
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
     from harness.checks import run_checks
-    from harness.report import write_reports
     from harness.report.markdown import render_markdown
     from harness.runner import run_suite
     from harness.suite import load_suite
@@ -390,7 +409,7 @@ def check(
             raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
                         "--baseline was given", EXIT_INPUT)
         result.summary["checks"] = rows
-        write_reports(result.summary, reports, ("md", "json", "html"))
+        _write(result.summary, reports, ("md", "json", "html"))
         table = Table(title=f"checks of {s.name} (run {result.run.id})",
                       caption="relative rows: one-sided paired t-test over shared inputs, "
                               "Holm-adjusted; mdc = smallest worsening caught with 80% power")

@@ -28,7 +28,7 @@ metrics: [distinct_2, length_words]
 
 def test_two_runs_of_one_suite_on_one_store_generate_each_request_once(tmp_path):
     def slow(body, attempt):
-        time.sleep(0.1)  # long enough for the runs to overlap
+        time.sleep(0.6)  # 12 requests, 2 at a time: the first run generates for ~4 s
         return ("ok", f"answer to {prompt_id(body)} #{body.get('seed')}")
 
     srv = FakeServer(slow)
@@ -40,7 +40,9 @@ def test_two_runs_of_one_suite_on_one_store_generate_each_request_once(tmp_path)
     try:
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, cwd=tmp_path, env=env)]
-        time.sleep(1.5)  # the first one holds the lock and is generating
+        deadline = time.monotonic() + 120
+        while not srv.seen and time.monotonic() < deadline:  # the first is generating
+            time.sleep(0.05)
         procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, cwd=tmp_path, env=env))
         outs = [p.communicate(timeout=300) for p in procs]
@@ -77,3 +79,35 @@ def test_run_ids_are_matched_literally(tmp_path, tiny_suite, fake_backend):
     for bad in ("", "%", "_", " "):
         with pytest.raises(StoreError, match="no run"):
             store.run(bad)
+
+
+def test_unwritable_reports_dir_and_damaged_stores_are_clear_errors(tmp_path, tiny_suite,
+                                                                    fake_backend):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    runner = CliRunner()
+    store = tmp_path / "s.sqlite"
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the reports folder should be", encoding="utf-8")
+    res = runner.invoke(app, ["run", str(tiny_suite), "--store", str(store), "--reports",
+                              str(blocker)])
+    assert res.exit_code == 2 and "cannot write the reports" in res.output
+    assert "harness report" in res.output and Store(store).runs()[0].status == "done"
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all " * 100)
+    res = runner.invoke(app, ["runs", "--store", str(junk)])
+    assert res.exit_code == 2 and "junk.sqlite" in res.output
+    assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
+
+    damaged = tmp_path / "damaged.sqlite"
+    data = bytearray(store.read_bytes())
+    for i in range(4096, len(data), 7):  # scribble over every page after the first
+        data[i] = 0xA5
+    damaged.write_bytes(bytes(data))
+    res = runner.invoke(app, ["report", "latest", "--store", str(damaged)])
+    assert res.exit_code == 2, res.output
+    assert "damaged" in res.output or "malformed" in res.output or "cannot read" in res.output
+    assert isinstance(res.exception, SystemExit)
