@@ -58,7 +58,12 @@ def _errors():
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
             FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
             GateError, BackendConfigError) as exc:
-        _error(exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc))
+        if isinstance(exc, KeyError) and exc.args:
+            _error(exc.args[0])
+        elif isinstance(exc, OSError) and exc.filename and exc.strerror:
+            _error(f"{exc.filename}: {exc.strerror[:1].lower()}{exc.strerror[1:]}")
+        else:
+            _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from None
     except BackendError as exc:
         _error(str(exc))
@@ -152,18 +157,19 @@ def run(
                                executor="ray" if ray else None, replicas=replicas,
                                ray_address=None if ray in (None, RAY_LOCAL) else ray)
         _print_summary(result.summary)
-        paths = _write(result.summary, reports, _formats(formats))
+        paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
         out.print(f"{result.generated} generated, {result.cached} from the store, "
                   f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
         for p in paths:
             out.print(f"report: {p}")
 
 
-def _write(summary: dict[str, Any], reports: Path, formats: tuple[str, ...]) -> list[Path]:
+def _write(summary: dict[str, Any], reports: Path, formats: tuple[str, ...],
+           stamped: bool) -> list[Path]:
     from harness.report import write_reports
 
     try:
-        return write_reports(summary, reports, formats)
+        return write_reports(summary, reports, formats, stamped=stamped)
     except OSError as exc:
         raise _Exit(f"cannot write the reports to {reports}: {exc.strerror or exc}; the run "
                     f"is stored: `harness report {summary['run']['id']} --format md -o FILE` "
@@ -227,12 +233,11 @@ def _compact(m: dict[str, Any] | None) -> str:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    from harness.report.markdown import cells_note, key_metrics
+    from harness.report.markdown import cells_note, key_metrics, pareto_note
 
     metrics = key_metrics(summary)[:6]
     table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
-                  caption=cells_note(summary) + " ★ = on the creativity–coherence Pareto "
-                          f"frontier ({summary['pareto']['x']} vs {summary['pareto']['y']})")
+                  caption=cells_note(summary) + " " + pareto_note(summary))
     table.add_column("cell", no_wrap=True)
     table.add_column("n", justify="right")
     for m in metrics:
@@ -314,10 +319,36 @@ def _summary_of(ref: str, store: Path) -> dict[str, Any]:
 
     if ref.endswith(".json") and Path(ref).exists():
         try:
-            return json.loads(Path(ref).read_text(encoding="utf-8"))
+            data = json.loads(Path(ref).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise _Exit(f"{ref}: not a JSON report ({exc.msg})", EXIT_INPUT) from None
+        return _report_shape(data, ref, need_run=True)
     return build_summary(_store(store, readonly=True), ref)
+
+
+def _report_shape(data: Any, where: str | Path, need_run: bool = False) -> dict[str, Any]:
+    """Return ``data`` if it is shaped like a harness JSON report (a mapping with a list of
+    cells, each a mapping with a ``cell`` id and ``metrics``); else raise bad input."""
+    def bad(why: str) -> _Exit:
+        return _Exit(f"{where}: not a harness JSON report ({why}); write one with "
+                     "`harness baseline RUN -o FILE` or `harness report RUN --format json`",
+                     EXIT_INPUT)
+
+    if not isinstance(data, dict):
+        raise bad(f"a JSON {type(data).__name__}, not an object")
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise bad("no list of `cells`")
+    for i, c in enumerate(cells):
+        if not (isinstance(c, dict) and isinstance(c.get("cell"), str)
+                and isinstance(c.get("metrics"), dict)):
+            raise bad(f"cells[{i}] is not a cell with `cell` and `metrics`")
+    if need_run and not isinstance(data.get("run"), dict):
+        raise bad("no `run`")
+    data.setdefault("run", {"id": str(where), "suite": str(where)})
+    data.setdefault("metrics", {})
+    data.setdefault("pareto", {"x": None, "y": None, "cells": []})
+    return data
 
 
 @app.command()
@@ -409,7 +440,7 @@ def check(
             raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
                         "--baseline was given", EXIT_INPUT)
         result.summary["checks"] = rows
-        _write(result.summary, reports, ("md", "json", "html"))
+        _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
         table = Table(title=f"checks of {s.name} (run {result.run.id})",
                       caption="relative rows: one-sided paired t-test over shared inputs, "
                               "Holm-adjusted; mdc = smallest worsening caught with 80% power")
@@ -440,9 +471,7 @@ def _load_json(path: Path) -> dict[str, Any]:
         raise _Exit(f"{path}: no such baseline file", EXIT_INPUT) from None
     except json.JSONDecodeError as exc:
         raise _Exit(f"{path}: not JSON ({exc.msg} at line {exc.lineno})", EXIT_INPUT) from None
-    if not isinstance(data, dict) or "cells" not in data:
-        raise _Exit(f"{path}: not a harness JSON report (no `cells`)", EXIT_INPUT)
-    return data
+    return _report_shape(data, path)
 
 
 @app.command()

@@ -39,3 +39,17 @@ def test_comparing_set_metrics_of_different_set_sizes_is_flagged():
     rows = {r["metric"]: r for r in compare_runs(a, b)["rows"]}
     assert "set sizes differ (4 vs 8" in rows["distinct_2"]["note"]
     assert rows["length_words"]["note"] == ""  # a per-sample metric does not move with n
+
+
+def test_missing_plot_axis_is_named_not_printed_as_none():
+    from harness.report.markdown import pareto_note, render_markdown
+
+    s = _summary({"a|t=1": {"distinct_2": 0.5}})
+    s["pareto"] = {"x": "distinct_2", "y": None, "cells": []}
+    s["run"] = {"id": "r", "suite": "s", "model": "m", "backend": "hf", "n_requests": 4,
+                "harness_version": "0"}
+    assert "no coherence metric" in pareto_note(s) and "None" not in pareto_note(s)
+    s["pareto"]["x"] = None
+    assert "no diversity and coherence metric" in pareto_note(s)
+    md = render_markdown(s)
+    assert "None" not in md and "No Pareto frontier" in md

@@ -41,7 +41,7 @@ def test_run_then_cached_rerun(tmp_path):
     texts = generations(store)
     assert len(texts) == 16
     assert sum(bool(t.strip()) for t in texts.values()) >= 12  # the model really wrote
-    report = json.loads(next(reports.glob("tiny-*.json")).read_text(encoding="utf-8"))
+    report = json.loads((reports / "tiny-latest.json").read_text(encoding="utf-8"))
     assert len(report["cells"]) == 4
     ppl = [c["metrics"]["perplexity"]["mean"] for c in report["cells"]]
     assert all(1.0 < p < 1e4 for p in ppl)
@@ -53,8 +53,12 @@ def test_run_then_cached_rerun(tmp_path):
     assert "0 generated, 16 from the store" in second.stdout
     assert "loading" not in second.stderr  # no model was loaded
     assert generations(store) == texts
-    again = json.loads(sorted(reports.glob("tiny-*.json"))[-1].read_text(encoding="utf-8"))
-    assert again["cells"] == report["cells"]
+    again = json.loads((reports / "tiny-latest.json").read_text(encoding="utf-8"))
+    assert again["cells"] == report["cells"] and again["run"]["id"] == report["run"]["id"]
+    # a rerun served from the store replaces tiny-latest.* and adds no stamped copy
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        [f"tiny-{report['run']['id']}.md", f"tiny-{report['run']['id']}.json",
+         "tiny-latest.md", "tiny-latest.json"])
 
 
 def test_sigkill_mid_run_resumes_to_the_same_store(tmp_path):

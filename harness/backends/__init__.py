@@ -10,7 +10,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from harness.backends.base import Backend, BackendError
+from harness.backends.base import Backend, BackendConfigError, BackendError
 
 if TYPE_CHECKING:
     from harness.suite import Server
@@ -26,7 +26,8 @@ def resolve_backend_name(name: str) -> str:
     """Return the concrete backend for ``name``: ``auto`` is vllm when vLLM is importable
     and a GPU is present, else hf."""
     if name not in BACKENDS:
-        raise BackendError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+        raise BackendConfigError(f"unknown backend {name!r}; expected one of "
+                                 f"{', '.join(BACKENDS)}")
     if name != "auto":
         return name
     if importlib.util.find_spec("vllm") is not None:

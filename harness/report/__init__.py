@@ -26,16 +26,24 @@ def render(summary: dict[str, Any], fmt: str) -> str:
 
 
 def write_reports(summary: dict[str, Any], out_dir: str | Path,
-                  formats: tuple[str, ...] = ("md", "json")) -> list[Path]:
-    """Write ``<suite>-<run id>.<fmt>`` for each format into ``out_dir``; return the paths."""
+                  formats: tuple[str, ...] = ("md", "json"), stamped: bool = True
+                  ) -> list[Path]:
+    """Write ``<suite>-latest.<fmt>`` for each format into ``out_dir`` (replacing the
+    previous one) and, with ``stamped``, a copy ``<suite>-<run id>.<fmt>`` that is kept;
+    return the paths written. The CLI stamps a run that generated something, so reruns
+    served from the store (a day of ``harness check``) leave one current report per suite
+    instead of hundreds of near-identical files."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{summary['run']['suite']}-{summary['run']['id']}"
+    suite = summary["run"]["suite"]
+    stems = [f"{suite}-latest"] + ([f"{suite}-{summary['run']['id']}"] if stamped else [])
     paths = []
     for fmt in formats:
-        path = out / f"{stem}.{fmt}"
-        path.write_text(render(summary, fmt), encoding="utf-8")
-        paths.append(path)
+        text = render(summary, fmt)
+        for stem in stems:
+            path = out / f"{stem}.{fmt}"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
     return paths
 
 

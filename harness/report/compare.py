@@ -30,18 +30,20 @@ def explain(result: dict[str, Any]) -> str:
 
 def render_compare_markdown(result: dict[str, Any], title: str) -> str:
     """Return a Markdown table of B − A per row, significant rows marked."""
-    lines = [f"# {title}", "", explain(result), "",
+    from harness.report.markdown import _esc
+
+    lines = [f"# {_esc(title)}", "", _esc(explain(result)), "",
              "| cell | metric | A | B | B − A | 95% CI | n | p_adj | |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
-        cell = str(r["cell"]).replace("|", "\\|")
-        mark = f"**{verdict(r)}**" if r["significant"] else verdict(r)
-        lines.append(f"| {cell} | {r['metric']} | {r['a']:.4g} | {r['b']:.4g} | "
+        cell = _esc(str(r["cell"]))
+        mark = f"**{_esc(verdict(r))}**" if r["significant"] else _esc(verdict(r))
+        lines.append(f"| {cell} | {_esc(r['metric'])} | {r['a']:.4g} | {r['b']:.4g} | "
                      f"{r['diff']:+.4g} | {_ci(r)} | {r['n_pairs']} | {_p(r['p_adj'])} | "
                      f"{mark} |")
     for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
         if cells:
-            lines += ["", f"Only in {side}: " + ", ".join(f"`{c}`" for c in cells)]
+            lines += ["", f"Only in {side}: " + ", ".join(_esc(c) for c in cells)]
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,17 @@ def fmt_value(m: dict[str, Any] | None) -> str:
     return f"{m['mean']:.3g} [{m['lo']:.3g}, {m['hi']:.3g}]"
 
 
+def pareto_note(summary: dict[str, Any]) -> str:
+    """What ★ means, or why there is no creativity–coherence frontier and how to get one."""
+    x, y = summary["pareto"].get("x"), summary["pareto"].get("y")
+    if x and y:
+        return f"★ = on the creativity–coherence Pareto frontier ({x} vs {y})."
+    missing = " and ".join(w for w, m in (("diversity", x), ("coherence", y)) if not m)
+    return (f"No Pareto frontier: the suite computes no {missing} metric; add one "
+            "(e.g. distinct_2, perplexity) to `metrics:` or name the axes in `plot: {x: …, "
+            "y: …}`.")
+
+
 def cells_note(summary: dict[str, Any]) -> str:
     """Say what the cell intervals are computed over: inputs × samples and the method."""
     cells = summary["cells"]
@@ -131,6 +142,8 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
             lines.append("; within noise of it (no cell beats them beyond their intervals): "
                          + ", ".join(_esc(c, code=True) for c in pareto["within_noise"]))
         lines.append("")
+    elif not (pareto.get("x") and pareto.get("y")):
+        lines += [_esc(pareto_note(summary)), ""]
     metrics = key_metrics(summary)[:max_metrics]
     lines.append("## Cells (mean [95% CI])")
     lines.append("")
