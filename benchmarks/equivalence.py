@@ -22,14 +22,16 @@ downloaded), and a model-free character 1-3-gram cosine as a lexical baseline.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
 import argparse
 import contextlib
-import datetime
 import importlib.metadata
 import json
 import math
 import os
-import platform
 import re
 import time
 from collections import Counter
@@ -37,6 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from _machine import machine_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "paraphrase_pairs.jsonl"
@@ -180,21 +183,6 @@ def acc_ci(correct: np.ndarray) -> str:
 # ------------------------------------------------------------------------------ report
 
 
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    import torch
-
-    return (f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {platform.node()} · {cpu} · "
-            f"{os.cpu_count()} CPUs (torch threads {torch.get_num_threads()}) · Python "
-            f"{platform.python_version()} · numpy {np.__version__} · torch "
-            f"{torch.__version__}")
-
-
 def short(text: str, n: int = 48) -> str:
     t = " / ".join(x.strip() for x in text.splitlines() if x.strip()).replace("|", "\\|")
     return t if len(t) <= n else t[: n - 1] + "…"
@@ -335,7 +323,10 @@ def main() -> None:
 
     pairs = load_pairs(args.data)
     print("# Equivalence threshold: cosine of sentence embeddings (benchmarks/equivalence.py)\n")
-    print(machine_line())
+    import torch
+
+    print(machine_line(f"torch threads {torch.get_num_threads()}", f"numpy {np.__version__}",
+                       f"torch {torch.__version__}"))
     counts = Counter((p["lang"], p["same"]) for p in pairs)
     data = args.data.resolve()
     with contextlib.suppress(ValueError):

@@ -14,11 +14,12 @@ stays within ``--old-budget`` seconds. Both must return identical match lengths.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
 import argparse
-import datetime
 import json
-import os
-import platform
 import random
 import resource
 import tempfile
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from _machine import machine_line  # noqa: E402
 
 from harness.metrics import Resources, SampleContext, score_samples, verbatim_overlaps
 from harness.metrics.overlap import SourceIndex, suffix_array
@@ -82,21 +84,6 @@ class OldSourceIndex:
         return out
 
 
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {platform.node()} · {cpu} · "
-        f"{os.cpu_count()} CPUs · Python {platform.python_version()} · numpy {np.__version__}"
-    )
-
-
 def sample_tokens(docs: list[list[str]], fresh: list[str], size: int, seed: int) -> list[str]:
     """``size`` tokens: passages of 5-200 tokens copied from ``docs`` alternating with runs
     of 5-200 tokens of ``fresh``."""
@@ -126,7 +113,7 @@ def main() -> None:
                     help="skip the old search where its extrapolated time exceeds this (s)")
     args = ap.parse_args()
 
-    print(machine_line())
+    print(machine_line(f"numpy {np.__version__}"))
     docs = synthetic_texts(3700, 600, seed=9, vocab=20000)
     fresh = tokenize(" ".join(synthetic_texts(2000, 600, seed=10, vocab=20000)))
     doc_tokens = [tokenize(d) for d in docs]

@@ -35,20 +35,22 @@ gate ``harness.checks.run_checks`` (one-sided paired t beyond the tolerance, Hol
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
 import argparse
 import contextlib
-import datetime
 import functools
 import gc
 import itertools
 import math
-import os
-import platform
 import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import scipy
+from _machine import machine_line  # noqa: E402
 from scipy import stats as st
 
 import harness.checks
@@ -443,18 +445,6 @@ def gate_power_study(reps: int, seed: int, k: int = 8) -> None:
 # ------------------------------------------------------------------------------- main
 
 
-def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {platform.node()} · {cpu} · "
-            f"{os.cpu_count()} CPUs · Python {platform.python_version()} · numpy "
-            f"{np.__version__} · scipy {scipy.__version__}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -472,7 +462,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print("# Statistics simulation study (benchmarks/statistics.py)\n")
-    print(machine_line())
+    print(machine_line(f"numpy {np.__version__}", f"scipy {scipy.__version__}"))
     print(f"\nreps {args.reps}, compare-reps {args.compare_reps}, resamples "
           f"{args.resamples}, pool {args.pool}, seed {args.seed}")
     start = time.perf_counter()

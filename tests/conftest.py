@@ -105,3 +105,20 @@ def tiny_suite(tmp_path) -> Path:
 def write_tiny_suite(path: Path, samples: int = 2, max_tokens: int = 12) -> Path:
     path.write_text(TINY_SUITE.format(samples=samples, max_tokens=max_tokens), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def serve():
+    """Start local fake OpenAI-compatible servers (``tests/backends/fake_server.py``) with
+    ``serve(script)``; all are closed after the test."""
+    from tests.backends.fake_server import FakeServer
+
+    servers: list = []
+
+    def start(script):
+        servers.append(FakeServer(script))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()

@@ -336,19 +336,6 @@ def test_html_report_has_no_control_characters_from_model_text() -> None:
 
 # -- the openai backend: odd replies ---------------------------------------------------------
 
-@pytest.fixture
-def fake():
-    servers: list[FakeServer] = []
-
-    def start(script):
-        servers.append(FakeServer(script))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
-
-
 def _reply(**changes):
     """A script that answers every request with a completion, changed by ``changes``."""
     def script(body, attempt):
@@ -364,25 +351,25 @@ def _reply(**changes):
 
 
 @pytest.mark.parametrize("content", [None, 42, ["a"], {"text": "a"}])
-def test_content_null_or_not_text_is_a_failed_request(fake, content) -> None:
+def test_content_null_or_not_text_is_a_failed_request(serve, content) -> None:
     from harness.backends.base import BackendError
 
-    srv = fake(_reply(content=content))
+    srv = serve(_reply(content=content))
     with pytest.raises(BackendError, match="malformed response") as err:
         list(backend(srv.url, max_retries=2).generate(make_requests(2)))
     assert "2 of 2" in str(err.value)
     assert srv.attempts["p0"] == 3  # malformed: retried like a garbled body
 
 
-def test_content_null_then_text_succeeds_on_retry(fake) -> None:
+def test_content_null_then_text_succeeds_on_retry(serve) -> None:
     ok, bad = _reply(), _reply(content=None)
-    srv = fake(lambda body, attempt: bad(body, attempt) if attempt == 0 else ok(body, attempt))
+    srv = serve(lambda body, attempt: bad(body, attempt) if attempt == 0 else ok(body, attempt))
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert [g.text for g in gens] == ["answer to p0"] and gens[0].extra["attempts"] == 2
 
 
-def test_empty_string_content_is_an_empty_generation(fake) -> None:
-    srv = fake(_reply(content=""))
+def test_empty_string_content_is_an_empty_generation(serve) -> None:
+    srv = serve(_reply(content=""))
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert [g.text for g in gens] == [""] and srv.attempts["p0"] == 1
 
@@ -396,16 +383,16 @@ def test_empty_string_content_is_an_empty_generation(fake) -> None:
     ("lots", (0, 0)),
     (None, (0, 0)),
 ])
-def test_bad_usage_numbers_keep_the_reply_with_zero_counts(fake, usage, tokens) -> None:
-    srv = fake(_reply(usage=usage))
+def test_bad_usage_numbers_keep_the_reply_with_zero_counts(serve, usage, tokens) -> None:
+    srv = serve(_reply(usage=usage))
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert [g.text for g in gens] == ["answer to p0"]
     assert (gens[0].prompt_tokens, gens[0].completion_tokens) == tokens
     assert srv.attempts["p0"] == 1  # kept, not retried or discarded
 
 
-def test_lone_surrogate_in_reply_becomes_replacement_character(fake) -> None:
-    srv = fake(_reply(content="a \ud800 b \ud83d\ude00"))
+def test_lone_surrogate_in_reply_becomes_replacement_character(serve) -> None:
+    srv = serve(_reply(content="a \ud800 b \ud83d\ude00"))
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert gens[0].text == "a \ufffd b \U0001f600"
     gens[0].text.encode("utf-8")

@@ -10,7 +10,7 @@ from harness.backends.base import BackendError
 from harness.backends.openai import OpenAIBackend
 from harness.records import Request, SamplingParams
 from harness.suite import Server
-from tests.backends.fake_server import FakeServer, prompt_id
+from tests.backends.fake_server import prompt_id
 
 
 def make_requests(n: int, **params) -> list[Request]:
@@ -22,19 +22,6 @@ def make_requests(n: int, **params) -> list[Request]:
 def backend(url: str | list[str], **server) -> OpenAIBackend:
     opts = {"base_url": url, "timeout": 2.0, "max_retries": 3, "concurrency": 4, **server}
     return OpenAIBackend(Server(**opts), "served-model", backoff_base=0.01, backoff_max=0.05)
-
-
-@pytest.fixture
-def serve():
-    servers: list[FakeServer] = []
-
-    def start(script):
-        servers.append(FakeServer(script))
-        return servers[-1]
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def echo(body, attempt):

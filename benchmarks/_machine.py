@@ -1,0 +1,23 @@
+"""The date-and-machine line every benchmark prints first, so a figure says where and when
+it was measured."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+
+
+def machine_line(*versions: str) -> str:
+    """``date · host · CPU model · N CPUs · Python x.y.z`` followed by ``versions`` (e.g.
+    ``"numpy 2.4.6"``)."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return " · ".join([f"{datetime.datetime.now():%Y-%m-%d %H:%M}", platform.node(), cpu,
+                       f"{os.cpu_count()} CPUs", f"Python {platform.python_version()}",
+                       *versions])
