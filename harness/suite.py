@@ -165,6 +165,17 @@ class Server(_Strict):
     """Options of the ``openai`` backend."""
 
     base_url: str | list[str] = "http://127.0.0.1:8000/v1"
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, value: str | list[str]) -> str | list[str]:
+        urls = value if isinstance(value, list) else [value]
+        if not urls:
+            raise ValueError("give at least one URL")
+        for url in urls:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
     api_key_env: str | None = None
     endpoint: Literal["chat", "completions"] = "chat"
     concurrency: int = Field(16, ge=1)
@@ -523,9 +534,21 @@ def _check_references(suite: Suite, marks: dict) -> None:
         if p.fewshot.strategy == "fixed" and not p.fewshot.ids:
             raise SuiteError(f"{where}: prompts[{i}].fewshot: strategy fixed needs `ids:`")
     for j, src in enumerate(suite.sources):
-        if not (suite.base_dir / src).exists():
-            raise SuiteError(f"{_where(suite.path, marks, ('sources', j))}: sources[{j}]: "
-                             f"file {src!r} not found (looked at {suite.base_dir / src})")
+        file = suite.base_dir / src
+        where = f"{_where(suite.path, marks, ('sources', j))}: sources[{j}]"
+        if not file.exists():
+            raise SuiteError(f"{where}: file {src!r} not found (looked at {file})")
+        if not file.is_file():
+            raise SuiteError(f"{where}: {src!r} is not a file (a directory?)")
+        try:
+            with open(file, encoding="utf-8") as fh:
+                head = fh.read(1 << 16)
+        except UnicodeDecodeError:
+            raise SuiteError(f"{where}: {src!r} is not UTF-8 text") from None
+        except OSError as exc:
+            raise SuiteError(f"{where}: cannot read {src!r}: {exc.strerror}") from None
+        if "\x00" in head:
+            raise SuiteError(f"{where}: {src!r} looks binary (it holds NUL bytes)")
 
 
 def _check_templates(suite: Suite, marks: dict) -> None:

@@ -290,24 +290,33 @@ def test_docs_suite_snippets_validate(index, tmp_path):
 # -- end to end on the real model ----------------------------------------------------------
 
 @pytest.mark.model
-def test_every_suite_runs_end_to_end_on_the_real_model(tmp_path):
-    """Every shipped suite, first input only, through the CLI on the embedded model."""
-    timings = {}
-    for path in sorted(SUITES.glob("*.yaml")):
-        suite = load_suite(path)
-        started = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "harness.cli", "run", str(path), "--limit", "1",
-             "--store", str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r"),
-             "--format", "json"],
-            capture_output=True, text=True, timeout=600,
-            env={**__import__("os").environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"})
-        timings[suite.name] = round(time.perf_counter() - started, 1)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        report = json.loads(max((tmp_path / "r").glob(f"{suite.name}-*.json"),
-                                key=lambda p: p.stat().st_mtime).read_text(encoding="utf-8"))
-        cells = report["cells"]
-        assert cells
-        for cell in cells:
-            assert set(suite.metrics or []) <= set(cell["metrics"]), cell["cell"]
-    print("seconds per suite at --limit 1:", timings)
+@pytest.mark.parametrize("name", sorted(p.stem for p in SUITES.glob("*.yaml")))
+def test_every_shipped_suite_passes_its_own_check_against_its_own_baseline(tmp_path, name):
+    """What a newcomer's first CI does: run the suite in full on the embedded model (as a
+    user would: default threads), save a baseline, then `harness check` it against that
+    baseline: its own absolute checks hold and the gate passes (exit 0)."""
+    import os
+
+    path = SUITES / f"{name}.yaml"
+    suite = load_suite(path)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    common = ["--store", str(tmp_path / "s.sqlite")]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True,
+                              text=True, timeout=1800, env=env, cwd=tmp_path)
+
+    started = time.perf_counter()
+    run = cli("run", str(path), *common, "--reports", str(tmp_path / "r"), "--format", "json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads((tmp_path / "r" / f"{suite.name}-latest.json").read_text("utf-8"))
+    assert report["cells"]
+    for cell in report["cells"]:
+        assert set(suite.metrics or []) <= set(cell["metrics"]), cell["cell"]
+    made = cli("baseline", "latest", "-o", "base.json", *common)
+    assert made.returncode == 0, made.stderr
+    check = cli("check", str(path), "--baseline", "base.json", *common, "--reports",
+                str(tmp_path / "r"))
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
+    assert "checks passed" in check.stdout
+    print(f"{name}: {time.perf_counter() - started:.0f} s")

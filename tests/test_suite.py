@@ -51,6 +51,10 @@ EXPECTED = {
     # a suite reaches only its own folder and key-like variables
     "source_outside.yaml": (7, ["sources[0]", "outside the suite's folder", "--allow-path"]),
     "key_env_home.yaml": (5, ["api_key_env", "'HOME'", "--allow-env HOME"]),
+    # configuration that can only fail later is refused now
+    "empty_base_url.yaml": (3, ["server.base_url", "at least one URL"]),
+    "ftp_base_url.yaml": (3, ["server.base_url", "'ftp://x' is not an http(s) URL"]),
+    "binary_source.yaml": (4, ["sources[0]", "looks binary"]),
 }
 
 
