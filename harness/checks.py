@@ -48,8 +48,12 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
          c.max_increase if c.max_increase is not None else c.max_decrease, None)
         for c in checks if c.op is None]
     if baseline is not None:
+        # default: the plot's axes that have a better direction (a length axis has none)
         judged = list(metrics) or [m for m in (summary["pareto"]["x"], summary["pareto"]["y"])
-                                   if m]
+                                   if m and better_when_higher(m) is not None]
+        if not judged:
+            raise GateError("nothing to judge against the baseline: the plot's axes have no "
+                            "better direction; name metrics with --metric")
         for m in judged:
             if m not in summary["metrics"]:
                 raise GateError(f"metric {m!r} is not computed by this suite; it computes: "

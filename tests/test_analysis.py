@@ -1,5 +1,7 @@
 """Direction-aware summaries: Pareto frontier, ties and degenerate cells."""
 
+import pytest
+
 from harness.analysis import best_cells, pareto_frontier, summary_from_inputs
 
 
@@ -53,3 +55,17 @@ def test_missing_plot_axis_is_named_not_printed_as_none():
     assert "no diversity and coherence metric" in pareto_note(s)
     md = render_markdown(s)
     assert "None" not in md and "No Pareto frontier" in md
+
+
+def test_gate_judges_only_plot_axes_that_have_a_direction():
+    from harness.checks import GateError, run_checks
+
+    vals = {"a|t=1": {"length_chars": {f"i{j}": 100.0 + j for j in range(4)},
+                      "perplexity": {f"i{j}": 5.0 + 0.1 * j for j in range(4)}}}
+    s = summary_from_inputs(vals, "a", samples_per_input=3)
+    s["pareto"].update(x="length_chars", y="perplexity")  # as suites/blog.yaml plots
+    rows = run_checks(s, [], s)
+    assert [r["check"].split()[0] for r in rows] == ["perplexity"]
+    s["pareto"].update(y=None)
+    with pytest.raises(GateError, match="no better direction"):
+        run_checks(s, [], s)
