@@ -54,7 +54,7 @@ def test_run_then_cached_rerun(tmp_path):
     assert "loading" not in second.stderr  # no model was loaded
     assert generations(store) == texts
     again = json.loads((reports / "tiny-latest.json").read_text(encoding="utf-8"))
-    assert again["cells"] == report["cells"] and again["run"]["id"] == report["run"]["id"]
+    assert again["cells"] == report["cells"] and again["run"]["id"] != report["run"]["id"]
     # a rerun served from the store replaces tiny-latest.* and adds no stamped copy
     assert sorted(p.name for p in reports.iterdir()) == sorted(
         [f"tiny-{report['run']['id']}.md", f"tiny-{report['run']['id']}.json",
