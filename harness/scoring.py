@@ -84,8 +84,9 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         if on_metric:
             on_metric(name)
         spec = METRICS[name]
-        contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig,
-                                _model_ids(spec.needs, resources)) for it in items]
+        model_ids = _model_ids(spec.needs, resources)  # once per metric, not per item
+        contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig, model_ids)
+                    for it in items]
         cached: dict[str, float] = {}
         cacheable = store is not None and all(it.key for it in items)
         if cacheable:
@@ -109,8 +110,7 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
             on_metric(name)
         spec = METRICS[name]
         for group, members in groups.items():
-            set_key = content_key({"keys": sorted(m.key or m.text for m in members),
-                                   **_model_ids(spec.needs, resources)})
+            set_key = _set_key(members, spec.needs, resources)
             value = store.set_score(set_key, name, spec.version) if store else None
             if value is None:
                 value = score_set([name], [m.text for m in members], resources)[name]
@@ -158,8 +158,7 @@ def _answer_classes(groups: dict[Hashable, list[ScoreItem]], needs: Sequence[str
 
     out: dict[Hashable, list[int]] = {}
     for group, members in groups.items():
-        base = content_key({"keys": sorted(m.key or m.text for m in members),
-                            **_model_ids(needs, resources)})
+        base = _set_key(members, needs, resources)
         row_keys = [content_key({"labels": base, "i": i}) for i in range(len(members))]
         cached = [store.set_score(k, "answer_class", 1) for k in row_keys] if store else []
         if store is not None and all(v is not None for v in cached):
@@ -171,6 +170,13 @@ def _answer_classes(groups: dict[Hashable, list[ScoreItem]], needs: Sequence[str
                 store.add_set_score(k, "answer_class", 1, float(label))
         out[group] = labels
     return out
+
+
+def _set_key(members: Sequence[ScoreItem], needs: Sequence[str], resources: Resources) -> str:
+    """The cache key of a set: its generation keys (or texts) and the models it is judged
+    with."""
+    return content_key({"keys": sorted(m.key or m.text for m in members),
+                        **_model_ids(needs, resources)})
 
 
 def _model_ids(needs: Sequence[str], resources: Resources) -> dict[str, str]:
