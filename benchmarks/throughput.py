@@ -30,6 +30,9 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
+
+from _machine import machine_line
 
 from harness.records import Generation, Request, SamplingParams, content_key, derive_seed
 
@@ -72,38 +75,122 @@ def ratio(name: str, harness: float, baseline: float, target: float) -> None:
 
 # -- hf ---------------------------------------------------------------------------------
 
-def bench_hf(path: str, reqs: list[Request], loop_requests: int, batch_size: int) -> None:
+def matmul_gflops(dtype_name: str = "float32") -> float:
+    """This machine's measured dense matrix-product rate (GFLOP/s) at the shape of a
+    decoding step of the embedded model (128 rows x 576 -> 1536, its MLP), the bound of a
+    step on a CPU: best of 20 after a warm-up."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    x, w = torch.randn(128, 576, dtype=dtype), torch.randn(576, 1536, dtype=dtype)
+    best = float("inf")
+    for _ in range(25):
+        start = time.perf_counter()
+        for _ in range(20):
+            x @ w
+        best = min(best, (time.perf_counter() - start) / 20)
+    return 2 * 128 * 576 * 1536 / best / 1e9
+
+
+def bench_hf(path: str, reqs: list[Request], loop_requests: int, batch_size: int | None,
+             big: list[Request]) -> None:
+    """The harness hf backend against what a competent user writes by hand: one batched
+    ``model.generate`` call (left-padded rows, or ``num_return_sequences``), at several
+    batch sizes, and a one-sample-at-a-time loop; float32 and bfloat16."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.backends.hf import HFBackend
 
-    print(f"[hf] {len(reqs)} requests; harness batch_size={batch_size}", flush=True)
-    backend = HFBackend(path, batch_size=batch_size)
-    list(backend.generate(reqs[:2]))  # warm-up
-    harness = timed("harness hf backend", lambda: list(backend.generate(reqs)))
-    backend.close()
-
     tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path).eval()
-    subset = reqs[:loop_requests] if loop_requests else reqs
+    tok.padding_side = "left"
+    peak = {d: matmul_gflops(d) for d in ("float32", "bfloat16")}
+    n_params = 0
+    print(f"[hf] machine limit (measured matmul): float32 {peak['float32']:.0f} GFLOP/s, "
+          f"bfloat16 {peak['bfloat16']:.0f} GFLOP/s", flush=True)
 
-    def loop() -> int:
+    def plain(model: Any, rs: list[Request], rows: int, nrs: bool = False) -> int:
+        """Batched ``generate`` over ``rs`` in calls of ``rows`` rows; with ``nrs`` one
+        row per prompt and ``num_return_sequences`` = its samples."""
         tokens = 0
-        for r in subset:
-            text = tok.apply_chat_template(r.chat, tokenize=False, add_generation_prompt=True)
-            enc = tok(text, return_tensors="pt", add_special_tokens=False)
-            torch.manual_seed(r.seed)
+        p = rs[0].params
+        groups: list[list[Request]] = ([rs[i:i + rows] for i in range(0, len(rs), rows)]
+                                       if not nrs else [rs])
+        for g in groups:
+            chats = ([r.chat for r in g] if not nrs
+                     else list({r.messages: r.chat for r in g}.values()))
+            texts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                     for c in chats]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            torch.manual_seed(g[0].seed)
             with torch.inference_mode():
-                out = model.generate(**enc, do_sample=True, temperature=r.params.temperature,
-                                     top_p=r.params.top_p, top_k=0,
-                                     max_new_tokens=r.params.max_tokens,
-                                     pad_token_id=tok.eos_token_id)
-            tokens += out.shape[1] - enc["input_ids"].shape[1]
+                out = model.generate(**enc, do_sample=True, temperature=p.temperature,
+                                     top_p=p.top_p, top_k=0, max_new_tokens=p.max_tokens,
+                                     pad_token_id=tok.eos_token_id,
+                                     num_return_sequences=len(g) // len(chats) if nrs else 1)
+            new = out[:, enc["input_ids"].shape[1]:]
+            tokens += int((new != tok.eos_token_id).sum())
         return tokens
 
-    base = timed(f"plain generate loop ({len(subset)} req)", loop)
-    ratio("hf backend / plain loop", harness, base, 4.0)
+    results: dict[str, float] = {}
+    for dtype in ("float32", "bfloat16"):
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).eval()
+        n_params = sum(p.numel() for p in model.parameters())
+        plain(model, reqs[:4], 4)  # warm-up
+        print(f"\n  {dtype}, {len(reqs)} requests:", flush=True)
+        results[f"plain {dtype} small"] = timed(
+            f"plain generate, {len(reqs)} rows/call",
+            lambda m=model: plain(m, reqs, len(reqs)))
+        results[f"nrs {dtype} small"] = timed(
+            "plain generate, num_return_sequences", lambda m=model: plain(m, reqs, 0, True))
+        backend = HFBackend(path, batch_size=batch_size, dtype=dtype)
+        results[f"hf {dtype} small"] = timed(
+            f"harness hf backend ({backend.batch_size} rows)",
+            lambda b=backend: list(b.generate(reqs)))
+        print(f"\n  {dtype}, {len(big)} requests:", flush=True)
+        best = 0.0
+        for rows in (8, 32, 64, 128):
+            best = max(best, timed(f"plain generate, {rows} rows/call",
+                                   lambda m=model, r=rows: plain(m, big, r)))
+        results[f"plain {dtype} big"] = best
+        results[f"hf {dtype} big"] = timed(f"harness hf backend ({backend.batch_size} rows)",
+                                           lambda b=backend: list(b.generate(big)))
+        achieved = results[f"hf {dtype} big"] * 2 * n_params / 1e9
+        print(f"  achieved: {achieved:.0f} GFLOP/s of {peak[dtype]:.0f} measured "
+              f"({achieved / peak[dtype]:.0%}; 2 x {n_params / 1e6:.0f}M parameters per token)",
+              flush=True)
+        backend.close()
+        if dtype == "float32" and loop_requests:
+            subset = reqs[:loop_requests]
+
+            def loop(m: Any = model, subset: list[Request] = subset) -> int:
+                tokens = 0
+                for r in subset:
+                    text = tok.apply_chat_template(r.chat, tokenize=False,
+                                                   add_generation_prompt=True)
+                    enc = tok(text, return_tensors="pt", add_special_tokens=False)
+                    torch.manual_seed(r.seed)
+                    with torch.inference_mode():
+                        out = m.generate(**enc, do_sample=True, temperature=r.params.temperature,
+                                         top_p=r.params.top_p, top_k=0,
+                                         max_new_tokens=r.params.max_tokens,
+                                         pad_token_id=tok.eos_token_id)
+                    tokens += out.shape[1] - enc["input_ids"].shape[1]
+                return tokens
+
+            results["loop"] = timed(f"plain generate loop ({len(subset)} req)", loop)
+    print()
+    ratio(f"hf float32 / one plain batched generate ({len(reqs)} rows)",
+          results["hf float32 small"], results["plain float32 small"], 1.3)
+    ratio(f"hf float32 / best plain batched generate ({len(big)} rows)",
+          results["hf float32 big"], results["plain float32 big"], 1.0)
+    ratio("hf bfloat16 / best plain bfloat16 generate", results["hf bfloat16 big"],
+          results["plain bfloat16 big"], 1.0)
+    if "loop" in results:
+        ratio("hf float32 / one-sample loop", results["hf float32 small"], results["loop"], 4.0)
+    speedup = results["hf bfloat16 big"] / results["hf float32 big"]
+    print(f"  hf bfloat16 / hf float32: {speedup:.2f}x (bfloat16 texts depend on batch "
+          "mates; docs/performance.md)\n", flush=True)
 
 
 # -- vllm -------------------------------------------------------------------------------
@@ -227,11 +314,14 @@ def bench_openai(path: str, reqs: list[Request], eager: bool, concurrency: int,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parts", default="hf,vllm,openai")
-    ap.add_argument("--prompts", type=int, default=16)
-    ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--batch-size", type=int, default=64, help="hf backend batch size")
-    ap.add_argument("--loop-requests", type=int, default=16,
+    ap.add_argument("--big-prompts", type=int, default=32,
+                    help="hf: prompts of the larger workload (x --samples rows)")
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="hf backend rows (default: its own choice)")
+    ap.add_argument("--loop-requests", type=int, default=8,
                     help="requests for the sequential loop (0: all)")
     ap.add_argument("--concurrency", type=int, default=32, help="openai concurrency")
     ap.add_argument("--rounds", type=int, default=2)
@@ -243,11 +333,13 @@ def main() -> None:
 
     path = resolve("smollm2-135m", print)
     reqs = workload(args.prompts, args.samples, args.max_tokens)
+    print(machine_line(f"torch {_version('torch')}", f"transformers {_version('transformers')}"))
     print(f"workload: {args.prompts} prompts x {args.samples} samples x {args.max_tokens} "
           f"new tokens = {len(reqs)} requests; {os.cpu_count()} CPUs\n", flush=True)
     parts = args.parts.split(",")
     if "hf" in parts:
-        bench_hf(path, reqs, args.loop_requests, args.batch_size)
+        big = workload(args.big_prompts, args.samples, args.max_tokens)
+        bench_hf(path, reqs, args.loop_requests, args.batch_size, big)
     for part in ("vllm", "openai"):
         if part not in parts:
             continue
@@ -260,6 +352,12 @@ def main() -> None:
             bench_vllm(path, reqs, args.eager, args.rounds)
         else:
             bench_openai(path, reqs, args.eager, args.concurrency, args.rounds)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 if __name__ == "__main__":

@@ -133,13 +133,18 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate stored generations."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
     formats: str = typer.Option("md,json,html", "--format", help="Report formats to write."),
-    batch_size: int = typer.Option(None, help="Rows per batch on the hf backend (default 32)."),
+    batch_size: int = typer.Option(None, help="Rows decoded together on the hf backend "
+                                              "(default: from memory, at most 128 on a CPU)."),
+    dtype: str = typer.Option(None, help="hf weights: float32 or bfloat16 (faster; texts then "
+                                         "depend on batch mates). Default: the suite's."),
     concurrency: int = typer.Option(None, help="Parallel requests on the openai backend."),
     ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]",
                             help="Generate on a Ray pool of engine replicas: a bare --ray starts"
                                  " a local cluster, an address (or 'auto') joins one."),
     replicas: int = typer.Option(None, min=1, help="Ray replicas (default: 1 per GPU, else 1"
                                                    " per CPU of the cluster)."),
+    profile: bool = typer.Option(False, "--profile", help="Print where the time went (load, "
+                                 "generation rate, each metric); always in the JSON report."),
     allow_path: list[Path] = AllowPathOpt,
     allow_env: list[str] = AllowEnvOpt,
 ) -> None:
@@ -155,8 +160,11 @@ def run(
                                no_cache=no_cache, batch_size=batch_size,
                                concurrency=concurrency, progress=progress,
                                executor="ray" if ray else None, replicas=replicas,
-                               ray_address=None if ray in (None, RAY_LOCAL) else ray)
+                               ray_address=None if ray in (None, RAY_LOCAL) else ray,
+                               dtype=dtype)
         _print_summary(result.summary)
+        if profile:
+            _print_profile(result.summary["profile"])
         paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
         out.print(f"{result.generated} generated, {result.cached} from the store, "
                   f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
@@ -246,6 +254,20 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for cell in summary["cells"]:
         name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
         table.add_row(name, str(cell["n"]), *[_compact(cell["metrics"].get(m)) for m in metrics])
+    out.print(table)
+
+
+def _print_profile(profile: dict[str, Any]) -> None:
+    table = Table(title="where the time went (wall clock, this process)")
+    table.add_column("phase", no_wrap=True)
+    table.add_column("seconds", justify="right")
+    table.add_column("share", justify="right")
+    total = profile["total_s"] or 1.0
+    for phase, s in profile["seconds"].items():
+        if phase == "generate" and profile["tokens_per_s"] is not None:
+            phase += f" ({profile['generated_tokens']} tokens, {profile['tokens_per_s']} tok/s)"
+        table.add_row(phase, f"{s:.2f}", f"{s / total:.0%}")
+    table.add_row("total", f"{profile['total_s']:.2f}", "100%")
     out.print(table)
 
 

@@ -35,14 +35,18 @@ def _fmt(value: Any) -> str:
 
 
 def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int | None = None,
-         ranker: Ranker | None = None) -> list[Request]:
+         ranker: Ranker | None = None, dtype: str | None = None) -> list[Request]:
     """Return every request of ``suite``; ``limit`` keeps only the first N inputs.
 
     The request key hashes the model, backend, rendered messages, sampling parameters,
-    sample index and suite seed: two variants that render the same chat share generations,
+    sample index and suite seed (and the hf ``dtype`` when it is not float32, whose texts
+    differ): two variants that render the same chat share generations,
     and changing one variant changes only that variant's keys.
     """
     model = model or suite.model
+    dtype = dtype or suite.dtype
+    if backend == "hf" and dtype != "float32":
+        backend = f"hf:{dtype}"
     inputs = suite.inputs[:limit] if limit else suite.inputs
     requests = []
     for prompt in suite.prompts:

@@ -17,8 +17,10 @@ from typing import Any
 
 from harness.analysis import summarize
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
+from harness.backends.base import DTYPES, BackendConfigError
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
 from harness.plan import plan
+from harness.profile import Profile
 from harness.records import Generation, Request, content_key
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
@@ -73,7 +75,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
               limit: int | None = None, no_cache: bool = False, batch_size: int | None = None,
               concurrency: int | None = None, progress: Progress | None = None,
               executor: str | None = None, replicas: int | None = None,
-              ray_address: str | None = None) -> RunResult:
+              ray_address: str | None = None, dtype: str | None = None) -> RunResult:
     """Run ``suite`` and return its stored run and summary.
 
     ``executor`` (default: the suite's) is ``local`` or ``ray``: with ``ray`` the missing
@@ -86,12 +88,24 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     """
     progress = progress or Progress()
     started = time.perf_counter()
+    profile = Profile()
+    profile.mark("plan")
     backend_name = resolve_backend_name(backend or suite.backend)
     model = model or suite.model
+    dtype = dtype or suite.dtype
+    if dtype not in DTYPES:
+        raise BackendConfigError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
     metrics = with_weights(suite.metrics or DEFAULT_METRICS)
     split_metrics(metrics)  # unknown names fail before any work
     # one Resources for the run: few-shot ranking and the metrics share its embedder
-    resources = Resources(source_paths=suite.source_paths(), embedder=suite.embedder_path())
+    def load_embedder() -> Any:
+        from harness.metrics.embedding import Embedder
+
+        with profile.pause("load embedder"):
+            return Embedder(suite.embedder_path())
+
+    resources = Resources(source_paths=suite.source_paths(), embedder=suite.embedder_path(),
+                          embedder_factory=load_embedder)
     if suite.embedder is not None:  # a wrong embedder is bad input, before any generation
         from harness.metrics.embedding import embedder_dir
 
@@ -99,7 +113,8 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     ranker = ((lambda q, c: rank_examples(resources.embedder, q, c))
               if any(p.fewshot and p.fewshot.strategy == "similar" for p in suite.prompts)
               else None)
-    requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker)
+    requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker,
+                    dtype=dtype)
     config = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
     # one process at a time runs a given suite on a given store: a second one waits and
@@ -115,28 +130,39 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
         def load_backend() -> Backend:
             progress.log(f"loading {model} on {backend_name}...")
             return make_backend(backend_name, model, server=suite.server, batch_size=batch_size,
-                                concurrency=concurrency, log=progress.log)
+                                concurrency=concurrency, log=progress.log, dtype=dtype)
 
         scorer_model = suite.scorer or model
-        same_model = scorer_model == model and backend_name != "openai"
-        scorer = _LazyScorer(load_backend if same_model else
-                             lambda: make_backend("hf", scorer_model, log=progress.log))
+        # perplexity is always scored in float32: a bfloat16 engine is not reused for it
+        same_model = (scorer_model == model and backend_name != "openai"
+                      and dtype == "float32")
+        def load_scorer() -> Backend:
+            with profile.pause("load scorer"):
+                return (load_backend() if same_model else
+                        make_backend("hf", scorer_model, log=progress.log))
+
+        scorer = _LazyScorer(load_scorer)
         try:
             if todo and (ray_address or (executor or suite.executor) == "ray"):
                 from harness import executors
 
-                _generate(executors.ray_generate(
+                profile.mark("generate")
+                profile.generated_tokens = _generate(executors.ray_generate(
                     todo, backend_name, model, replicas=replicas or suite.replicas,
-                    address=ray_address, batch_size=batch_size, log=progress.log),
+                    address=ray_address, batch_size=batch_size, dtype=dtype,
+                    log=progress.log),
                     todo, store, progress)
             elif todo:
+                profile.mark("load model")
                 engine = load_backend()
                 if same_model:
                     scorer.adopt(engine)
-                _generate(engine.generate(todo), todo, store, progress)
+                profile.mark("generate")
+                profile.generated_tokens = _generate(engine.generate(todo), todo, store,
+                                                     progress)
             resources.scorer = scorer
             summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
-                                           scorer_model, progress)
+                                           scorer_model, progress, profile)
         except BaseException as exc:
             store.finish_run(run.id, status="failed",
                              error=scrub(str(exc)) or type(exc).__name__)
@@ -146,6 +172,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
         store.finish_run(run.id)
         run = store.run(run.id)
         summary["run"] = run_info(run)
+        summary["profile"] = profile.as_dict()
         return RunResult(run=run, summary=summary, generated=len(todo),
                          cached=len(requests) - len(todo), seconds=time.perf_counter() - started)
 
@@ -187,12 +214,15 @@ def _unique(requests: list[Request]) -> list[Request]:
 
 
 def _generate(generations: Iterable[Generation], todo: list[Request], store: Store,
-              progress: Progress) -> None:
+              progress: Progress) -> int:
+    """Store the generations as they come; return the completion tokens generated."""
     by_key = {r.key: r for r in todo}
     buffer: list[tuple[Request, Generation]] = []
     progress.start_generation(len(todo), len(todo))
+    tokens = 0
     try:
         for gen in generations:
+            tokens += gen.completion_tokens
             buffer.append((by_key[gen.key], gen))
             if len(buffer) >= COMMIT_EVERY:
                 store.add_generations(buffer)
@@ -203,11 +233,13 @@ def _generate(generations: Iterable[Generation], todo: list[Request], store: Sto
             store.add_generations(buffer)
             progress.advance(len(buffer))
         progress.end_generation()
+    return tokens
 
 
 def _score_and_summarize(store: Store, run: Run, requests: list[Request], metrics: list[str],
                          resources: Resources, suite: Suite, scorer_model: str,
-                         progress: Progress) -> dict[str, Any]:
+                         progress: Progress, profile: Profile) -> dict[str, Any]:
+    profile.mark("read generations")
     texts = store.generations([r.key for r in requests])
     missing = [r for r in requests if r.key not in texts]
     if missing:
@@ -221,7 +253,9 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                            constraints=dict(r.constraints))) for r in requests]
     scores = compute_scores(items, metrics, resources, store=store, scorer_id=scorer_model,
                             sources_sig=sources_signature(suite.source_paths()),
-                            on_metric=progress.metric)
+                            on_metric=lambda name: (progress.metric(name),
+                                                    profile.mark(f"metric {name}")))
+    profile.mark("summarize")
     keys = [r.key for r in requests]
     sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
             if isinstance(g, tuple)}

@@ -229,6 +229,9 @@ class Suite(_Strict):
     backend: Literal["auto", "hf", "vllm", "openai"] = "auto"
     executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
     replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
+    # hf weights and arithmetic; bfloat16 is faster on a CPU with AVX512-BF16, but its texts
+    # then depend on batch mates too (docs/performance.md)
+    dtype: Literal["float32", "bfloat16"] = "float32"
     scorer: str | None = None
     embedder: str | None = None  # sentence-embedding model: alias or local directory
     server: Server = Field(default_factory=Server)

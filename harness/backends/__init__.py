@@ -40,8 +40,9 @@ def resolve_backend_name(name: str) -> str:
 
 def make_backend(name: str, model: str, *, server: Server | None = None,
                  batch_size: int | None = None, concurrency: int | None = None,
-                 log: Callable[[str], None] | None = None) -> Backend:
-    """Return a backend ``name`` (hf, vllm or openai) serving ``model``."""
+                 log: Callable[[str], None] | None = None, dtype: str = "float32") -> Backend:
+    """Return a backend ``name`` (hf, vllm or openai) serving ``model``; ``dtype`` and
+    ``batch_size`` (rows decoded together; default from memory) apply to hf."""
     from harness.models import resolve
 
     name = resolve_backend_name(name)
@@ -62,7 +63,7 @@ def make_backend(name: str, model: str, *, server: Server | None = None,
         return VLLMBackend(path)
     from harness.backends.hf import HFBackend
 
-    return HFBackend(path, batch_size=batch_size or 32)
+    return HFBackend(path, batch_size=batch_size, dtype=dtype)
 
 
 __all__ = ["Backend", "BackendError", "BACKENDS", "make_backend", "resolve_backend_name"]

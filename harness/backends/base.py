@@ -7,6 +7,8 @@ from typing import Protocol
 
 from harness.records import Generation, Message, Request
 
+DTYPES = ("float32", "bfloat16")  # the hf backend's weights and arithmetic
+
 
 class BackendError(Exception):
     """A backend failed in a way the user must act on; the message says how."""
