@@ -229,8 +229,9 @@ class Suite(_Strict):
     backend: Literal["auto", "hf", "vllm", "openai"] = "auto"
     executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
     replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
-    # hf weights and arithmetic; bfloat16 is faster on a CPU with AVX512-BF16, but its texts
-    # then depend on batch mates too (docs/performance.md)
+    # hf weights and arithmetic, for generation and perplexity; bfloat16 is about twice as
+    # fast on a CPU with AVX512-BF16, but its texts then depend on batch mates too and its
+    # perplexities drift by 0.5% on average (docs/performance.md)
     dtype: Literal["float32", "bfloat16"] = "float32"
     scorer: str | None = None
     embedder: str | None = None  # sentence-embedding model: alias or local directory

@@ -9,6 +9,10 @@ as one batch and merged into the running one, their caches left-padded to a comm
 length. Columns that no remaining row uses are trimmed from the left. So no slot waits
 for the longest row of its batch, and every step runs as many rows as memory allows.
 
+Each distinct prompt of a prefilled group is run once and its cache copied to the rows of
+its samples (as ``num_return_sequences`` does), so n samples of one prompt pay for one
+prefill.
+
 A row's tokens depend only on its own seed and parameters: each row samples with its own
 generator (``RowSampler``), attends only to its own tokens (the attention mask), and has
 its own positions (counted from its first real token), whatever shares its batch.
@@ -66,7 +70,8 @@ def decode(model: Any, jobs: Sequence[Job], *, eos_id: int, pad_id: int, max_row
     """Generate every job with continuous batching; yield each as soon as it ends."""
     import torch
 
-    waiting = deque(sorted(jobs, key=lambda j: len(j.prompt)))
+    # by length, and identical prompts (the samples of one prompt) next to each other
+    waiting = deque(sorted(jobs, key=lambda j: (len(j.prompt), j.prompt)))
     batch: _Batch | None = None
     with torch.inference_mode():
         while waiting or batch is not None:
@@ -83,21 +88,30 @@ def decode(model: Any, jobs: Sequence[Job], *, eos_id: int, pad_id: int, max_row
 
 
 def _prefill(model: Any, group: list[Job], pad_id: int, device: str) -> _Batch:
-    """Run the prompts of ``group`` (left-padded) through the model; sample each row's
-    first token. Returns the group as a batch of its own."""
+    """Run the distinct prompts of ``group`` (left-padded) through the model once each,
+    copy each one's cache to the rows of its samples, and sample each row's first token.
+    Returns the group as a batch of its own."""
     import torch
     from transformers import DynamicCache
 
-    width = max(len(j.prompt) for j in group)
-    ids = torch.full((len(group), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(group), width), dtype=torch.long)
-    for row, job in enumerate(group):
-        ids[row, width - len(job.prompt):] = torch.tensor(job.prompt)
-        mask[row, width - len(job.prompt):] = 1
+    distinct: dict[tuple[int, ...], int] = {}
+    for job in group:
+        distinct.setdefault(tuple(job.prompt), len(distinct))
+    width = max(len(p) for p in distinct)
+    ids = torch.full((len(distinct), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(distinct), width), dtype=torch.long)
+    for row, prompt in enumerate(distinct):
+        ids[row, width - len(prompt):] = torch.tensor(prompt)
+        mask[row, width - len(prompt):] = 1
     cache = DynamicCache()
     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
                    position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(device),
                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+    rows = torch.tensor([distinct[tuple(j.prompt)] for j in group], dtype=torch.long)
+    if len(distinct) < len(group):  # several samples of one prompt: copy its cache rows
+        cache.batch_select_indices(rows.to(device))
+        logits = logits[rows.to(device)]
+    ids, mask = ids[rows], mask[rows]
     sampler = RowSampler()
     sampler.extend([j.params for j in group], [j.seed for j in group])
     batch = _Batch(ids=ids, mask=mask, cache=cache, sampler=sampler, jobs=list(group),

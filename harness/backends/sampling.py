@@ -13,13 +13,13 @@ token is the first, in descending probability, whose cumulative kept mass exceed
 row's stream of draws does not depend on its parameters).
 
 Sorting the whole vocabulary (49k tokens) for every row at every step costs more than
-the model's forward pass on a CPU. ``sample`` therefore sorts only the ``CANDIDATES + 1``
-most likely tokens (``torch.topk``): the filters are monotone in rank, so when the
-candidate just past the last one is filtered out, the kept set lies inside the
-candidates; and when nothing filters (pure temperature sampling), the draw lands inside
-the candidates whenever ``u × total`` is below their mass. Only rows where neither holds
-(a flat distribution with top-p near 1) fall back to a full sort. Either way the token
-picked is exactly the one the full sort would pick.
+the model's forward pass on a CPU. ``sample`` therefore sorts only the 65 most likely
+tokens (``torch.topk``): the filters are monotone in rank, so when the candidate just past
+the last one is filtered out, the kept set lies inside the candidates; and when nothing
+filters (pure temperature sampling), the draw lands inside the candidates whenever
+``u × total`` is below their mass. Rows where neither holds (a flat distribution with
+top-p near 1) try the 1,025 most likely, then the whole vocabulary. Either way the token
+picked is exactly the one a full sort would pick.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 from harness.records import SamplingParams
 
-CANDIDATES = 64
+CANDIDATES = (64, 1024)  # candidate sets tried before the whole vocabulary
 
 
 class RowSampler:
@@ -87,29 +87,39 @@ class RowSampler:
         u = torch.cat([torch.rand(1, generator=g) for g in self.generators]).unsqueeze(1)
         greedy = (self.temperature <= 0).squeeze(1)
         probs = (logits / self.temperature.clamp(min=1e-6)).softmax(dim=-1)
+        chosen = probs.argmax(dim=-1)
+        rows = (~greedy).nonzero().squeeze(1)
+        for k in (*CANDIDATES, probs.shape[1]):  # widen the candidates until every row fits
+            if not len(rows):
+                break
+            picked, inside = self._pick(probs[rows], u[rows], rows, k)
+            chosen[rows[inside]] = picked[inside]
+            rows = rows[~inside]
+        return chosen
+
+    def _pick(self, probs: Any, u: Any, rows: Any, k: int) -> tuple[Any, Any]:
+        """Sample ``rows`` from their ``k`` most likely tokens; return the picks and which
+        rows the candidates decide exactly (all of them when ``k`` is the vocabulary)."""
+        torch = self.torch
         vocab = probs.shape[1]
-        k = min(CANDIDATES + 1, vocab)
+        k = min(k + 1, vocab)  # one past the candidates: is it filtered out?
         cand_p, cand_idx = probs.topk(k, dim=-1)  # sorted, most likely first
-        kept, drop = self._filter(cand_p)
+        kept, drop = self._filter(cand_p, rows)
         cum = kept.cumsum(dim=-1)
         if k == vocab:
-            inside = torch.ones_like(greedy)
+            inside = torch.ones(len(rows), dtype=torch.bool)
             total = cum[:, -1:]
         else:
             # exact when the candidate past the last is filtered out (the kept set is inside)
             # or when nothing filters and the draw falls within the candidates' mass
             inside = drop[:, -1].clone()
-            unfiltered = (self.top_k.squeeze(1) <= 0) & (self.top_p.squeeze(1) >= 1.0) & (
-                self.min_p.squeeze(1) <= 0)
+            unfiltered = ((self.top_k[rows].squeeze(1) <= 0) & (self.top_p[rows].squeeze(1) >= 1.0)
+                          & (self.min_p[rows].squeeze(1) <= 0))
             total = torch.where(inside.unsqueeze(1), cum[:, -1:], probs.sum(dim=-1, keepdim=True))
             inside |= unfiltered & (u.squeeze(1) * total.squeeze(1) < cum[:, -2])
         last = ((kept > 0).sum(dim=-1, keepdim=True) - 1).clamp(min=0)  # kept: a prefix
-        pick = torch.minimum(torch.searchsorted(cum, u * total), last).squeeze(1)
-        chosen = cand_idx.gather(1, pick.unsqueeze(1)).squeeze(1)
-        outside = (~inside & ~greedy).nonzero().squeeze(1)
-        if len(outside):
-            chosen[outside] = self._full_sort(probs[outside], u[outside], outside)
-        return torch.where(greedy, cand_idx[:, 0], chosen)
+        pick = torch.minimum(torch.searchsorted(cum, u * total), last)
+        return cand_idx.gather(1, pick).squeeze(1), inside
 
     def _filter(self, sorted_p: Any, rows: Any = None) -> tuple[Any, Any]:
         """Apply top-k, top-p and min-p to probabilities sorted in descending order;
@@ -124,11 +134,3 @@ class RowSampler:
         drop |= sorted_p < min_p * sorted_p[:, :1]
         drop[:, 0] = False  # the most likely token always survives
         return sorted_p.masked_fill(drop, 0.0), drop
-
-    def _full_sort(self, probs: Any, u: Any, rows: Any) -> Any:
-        sorted_p, sorted_idx = probs.sort(dim=-1, descending=True)
-        kept, _ = self._filter(sorted_p, rows)
-        cum = kept.cumsum(dim=-1)
-        last = ((kept > 0).sum(dim=-1, keepdim=True) - 1).clamp(min=0)
-        pick = self.torch.minimum(self.torch.searchsorted(cum, u * cum[:, -1:]), last)
-        return sorted_idx.gather(1, pick).squeeze(1)

@@ -42,7 +42,8 @@ PARAMS = [
     SamplingParams(temperature=1.0),  # nothing filters: candidates or the full sort
     SamplingParams(temperature=1.5, top_p=0.999),  # flat: the nucleus leaves the candidates
     SamplingParams(temperature=0.7, top_k=40),
-    SamplingParams(temperature=0.7, top_k=500),  # top-k larger than the candidate set
+    SamplingParams(temperature=0.7, top_k=500),  # top-k larger than the first candidates
+    SamplingParams(temperature=0.7, top_k=2000),  # and than the second
     SamplingParams(temperature=1.2, min_p=0.05),
     SamplingParams(temperature=1.3, min_p=0.0001),  # min-p keeps more than the candidates
     SamplingParams(temperature=0.9, top_p=0.9, repetition_penalty=1.3),
@@ -128,4 +129,4 @@ def test_rows_keep_their_generators_through_keep_and_merge():
     assert got[11] == run_alone(11)
     assert got[13] == run_alone(13)
     assert got[14] == run_alone(14)[:3]
-    assert CANDIDATES < 500
+    assert CANDIDATES[0] < 500
