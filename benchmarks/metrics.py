@@ -107,6 +107,8 @@ def bench_default(texts: list[str], cell_size: int, perplexity: bool) -> None:
         for cell in cells:
             score_set([name], cell, resources)
         timings[name] = time.perf_counter() - start
+    if perplexity:
+        bench_perplexity(texts, contexts, timings["perplexity"])
     total = sum(timings.values())
     print(
         f"\nDEFAULT_METRICS on N={len(texts)} samples = {len(cells)} cells of {cell_size}"
@@ -117,6 +119,33 @@ def bench_default(texts: list[str], cell_size: int, perplexity: bool) -> None:
     for name in names:
         print(f"  {name:22s} {METRICS[name].kind:6s} {timings[name]:8.3f} s")
     print(f"  total: {total:.2f} s per {len(texts)} samples")
+
+
+def bench_perplexity(texts: list[str], contexts: list[SampleContext], fp32_s: float) -> None:
+    """Perplexity scoring rate, float32 (timed above) and bfloat16, in samples per minute
+    and as 64-token samples per minute (text tokens / 64), against the target of 1,000
+    64-token samples a minute; the bfloat16 drift in mean NLL per sample."""
+    from harness.backends.hf import HFBackend
+    from harness.models import resolve
+
+    path = resolve("smollm2-135m")
+    prompts = [c.messages for c in contexts]
+    fp32 = HFBackend(path).score(prompts, texts)
+    tokens = sum(len(x) for x in fp32)
+    bf16_backend = HFBackend(path, dtype="bfloat16")
+    bf16_backend.score(prompts[:8], texts[:8])  # warm-up
+    start = time.perf_counter()
+    bf16 = bf16_backend.score(prompts, texts)
+    bf16_s = time.perf_counter() - start
+    drift = [abs(sum(a) / len(a) - sum(b) / len(b)) for a, b in zip(fp32, bf16, strict=True) if a]
+    print(f"\nperplexity on {len(texts)} samples, {tokens} text tokens "
+          f"({tokens / len(texts):.0f} per sample), {len({str(p) for p in prompts})} prompts:")
+    for name, s in (("float32", fp32_s), ("bfloat16", bf16_s)):
+        per64 = tokens / 64 / s * 60
+        verdict = "ok" if per64 >= 1000 else "BELOW TARGET"
+        print(f"  {name:9s} {s:7.1f} s  {len(texts) / s * 60:6.0f} samples/min  "
+              f"{per64:6.0f} 64-token samples/min (target >= 1000: {verdict})")
+    print(f"  bfloat16 drift: mean |delta mean NLL| {np.mean(drift):.4f}, max {max(drift):.4f}")
 
 
 def main() -> None:

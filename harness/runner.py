@@ -172,6 +172,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
         run = store.run(run.id)
         summary["run"] = run_info(run)
         summary["profile"] = profile.as_dict()
+        store.set_profile(run.id, summary["profile"])
         return RunResult(run=run, summary=summary, generated=len(todo),
                          cached=len(requests) - len(todo), seconds=time.perf_counter() - started)
 
@@ -291,6 +292,8 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
     summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
                         pooled=pooled)
+    if run.profile:
+        summary["profile"] = run.profile
     if samples:
         sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
         summary["samples"] = _samples(items, sample, Resources(source_paths=sources))

@@ -30,49 +30,12 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from harness.migrations import StoreError, migrate, newer_than_known
 from harness.records import Generation, Request
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, suite_name TEXT, suite_path TEXT, suite_hash TEXT,
-    model TEXT, backend TEXT, harness_version TEXT, git_commit TEXT,
-    started_at REAL, finished_at REAL, status TEXT, n_requests INTEGER,
-    n_generated INTEGER DEFAULT 0, error TEXT, config_json TEXT);
-CREATE TABLE IF NOT EXISTS run_items (
-    run_id TEXT, request_key TEXT, variant TEXT, input_id TEXT, cell TEXT,
-    grid_json TEXT, sample_index INTEGER, position INTEGER,
-    PRIMARY KEY (run_id, position));
-CREATE TABLE IF NOT EXISTS generations (
-    key TEXT PRIMARY KEY, model TEXT, backend TEXT, messages_json TEXT, params_json TEXT,
-    seed INTEGER, text TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
-    finish_reason TEXT, latency_s REAL, created_at REAL);
-CREATE TABLE IF NOT EXISTS scores (
-    generation_key TEXT, metric TEXT, version INTEGER, context TEXT, value REAL,
-    PRIMARY KEY (generation_key, metric, version, context));
-CREATE TABLE IF NOT EXISTS set_scores (
-    set_key TEXT, metric TEXT, version INTEGER, value REAL,
-    PRIMARY KEY (set_key, metric, version));
-CREATE TABLE IF NOT EXISTS run_scores (
-    run_id TEXT, request_key TEXT, metric TEXT, value REAL,
-    PRIMARY KEY (run_id, request_key, metric));
-CREATE TABLE IF NOT EXISTS cell_scores (
-    run_id TEXT, cell TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, cell, metric));
-CREATE TABLE IF NOT EXISTS input_scores (
-    run_id TEXT, cell TEXT, input_id TEXT, metric TEXT, value REAL,
-    PRIMARY KEY (run_id, cell, input_id, metric));
-CREATE INDEX IF NOT EXISTS run_items_cell ON run_items (run_id, cell);
-"""
-
-
-class StoreError(Exception):
-    """The store cannot be opened or a run id is unknown."""
 
 
 @dataclass
@@ -92,10 +55,18 @@ class Run:
     n_generated: int
     error: str | None
     config_json: str
+    profile_json: str | None = None  # where the run's time went (harness.profile)
 
     @property
     def config(self) -> dict[str, Any]:
         return json.loads(self.config_json or "{}")
+
+    @property
+    def profile(self) -> dict[str, Any] | None:
+        return json.loads(self.profile_json) if self.profile_json else None
+
+
+RUN_COLUMNS = tuple(f.name for f in fields(Run))
 
 
 class Store:
@@ -115,12 +86,10 @@ class Store:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                            (str(SCHEMA_VERSION),))
-            self.db.commit()
+            migrate(self.db, self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self._run_columns = RUN_COLUMNS
 
     def _open_readonly(self) -> None:
         if not self.path.is_file():
@@ -131,10 +100,16 @@ class Store:
             try:
                 self.db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
                 self.db.execute("SELECT COUNT(*) FROM runs").fetchone()
-                return
+                break
             except sqlite3.Error as exc:
                 error = exc
-        raise StoreError(f"cannot read store {self.path}: {error}")
+        else:
+            raise StoreError(f"cannot read store {self.path}: {error}")
+        newer_than_known(self.db, self.path)
+        # an older store is read as it is (read-only: no migration); columns it lacks
+        # read as None
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
+        self._run_columns = tuple(c if c in have else f"NULL AS {c}" for c in RUN_COLUMNS)
 
     def close(self) -> None:
         self.db.close()
@@ -166,7 +141,8 @@ class Store:
                  _git_commit(), now, "running", len(requests),
                  json.dumps(config, sort_keys=True)))
         self.db.executemany(
-            "INSERT OR REPLACE INTO run_items VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO run_items (run_id, request_key, variant, input_id, cell,"
+            " grid_json, sample_index, position) VALUES (?,?,?,?,?,?,?,?)",
             [(run_id, r.key, r.variant, r.input_id, r.cell, json.dumps(dict(r.grid)),
               r.sample_index, i) for i, r in enumerate(requests)])
         self.db.execute("UPDATE runs SET n_requests=? WHERE id=?", (len(requests), run_id))
@@ -183,14 +159,15 @@ class Store:
 
     def run(self, run_id: str) -> Run:
         """Return the run ``run_id`` (or ``latest``); raise ``StoreError`` if unknown."""
+        select = f"SELECT {', '.join(self._run_columns)} FROM runs"
         if run_id == "latest":
-            row = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+            row = self.db.execute(f"{select} ORDER BY started_at DESC LIMIT 1").fetchone()
         elif not run_id.strip():
             row = None
         else:
-            row = self.db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = self.db.execute(f"{select} WHERE id=?", (run_id,)).fetchone()
             if row is None:  # a prefix of an id, taken literally (no LIKE wildcards)
-                row = self.db.execute("SELECT * FROM runs WHERE substr(id, 1, ?)=? ORDER BY"
+                row = self.db.execute(f"{select} WHERE substr(id, 1, ?)=? ORDER BY"
                                       " started_at DESC LIMIT 1",
                                       (len(run_id), run_id)).fetchone()
         if row is None:
@@ -198,8 +175,15 @@ class Store:
         return Run(*row)
 
     def runs(self, limit: int = 20) -> list[Run]:
-        rows = self.db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+        rows = self.db.execute(f"SELECT {', '.join(self._run_columns)} FROM runs"
+                               " ORDER BY started_at DESC LIMIT ?", (limit,))
         return [Run(*r) for r in rows]
+
+    def set_profile(self, run_id: str, profile: dict[str, Any]) -> None:
+        """Record where the run's time went (``harness.profile.Profile.as_dict``)."""
+        with self.db:
+            self.db.execute("UPDATE runs SET profile_json=? WHERE id=?",
+                            (json.dumps(profile), run_id))
 
     def run_items(self, run_id: str) -> list[dict[str, Any]]:
         """Return the run's plan joined with its generations (text is None if missing)."""
@@ -240,7 +224,9 @@ class Store:
                 for r, g in pairs]
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                "INSERT OR REPLACE INTO generations (key, model, backend, messages_json,"
+                " params_json, seed, text, prompt_tokens, completion_tokens, finish_reason,"
+                " latency_s, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
     def generations(self, keys: Sequence[str]) -> dict[str, str]:
@@ -269,7 +255,8 @@ class Store:
     def add_sample_scores(self, metric: str, version: int,
                           rows: Iterable[tuple[str, str, float]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?)",
+            self.db.executemany("INSERT OR REPLACE INTO scores (generation_key, metric,"
+                                " version, context, value) VALUES (?,?,?,?,?)",
                                 [(k, metric, version, c, v) for k, c, v in rows])
 
     def set_score(self, set_key: str, metric: str, version: int) -> float | None:
@@ -279,7 +266,8 @@ class Store:
 
     def add_set_score(self, set_key: str, metric: str, version: int, value: float) -> None:
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO set_scores VALUES (?,?,?,?)",
+            self.db.execute("INSERT OR REPLACE INTO set_scores (set_key, metric, version,"
+                            " value) VALUES (?,?,?,?)",
                             (set_key, metric, version, value))
 
     def save_run_scores(self, run_id: str, keys: Sequence[str],
@@ -290,10 +278,12 @@ class Store:
         with self.db:
             for table in ("run_scores", "input_scores", "cell_scores"):
                 self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
-            self.db.executemany("INSERT OR REPLACE INTO run_scores VALUES (?,?,?,?)",
+            self.db.executemany("INSERT OR REPLACE INTO run_scores (run_id, request_key,"
+                                " metric, value) VALUES (?,?,?,?)",
                                 [(run_id, k, m, v) for m, values in sample.items()
                                  for k, v in zip(keys, values, strict=True)])
-            self.db.executemany("INSERT OR REPLACE INTO input_scores VALUES (?,?,?,?,?)",
+            self.db.executemany("INSERT OR REPLACE INTO input_scores (run_id, cell,"
+                                " input_id, metric, value) VALUES (?,?,?,?,?)",
                                 [(run_id, cell, inp, m, v) for (cell, inp), vals in sets.items()
                                  for m, v in vals.items()])
 

@@ -16,15 +16,29 @@ from harness.backends.base import BackendConfigError
 BROKEN = 'raise RuntimeError("operator torchvision::nms does not exist")\n'
 
 
+def shadow(root, body: str, monkeypatch):
+    """A ``torchvision`` package with ``body`` first on sys.path, for one test only."""
+    pkg = root / "torchvision"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(body, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(root))
+    real = sys.modules.pop("torchvision", None)
+    importlib.invalidate_caches()
+    yield root
+    sys.modules.pop("torchvision", None)  # never leave the shadow imported
+    if real is not None:
+        sys.modules["torchvision"] = real
+    importlib.invalidate_caches()
+
+
 @pytest.fixture
 def broken_torchvision(tmp_path, monkeypatch):
-    pkg = tmp_path / "shadow" / "torchvision"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text(BROKEN, encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path / "shadow"))
-    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
-    importlib.invalidate_caches()
-    return tmp_path / "shadow"
+    yield from shadow(tmp_path / "shadow", BROKEN, monkeypatch)
+
+
+@pytest.fixture
+def working_torchvision(tmp_path, monkeypatch):
+    yield from shadow(tmp_path / "ok", "", monkeypatch)
 
 
 def test_a_broken_companion_is_named_with_the_command_that_fixes_it(broken_torchvision):
@@ -35,13 +49,7 @@ def test_a_broken_companion_is_named_with_the_command_that_fixes_it(broken_torch
     assert "pip uninstall -y torchvision torchaudio torchcodec" in msg
 
 
-def test_companions_that_import_or_are_absent_pass(tmp_path, monkeypatch):
-    pkg = tmp_path / "ok" / "torchvision"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path / "ok"))
-    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
-    importlib.invalidate_caches()
+def test_companions_that_import_pass(working_torchvision):
     check_torch_companions()  # no error
 
 

@@ -1,0 +1,129 @@
+"""The store's schema as numbered migrations, in the style of simonw/llm's ``migrations.py``.
+
+Each migration is a function that takes the SQLite connection and changes the schema one
+step; ``_migrations`` records which have run (by function name), and ``meta``'s
+``schema_version`` is the number of migrations applied. Opening a store runs the ones it
+lacks, in order, each in its own transaction, so a store made by any earlier harness is
+upgraded in place and keeps every row. A store whose ``schema_version`` is higher than
+this harness knows was written by a newer harness: it is refused with a clear message
+(``StoreError``, exit 2), never half-read.
+
+To change the schema, append a migration; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+class StoreError(Exception):
+    """The store cannot be opened, was written by a newer harness, or a run id is
+    unknown."""
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    """The schema of harness 0.1 and 0.2 (stores made before migrations existed have it
+    already; every statement is IF NOT EXISTS)."""
+    db.executescript("""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, suite_name TEXT, suite_path TEXT, suite_hash TEXT,
+    model TEXT, backend TEXT, harness_version TEXT, git_commit TEXT,
+    started_at REAL, finished_at REAL, status TEXT, n_requests INTEGER,
+    n_generated INTEGER DEFAULT 0, error TEXT, config_json TEXT);
+CREATE TABLE IF NOT EXISTS run_items (
+    run_id TEXT, request_key TEXT, variant TEXT, input_id TEXT, cell TEXT,
+    grid_json TEXT, sample_index INTEGER, position INTEGER,
+    PRIMARY KEY (run_id, position));
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY, model TEXT, backend TEXT, messages_json TEXT, params_json TEXT,
+    seed INTEGER, text TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
+    finish_reason TEXT, latency_s REAL, created_at REAL);
+CREATE TABLE IF NOT EXISTS scores (
+    generation_key TEXT, metric TEXT, version INTEGER, context TEXT, value REAL,
+    PRIMARY KEY (generation_key, metric, version, context));
+CREATE TABLE IF NOT EXISTS set_scores (
+    set_key TEXT, metric TEXT, version INTEGER, value REAL,
+    PRIMARY KEY (set_key, metric, version));
+CREATE TABLE IF NOT EXISTS run_scores (
+    run_id TEXT, request_key TEXT, metric TEXT, value REAL,
+    PRIMARY KEY (run_id, request_key, metric));
+CREATE TABLE IF NOT EXISTS cell_scores (
+    run_id TEXT, cell TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, cell, metric));
+CREATE TABLE IF NOT EXISTS input_scores (
+    run_id TEXT, cell TEXT, input_id TEXT, metric TEXT, value REAL,
+    PRIMARY KEY (run_id, cell, input_id, metric));
+CREATE INDEX IF NOT EXISTS run_items_cell ON run_items (run_id, cell);
+""")
+
+
+@migration
+def m002_run_profile(db: sqlite3.Connection) -> None:
+    """Where each run's time went (``harness run --profile``), so reports of a stored
+    run can show it."""
+    db.execute("ALTER TABLE runs ADD COLUMN profile_json TEXT")
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def stored_version(db: sqlite3.Connection) -> int:
+    """The ``schema_version`` recorded in the store (0 for a new, empty file)."""
+    has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                          ).fetchone()
+    if not has_meta:
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        return 0
+
+
+def newer_than_known(db: sqlite3.Connection, path: Path) -> None:
+    """Raise ``StoreError`` when the store was written by a newer harness."""
+    version = stored_version(db)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store {path} has schema version {version}, written by a newer harness; "
+            f"this harness knows versions up to {SCHEMA_VERSION}. Upgrade the harness "
+            "(pip install -U harness), or use another --store.")
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> list[str]:
+    """Apply the migrations the store lacks, in order; return their names."""
+    newer_than_known(db, path)
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+    db.commit()
+    applied = {name for (name,) in db.execute("SELECT name FROM _migrations")}
+    done = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in applied:
+            continue
+        with db:  # one transaction per migration
+            if fn is m002_run_profile and _has_column(db, "runs", "profile_json"):
+                pass  # a store a crash left between the ALTER and the bookkeeping
+            else:
+                fn(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                       (fn.__name__, time.time()))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                       (str(SCHEMA_VERSION),))
+        done.append(fn.__name__)
+    return done
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in db.execute(f"PRAGMA table_info({table})"))
