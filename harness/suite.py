@@ -265,6 +265,21 @@ class Suite(_Strict):
                 _check_grid_value(key, v)
         return grid
 
+    @model_validator(mode="before")
+    @classmethod
+    def _input_ids(cls, data: Any) -> Any:
+        """Give every inline input without an ``id`` one made from its first text value
+        (``{topic: the sea}`` -> ``the-sea``), or ``input-N``; never one already taken."""
+        if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
+            return data
+        taken = {str(i["id"]) for i in data["inputs"] if isinstance(i, dict) and "id" in i}
+        inputs = []
+        for n, item in enumerate(data["inputs"], 1):
+            if isinstance(item, dict) and "id" not in item:
+                item = {"id": _fresh_id(item, n, taken), **item}
+            inputs.append(item)
+        return {**data, "inputs": inputs}
+
     @model_validator(mode="after")
     def _unique_ids(self) -> Suite:
         for what, items in (("prompt", self.prompts), ("input", self.inputs),
@@ -482,6 +497,16 @@ def _format_validation(exc: ValidationError, path: Path, marks: dict) -> str:
                 msg += f" (got {err['input']!r})"
         lines.append(f"{_where(path, marks, loc)}: {_dotted(loc)}: {msg}")
     return "\n".join(lines)
+
+
+def _fresh_id(item: dict[str, Any], n: int, taken: set[str]) -> str:
+    text = next((v for k, v in item.items() if isinstance(v, str) and k != "reference"), "")
+    base = re.sub(r"[^\w]+", "-", text.lower()).strip("-")[:32].strip("-") or f"input-{n}"
+    fresh, k = base, 2
+    while fresh in taken:
+        fresh, k = f"{base}-{k}", k + 1
+    taken.add(fresh)
+    return fresh
 
 
 def _load_inputs_file(suite: Suite, marks: dict) -> list[InputSpec]:

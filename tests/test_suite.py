@@ -152,3 +152,12 @@ def test_symlinked_inputs_file_cannot_leave_the_folder_unless_allowed(tmp_path):
         load_suite(project / "s.yaml")
     assert load_suite(project / "s.yaml", allow_paths=[outside]).inputs[0].id == "x"
     assert load_suite(BAD / "key_env_home.yaml", allow_env=["HOME"]).server.api_key_env == "HOME"
+
+
+def test_inputs_without_ids_get_readable_unique_ones(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nprompts: [{id: p, template: 'About {{ topic }}'}]\n"
+                    "inputs:\n  - {topic: Rain}\n  - {topic: rain}\n  - {topic: 春天 的 雨}\n"
+                    "  - {id: rain-2, topic: snow}\n  - {topic: 42}\n", encoding="utf-8")
+    suite = load_suite(path)
+    assert [i.id for i in suite.inputs] == ["rain", "rain-3", "春天-的-雨", "rain-2", "input-5"]
