@@ -1,8 +1,11 @@
 """harness: prompt-engineering experiments and evaluation.
 
-Public API (imported lazily so ``import harness`` stays fast and never loads torch)::
+Public API (docs/api.md; imported lazily so ``import harness`` stays fast and never
+loads torch)::
 
-    from harness import load_suite, plan, Store, run_suite, build_summary
+    import harness
+    result = harness.run("suites/poetry.yaml", limit=1)
+    harness.compare(harness.summary(result.run.id))
 """
 
 from __future__ import annotations
@@ -12,6 +15,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "run": "harness.api",
+    "summary": "harness.api",
+    "compare": "harness.api",
+    "runs": "harness.api",
+    "samples": "harness.api",
+    "score": "harness.api",
+    "ReportError": "harness.api",
     "load_suite": "harness.suite",
     "Suite": "harness.suite",
     "SuiteError": "harness.suite",

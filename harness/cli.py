@@ -43,6 +43,7 @@ class _Exit(Exception):
 @contextmanager
 def _errors():
     """Turn library errors into one red line and the documented exit code."""
+    from harness.api import ReportError
     from harness.backends.base import BackendConfigError, BackendError
     from harness.checks import GateError
     from harness.metrics import MissingResourceError
@@ -57,7 +58,7 @@ def _errors():
         raise typer.Exit(exc.code) from None
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
             FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
-            GateError, BackendConfigError) as exc:
+            GateError, BackendConfigError, ReportError) as exc:
         if isinstance(exc, KeyError) and exc.args:
             _error(exc.args[0])
         elif isinstance(exc, OSError) and exc.filename and exc.strerror:
@@ -337,40 +338,9 @@ def runs(store: Path = StoreOpt,
 
 def _summary_of(ref: str, store: Path) -> dict[str, Any]:
     """A run id / ``latest`` in the store, or a JSON report file."""
-    from harness.runner import build_summary
+    from harness.api import summary
 
-    if ref.endswith(".json") and Path(ref).exists():
-        try:
-            data = json.loads(Path(ref).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise _Exit(f"{ref}: not a JSON report ({exc.msg})", EXIT_INPUT) from None
-        return _report_shape(data, ref, need_run=True)
-    return build_summary(_store(store, readonly=True), ref)
-
-
-def _report_shape(data: Any, where: str | Path, need_run: bool = False) -> dict[str, Any]:
-    """Return ``data`` if it is shaped like a harness JSON report (a mapping with a list of
-    cells, each a mapping with a ``cell`` id and ``metrics``); else raise bad input."""
-    def bad(why: str) -> _Exit:
-        return _Exit(f"{where}: not a harness JSON report ({why}); write one with "
-                     "`harness baseline RUN -o FILE` or `harness report RUN --format json`",
-                     EXIT_INPUT)
-
-    if not isinstance(data, dict):
-        raise bad(f"a JSON {type(data).__name__}, not an object")
-    cells = data.get("cells")
-    if not isinstance(cells, list):
-        raise bad("no list of `cells`")
-    for i, c in enumerate(cells):
-        if not (isinstance(c, dict) and isinstance(c.get("cell"), str)
-                and isinstance(c.get("metrics"), dict)):
-            raise bad(f"cells[{i}] is not a cell with `cell` and `metrics`")
-    if need_run and not isinstance(data.get("run"), dict):
-        raise bad("no `run`")
-    data.setdefault("run", {"id": str(where), "suite": str(where)})
-    data.setdefault("metrics", {})
-    data.setdefault("pareto", {"x": None, "y": None, "cells": []})
-    return data
+    return summary(ref, store=store)
 
 
 @app.command()
@@ -487,13 +457,9 @@ def _num(v: float | None) -> str:
 
 
 def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _Exit(f"{path}: no such baseline file", EXIT_INPUT) from None
-    except json.JSONDecodeError as exc:
-        raise _Exit(f"{path}: not JSON ({exc.msg} at line {exc.lineno})", EXIT_INPUT) from None
-    return _report_shape(data, path)
+    from harness.api import load_report
+
+    return load_report(path)
 
 
 @app.command()
