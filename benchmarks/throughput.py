@@ -180,8 +180,9 @@ def bench_hf(path: str, reqs: list[Request], loop_requests: int, batch_size: int
 
             results["loop"] = timed(f"plain generate loop ({len(subset)} req)", loop)
     print()
-    ratio(f"hf float32 / one plain batched generate ({len(reqs)} rows)",
-          results["hf float32 small"], results["plain float32 small"], 1.3)
+    ratio(f"hf float32 / the better of the two plain generate calls ({len(reqs)} rows)",
+          results["hf float32 small"],
+          max(results["plain float32 small"], results["nrs float32 small"]), 1.3)
     ratio(f"hf float32 / best plain batched generate ({len(big)} rows)",
           results["hf float32 big"], results["plain float32 big"], 1.0)
     ratio("hf bfloat16 / best plain bfloat16 generate", results["hf bfloat16 big"],

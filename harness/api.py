@@ -150,9 +150,10 @@ def load_report(path: Path, need_run: bool = False) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such report or baseline file") from None
+        raise FileNotFoundError(f"{path}: no such baseline file") from None
     except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise ReportError(f"{path}: not JSON, so not a JSON report ({exc.msg} at line "
+                          f"{exc.lineno})") from None
     return report_shape(data, path, need_run)
 
 

@@ -165,7 +165,7 @@ CASES = [
         {"list.json": "[]"}),
     row("report-json-without-run", ["report", "obj.json"], 2, "not a harness JSON report",
         {"obj.json": '{"cells": []}'}),
-    row("compare-not-json", ["compare", "nj.json"], 2, "nj.json: not a JSON report",
+    row("compare-not-json", ["compare", "nj.json"], 2, "nj.json: not JSON, so not a JSON report",
         {"nj.json": "not json"}),
     row("compare-json-list", ["compare", "list.json"], 2, "not a harness JSON report",
         {"list.json": "[1, 2]"}),
