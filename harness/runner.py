@@ -257,10 +257,13 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                            messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
                            reference=r.reference, examples=list(r.examples),
                            constraints=dict(r.constraints))) for r in requests]
+    def on_metric(name: str) -> None:
+        progress.metric(name)
+        profile.mark(f"metric {name}")
+
     scores = compute_scores(items, metrics, resources, store=store, scorer_id=scorer_model,
                             sources_sig=sources_signature(suite.source_paths()),
-                            on_metric=lambda name: (progress.metric(name),
-                                                    profile.mark(f"metric {name}")))
+                            on_metric=on_metric)
     profile.mark("summarize")
     keys = [r.key for r in requests]
     sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,7 +146,8 @@ def _append(batch: _Batch, tokens: Any) -> None:
     batch.mask = torch.cat([batch.mask, torch.ones_like(tokens).unsqueeze(1)], dim=1)
 
 
-def _finish(batch: _Batch, eos_id: int, first_new: int) -> Iterator[Done]:
+def _finish(batch: _Batch, eos_id: int, first_new: int
+            ) -> Generator[Done, None, _Batch | None]:
     """Take the token just sampled for rows ``first_new`` on (the rows before it, when a
     group was just merged in, took theirs the step before); yield the rows that ended,
     drop them; return the rest (or None)."""

@@ -60,7 +60,7 @@ class HFBackend:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"could not load model {model_path!r}: {first}") from None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' stub
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.dtype = dtype
@@ -88,9 +88,8 @@ class HFBackend:
     def render(self, messages: Sequence[Message]) -> str:
         """Return the chat rendered with the model's chat template, ready for the reply."""
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(
-                list(messages), tokenize=False, add_generation_prompt=True
-            )
+            return str(self.tokenizer.apply_chat_template(
+                list(messages), tokenize=False, add_generation_prompt=True))
         return "\n\n".join(m["content"] for m in messages) + "\n\n"
 
     # -- generation --------------------------------------------------------------
@@ -104,7 +103,7 @@ class HFBackend:
             req = requests[done.index]
             yield Generation(
                 key=req.key,
-                text=tok.decode(done.tokens, skip_special_tokens=True),
+                text=str(tok.decode(done.tokens, skip_special_tokens=True)),
                 prompt_tokens=len(jobs[done.index].prompt),
                 completion_tokens=len(done.tokens),
                 finish_reason="length" if done.length_limited else "stop",
@@ -156,9 +155,9 @@ class HFBackend:
         wp = max(len(p) for p in distinct)
         p_ids = torch.full((len(distinct), wp), pad, dtype=torch.long)
         p_mask = torch.zeros((len(distinct), wp), dtype=torch.long)
-        for row, p in enumerate(distinct):
-            p_ids[row, wp - len(p):] = torch.tensor(p)
-            p_mask[row, wp - len(p):] = 1
+        for row, prompt in enumerate(distinct):
+            p_ids[row, wp - len(prompt):] = torch.tensor(prompt)
+            p_mask[row, wp - len(prompt):] = 1
         cache = DynamicCache()
         first = self.model(input_ids=p_ids.to(dev), attention_mask=p_mask.to(dev),
                            position_ids=(p_mask.cumsum(1) - 1).clamp(min=0).to(dev),
@@ -194,7 +193,7 @@ class HFBackend:
         return out
 
     def close(self) -> None:
-        self.model = None
+        self.model = None  # type: ignore[assignment]  # frees the weights
 
 
 SCORE_TOKENS = 16_384  # padded tokens per scoring forward pass

@@ -144,7 +144,7 @@ def ray_generate(todo: Sequence[Request], backend_name: str, model: str, *,
 
 
 def _drive(ray: Any, chunks: list[list[Request]], n: int, on_gpu: bool,
-           actor_args: tuple[str, str, int | None], max_attempts: int, max_restarts: int,
+           actor_args: tuple[str, str, int | None, str], max_attempts: int, max_restarts: int,
            log: Callable[[str], None], on_chunk: Callable[[ChunkDone], None] | None
            ) -> Iterator[Generation]:
     """Feed ``chunks`` to a pool of ``n`` replicas and yield their generations."""
