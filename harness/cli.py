@@ -43,13 +43,19 @@ class _Exit(Exception):
 @contextmanager
 def _errors():
     """Turn library errors into one red line and the documented exit code."""
-    from harness.api import ReportError
-    from harness.backends.base import BackendConfigError, BackendError
-    from harness.checks import GateError
-    from harness.metrics import MissingResourceError
-    from harness.models import ModelError
-    from harness.store import StoreError
-    from harness.suite import SuiteError
+    from harness.plugins import PluginError
+
+    try:  # importing the metrics loads the metric plugins, which may fail
+        from harness.api import ReportError
+        from harness.backends.base import BackendConfigError, BackendError
+        from harness.checks import GateError
+        from harness.metrics import MissingResourceError
+        from harness.models import ModelError
+        from harness.store import StoreError
+        from harness.suite import SuiteError
+    except PluginError as exc:
+        _error(str(exc))
+        raise typer.Exit(EXIT_INPUT) from None
 
     try:
         yield
@@ -58,7 +64,7 @@ def _errors():
         raise typer.Exit(exc.code) from None
     except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
             FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
-            GateError, BackendConfigError, ReportError) as exc:
+            GateError, BackendConfigError, ReportError, PluginError) as exc:
         if isinstance(exc, KeyError) and exc.args:
             _error(exc.args[0])
         elif isinstance(exc, OSError) and exc.filename and exc.strerror:
@@ -306,7 +312,8 @@ def score(
 @app.command("metrics")
 def list_metrics() -> None:
     """List every metric with its kind, a one-line description and its source."""
-    from harness.metrics import DEFAULT_METRICS, METRICS
+    with _errors():  # loads the metric plugins
+        from harness.metrics import DEFAULT_METRICS, METRICS
 
     table = Table(title="metrics (* = computed on every run by default)")
     for col in ("name", "kind", "higher is", "description", "source"):

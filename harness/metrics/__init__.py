@@ -65,3 +65,8 @@ __all__ = [
     "verbatim_overlaps",
     "with_weights",
 ]
+
+# third-party metrics (entry points "harness.metrics"): their modules register with @metric
+from harness.plugins import load as _load_plugins  # noqa: E402
+
+_load_plugins("harness.metrics")

@@ -1,0 +1,1 @@
+"""An example harness plugin (see README.md beside this package)."""

@@ -1,0 +1,44 @@
+"""Third-party extensions, found through Python entry points (as inspect_ai and simonw/llm
+load theirs).
+
+A package adds metrics and backends by declaring entry points in its ``pyproject.toml``
+(``examples/plugin/`` is a complete one)::
+
+    [project.entry-points."harness.metrics"]
+    mine = "my_package.metrics"            # a module whose @metric functions register
+
+    [project.entry-points."harness.backends"]
+    echo = "my_package.backend:make_echo"  # a factory: (model, **options) -> Backend
+
+Metric plugins load when ``harness.metrics`` is first imported; backend plugins when a
+backend name is first looked up. A plugin that fails to load is named in a
+``PluginError`` (exit 2) with its own error, never a traceback from inside it.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+GROUPS = ("harness.metrics", "harness.backends")
+_loaded: dict[str, dict[str, Any]] = {}
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded; the message names it and says why."""
+
+
+def load(group: str) -> dict[str, Any]:
+    """Load every entry point of ``group`` once; return {name: loaded object}."""
+    if group in _loaded:
+        return _loaded[group]
+    _loaded[group] = {}
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            _loaded[group][ep.name] = ep.load()
+        except Exception as exc:  # noqa: BLE001 - whatever a plugin raises is named
+            _loaded.pop(group, None)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise PluginError(f"plugin {ep.name!r} ({ep.value}, group {group}) failed to "
+                              f"load: {type(exc).__name__}: {first}") from None
+    return _loaded[group]
