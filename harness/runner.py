@@ -95,6 +95,8 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     dtype = dtype or suite.dtype
     if dtype not in DTYPES:
         raise BackendConfigError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+    if batch_size is not None and batch_size < 1:
+        raise BackendConfigError(f"--batch-size must be at least 1, not {batch_size}")
     metrics = with_weights(suite.metrics or DEFAULT_METRICS)
     split_metrics(metrics)  # unknown names fail before any work
     # one Resources for the run: few-shot ranking and the metrics share its embedder

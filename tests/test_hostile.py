@@ -208,6 +208,10 @@ CASES = [
         "unknown report format 'pdf'", {"s.yaml": _suite()}),
     row("run-unknown-backend", ["run", "s.yaml", "--backend", "nosuch"], 2,
         "unknown backend 'nosuch'", {"s.yaml": _suite()}),
+    row("run-unknown-dtype", ["run", "s.yaml", "--dtype", "float8"], 2,
+        "unknown dtype 'float8'", {"s.yaml": _suite()}),
+    row("run-batch-size-zero", ["run", "s.yaml", "--batch-size", "0"], 2,
+        "--batch-size", {"s.yaml": _suite()}),
 ]
 
 
