@@ -175,7 +175,21 @@ def report_shape(data: Any, where: str | Path, need_run: bool = False) -> dict[s
             raise bad(f"cells[{i}] is not a cell with `cell` and `metrics`")
     if need_run and not isinstance(data.get("run"), dict):
         raise bad("no `run`")
+    from pydantic import ValidationError
+
+    from harness.schema import Summary, check_version
+
+    try:
+        check_version(data, str(where))
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     data.setdefault("run", {"id": str(where), "suite": str(where)})
     data.setdefault("metrics", {})
     data.setdefault("pareto", {"x": None, "y": None, "cells": []})
+    try:
+        Summary.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(p) for p in first["loc"])
+        raise bad(f"{at}: {first['msg']}") from None
     return data

@@ -1,0 +1,113 @@
+"""The summary's shape as pydantic models: what ``harness.analysis.summarize`` builds, the
+JSON report contains and a baseline file holds. Published as JSON Schema in
+``docs/summary.schema.json`` (regenerate: ``python -m harness.schema >
+docs/summary.schema.json``; a test checks it is current).
+
+Every model allows fields it does not name (a report may carry more than this schema
+says), and the fields that older summaries lack are optional, so a baseline written by an
+earlier harness still reads. A summary whose ``schema_version`` is higher than this
+harness's was written by a newer harness and is refused (``check_version``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.analysis import SCHEMA_VERSION
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class MetricValue(_Open):
+    """A metric of a cell: the mean over inputs with its interval."""
+
+    mean: float | None = Field(description="the cell's value: the mean over its inputs")
+    lo: float | None = Field(None, description="95% interval, lower end (None: no interval)")
+    hi: float | None = Field(None, description="95% interval, upper end")
+    n: int | None = Field(None, description="samples the value is computed over")
+    n_inputs: int | None = Field(None, description="inputs the value is computed over")
+    method: str | None = Field(None, description="how the interval was computed")
+    inputs: dict[str, float | None] | None = Field(
+        None, description="the value per input (what paired comparisons and the gate use)")
+
+
+class Cell(_Open):
+    """One variant at one grid point."""
+
+    cell: str = Field(description="variant|axis=value,...")
+    variant: str = ""
+    grid: dict[str, Any] = Field(default_factory=dict)
+    n: int = Field(0, description="samples in the cell")
+    n_inputs: int | None = None
+    metrics: dict[str, MetricValue | float | None]
+
+
+class RunInfo(_Open):
+    id: str
+    suite: str
+    suite_path: str | None = None
+    suite_hash: str | None = None
+    model: str | None = None
+    backend: str | None = None
+    harness_version: str | None = None
+    git_commit: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    status: str | None = None
+    n_requests: int | None = None
+
+
+class Pareto(_Open):
+    """The creativity–coherence frontier over the plot axes."""
+
+    x: str | None = None
+    y: str | None = None
+    cells: list[str] = Field(default_factory=list, description="cells on the frontier")
+    within_noise: list[str] = Field(
+        default_factory=list, description="cells within noise of the frontier")
+
+
+class Profile(_Open):
+    """Where the run's time went (``harness.profile``)."""
+
+    seconds: dict[str, float]
+    total_s: float
+    generated_tokens: int = 0
+    tokens_per_s: float | None = None
+
+
+class Summary(_Open):
+    """A run's summary: the JSON report and the baseline format."""
+
+    schema_version: int = Field(1, description=f"{SCHEMA_VERSION} for this harness")
+    run: RunInfo
+    cells: list[Cell]
+    metrics: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="each metric's description, kind, source, direction")
+    pareto: Pareto = Field(default_factory=Pareto)
+    statistics: dict[str, Any] = Field(default_factory=dict,
+                                       description="what the numbers are computed over")
+    profile: Profile | None = None
+    samples: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def check_version(data: dict[str, Any], where: str) -> None:
+    """Raise ``ValueError`` when ``data`` was written by a newer harness."""
+    version = data.get("schema_version", 1)
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise ValueError(f"{where}: written by a newer harness (summary schema "
+                         f"{version}; this harness reads up to {SCHEMA_VERSION}); upgrade "
+                         "the harness or write the file again with this one")
+
+
+def json_schema() -> dict[str, Any]:
+    return Summary.model_json_schema()
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
