@@ -74,7 +74,7 @@ def _embedded_model_dir(log: Callable[[str], None]) -> Path:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # The GGUF is de-quantized on load; drop the quantizer so save_pretrained writes
         # plain float weights that load in a second.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]  # Module.__setattr__ hint: tensors
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.save_pretrained(tmp)

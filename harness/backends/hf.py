@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 
 from harness.backends import attention
 from harness.backends.base import DTYPES, BackendConfigError
+from harness.backends.chat import render_chat
 from harness.backends.continuous import Job, decode
 from harness.records import Generation, Message, Request
 
@@ -87,10 +88,7 @@ class HFBackend:
     # -- prompts -----------------------------------------------------------------
     def render(self, messages: Sequence[Message]) -> str:
         """Return the chat rendered with the model's chat template, ready for the reply."""
-        if getattr(self.tokenizer, "chat_template", None):
-            return str(self.tokenizer.apply_chat_template(
-                list(messages), tokenize=False, add_generation_prompt=True))
-        return "\n\n".join(m["content"] for m in messages) + "\n\n"
+        return render_chat(self.tokenizer, messages)
 
     # -- generation --------------------------------------------------------------
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.backends.base import BackendConfigError, BackendError
+from harness.backends.chat import render_chat
 from harness.records import Generation, Message, Request
 from harness.secrets import register_secret
 
@@ -135,9 +136,7 @@ class OpenAIBackend:
 
     def render(self, messages: Sequence[Message]) -> str:
         """Return the chat rendered with the model's chat template, ready for the reply."""
-        from harness.backends.hf import HFBackend
-
-        return HFBackend.render(self, messages)  # uses only self.tokenizer
+        return render_chat(self.tokenizer, messages)
 
     # -- generation --------------------------------------------------------------
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:

