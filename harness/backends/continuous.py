@@ -91,12 +91,28 @@ def _prefill(model: Any, group: list[Job], pad_id: int, device: str) -> _Batch:
     """Run the distinct prompts of ``group`` (left-padded) through the model once each,
     copy each one's cache to the rows of its samples, and sample each row's first token.
     Returns the group as a batch of its own."""
+    ids, mask, cache, logits = prefill_prompts(model, [j.prompt for j in group], pad_id,
+                                               device)
+    sampler = RowSampler()
+    sampler.extend([j.params for j in group], [j.seed for j in group])
+    batch = _Batch(ids=ids, mask=mask, cache=cache, sampler=sampler, jobs=list(group),
+                   out=[[] for _ in group], started=[time.perf_counter()] * len(group))
+    _append(batch, sampler.sample(logits.cpu(), _seen(batch, logits.shape[1])))
+    return batch
+
+
+def prefill_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, device: str
+                    ) -> tuple[Any, Any, Any, Any]:
+    """Run each distinct prompt once (left-padded to a common width) and give every
+    prompt of ``prompts`` its rows: token ids and mask [len(prompts), width], the KV cache
+    (a ``DynamicCache`` with a row per prompt, copies where prompts repeat) and the
+    logits at the last prompt position [len(prompts), vocab]."""
     import torch
     from transformers import DynamicCache
 
     distinct: dict[tuple[int, ...], int] = {}
-    for job in group:
-        distinct.setdefault(tuple(job.prompt), len(distinct))
+    for p in prompts:
+        distinct.setdefault(tuple(p), len(distinct))
     width = max(len(p) for p in distinct)
     ids = torch.full((len(distinct), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(distinct), width), dtype=torch.long)
@@ -107,17 +123,11 @@ def _prefill(model: Any, group: list[Job], pad_id: int, device: str) -> _Batch:
     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
                    position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(device),
                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
-    rows = torch.tensor([distinct[tuple(j.prompt)] for j in group], dtype=torch.long)
-    if len(distinct) < len(group):  # several samples of one prompt: copy its cache rows
+    rows = torch.tensor([distinct[tuple(p)] for p in prompts], dtype=torch.long)
+    if len(distinct) < len(prompts):  # several samples of one prompt: copy its cache rows
         cache.batch_select_indices(rows.to(device))
         logits = logits[rows.to(device)]
-    ids, mask = ids[rows], mask[rows]
-    sampler = RowSampler()
-    sampler.extend([j.params for j in group], [j.seed for j in group])
-    batch = _Batch(ids=ids, mask=mask, cache=cache, sampler=sampler, jobs=list(group),
-                   out=[[] for _ in group], started=[time.perf_counter()] * len(group))
-    _append(batch, sampler.sample(logits.cpu(), _seen(batch, logits.shape[1])))
-    return batch
+    return ids[rows], mask[rows], cache, logits
 
 
 def _step(model: Any, batch: _Batch, device: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from harness.backends import attention
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.chat import render_chat
-from harness.backends.continuous import Job, decode
+from harness.backends.continuous import Job, decode, prefill_prompts
 from harness.records import Generation, Message, Request
 
 
@@ -69,8 +69,9 @@ class HFBackend:
 
     def _rows_for_memory(self, tokens_per_row: int = 1024) -> int:
         """Rows whose KV cache (at ``tokens_per_row`` tokens each) fits in a quarter of
-        the memory available, capped at 128 on a CPU (throughput stops growing there on
-        the embedded model: 64 rows 229 tok/s, 128 rows 244) and 256 on a GPU."""
+        the memory available, capped at 128 on a CPU (where plain batched generate gains
+        little past it: 64 rows 158 tok/s, 128 rows 164 on the embedded model) and 256 on
+        a GPU."""
         torch = _torch()
         cfg = self.model.config
         layers = getattr(cfg, "num_hidden_layers", 32)
@@ -144,27 +145,10 @@ class HFBackend:
         positions go through the LM head (a vocabulary row per prompt token would cost
         gigabytes)."""
         torch = _torch()
-        from transformers import DynamicCache
-
         pad, dev = self.tokenizer.pad_token_id, self.device
-        distinct: dict[tuple[int, ...], int] = {}
-        for p, _ in pairs:
-            distinct.setdefault(tuple(p), len(distinct))
-        wp = max(len(p) for p in distinct)
-        p_ids = torch.full((len(distinct), wp), pad, dtype=torch.long)
-        p_mask = torch.zeros((len(distinct), wp), dtype=torch.long)
-        for row, prompt in enumerate(distinct):
-            p_ids[row, wp - len(prompt):] = torch.tensor(prompt)
-            p_mask[row, wp - len(prompt):] = 1
-        cache = DynamicCache()
-        first = self.model(input_ids=p_ids.to(dev), attention_mask=p_mask.to(dev),
-                           position_ids=(p_mask.cumsum(1) - 1).clamp(min=0).to(dev),
-                           past_key_values=cache, use_cache=True,
-                           logits_to_keep=1).logits[:, -1].float().log_softmax(dim=-1)
-        rows = torch.tensor([distinct[tuple(p)] for p, _ in pairs], dtype=torch.long)
-        if len(distinct) < len(pairs):
-            cache.batch_select_indices(rows.to(dev))
-        out = [[float(first[rows[r], t[0]])] for r, (_, t) in enumerate(pairs)]
+        _, p_mask, cache, logits = prefill_prompts(self.model, [p for p, _ in pairs], pad, dev)
+        first = logits.float().log_softmax(dim=-1)
+        out = [[float(first[r, t[0]])] for r, (_, t) in enumerate(pairs)]
         wt = max(len(t) for _, t in pairs) - 1
         if wt <= 0:
             return out
@@ -173,8 +157,8 @@ class HFBackend:
         for r, (_, t) in enumerate(pairs):  # token j of a text predicts token j + 1
             t_ids[r, : len(t) - 1] = torch.tensor(t[:-1])
             t_mask[r, : len(t) - 1] = 1
-        mask = torch.cat([p_mask[rows], t_mask], dim=1)
-        positions = p_mask[rows].sum(1, keepdim=True) + torch.arange(wt).unsqueeze(0)
+        mask = torch.cat([p_mask, t_mask], dim=1)
+        positions = p_mask.sum(1, keepdim=True) + torch.arange(wt).unsqueeze(0)
         hidden = self.model.base_model(input_ids=t_ids.to(dev), attention_mask=mask.to(dev),
                                        position_ids=positions.to(dev), past_key_values=cache,
                                        use_cache=True).last_hidden_state
