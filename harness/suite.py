@@ -593,6 +593,7 @@ def _check_references(suite: Suite, path: Path, marks: dict) -> None:
 def _check_templates(suite: Suite, path: Path, marks: dict) -> None:
     from harness.prompts import TemplateProblem, check_prompt
 
+    problems = []  # every broken prompt, each with its first problem
     for i, prompt in enumerate(suite.prompts):
         try:
             check_prompt(prompt, suite)
@@ -600,5 +601,7 @@ def _check_templates(suite: Suite, path: Path, marks: dict) -> None:
             field = exc.field or "template"
             loc = ("prompts", i, *(field.split(".") if field else ()))
             loc = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc)
-            raise SuiteError(f"{_where(path, marks, loc)}: prompts[{i}] ({prompt.id}) "
-                             f"{field}: {exc}") from None
+            problems.append(f"{_where(path, marks, loc)}: prompts[{i}] ({prompt.id}) "
+                            f"{field}: {exc}")
+    if problems:
+        raise SuiteError("\n".join(problems))

@@ -161,3 +161,17 @@ def test_inputs_without_ids_get_readable_unique_ones(tmp_path):
                     "  - {id: rain-2, topic: snow}\n  - {topic: 42}\n", encoding="utf-8")
     suite = load_suite(path)
     assert [i.id for i in suite.inputs] == ["rain", "rain-3", "春天-的-雨", "rain-2", "input-5"]
+
+
+def test_every_broken_prompt_is_reported_at_once(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nprompts:\n  - {id: a, template: 'About {{ topik }}'}\n"
+                    "  - {id: ok, template: 'About {{ topic }}'}\n"
+                    "  - {id: b, template: 'About {{ topic'}\n"
+                    "inputs: [{topic: rain}]\n", encoding="utf-8")
+    with pytest.raises(SuiteError) as err:
+        load_suite(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2
+    assert "s.yaml:3:" in lines[0] and "prompts[0] (a)" in lines[0] and "topik" in lines[0]
+    assert "s.yaml:5:" in lines[1] and "prompts[2] (b)" in lines[1]
