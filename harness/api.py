@@ -60,7 +60,7 @@ def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
 def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
             samples: bool = True) -> dict[str, Any]:
     """The summary of a run: a run id (or a prefix, or ``latest``) in ``store``, or a JSON
-    report/baseline file. Its shape is documented in docs/report.md."""
+    report/baseline file. Its shape is ``harness.schema.Summary`` (docs/summary.schema.json)."""
     from harness.runner import build_summary
     from harness.store import Store
 

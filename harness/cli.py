@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.api import DEFAULT_STORE
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Prompt-engineering experiments: run suites, score texts, compare runs.")
 # Piped output (CI logs, files, `| less`) gets no width limit: rich would otherwise draw
@@ -28,7 +30,6 @@ if not out.is_terminal:
     out = Console(width=PIPED_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 
-DEFAULT_STORE = Path("results/harness.sqlite")
 StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="SQLite store of runs and generations.")
 
 EXIT_CHECKS, EXIT_INPUT, EXIT_RUN = 1, 2, 3
