@@ -76,6 +76,33 @@ def m002_run_profile(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN profile_json TEXT")
 
 
+@migration
+def m003_judges_and_ratings(db: sqlite3.Connection) -> None:
+    """LLM judges' verdicts and blinded human ratings (docs/judges.md).
+
+    ``judgments``: one row per judge call of a run: the judged item's request key, the
+    other item's key for a pairwise judge (empty otherwise), the repeat, whether the pair
+    was shown swapped (``other_key`` first), the judge call's own request key in
+    ``generations`` (its prompt, answer and tokens), and the parsed value (NULL when the
+    answer could not be parsed: never a silent 0). ``rating_sheets`` / ``rating_items``:
+    a blinded sheet's key (opaque item id -> request keys, in the order shown);
+    ``human_ratings``: the ratings read back, one per (sheet, item, rater)."""
+    db.executescript("""
+CREATE TABLE IF NOT EXISTS judgments (
+    run_id TEXT, judge TEXT, item_key TEXT, other_key TEXT DEFAULT '', repeat INTEGER,
+    swapped INTEGER DEFAULT 0, request_key TEXT, value REAL,
+    PRIMARY KEY (run_id, judge, item_key, other_key, repeat, swapped));
+CREATE TABLE IF NOT EXISTS rating_sheets (
+    id TEXT PRIMARY KEY, run_id TEXT, kind TEXT, scale_json TEXT, created_at REAL);
+CREATE TABLE IF NOT EXISTS rating_items (
+    sheet_id TEXT, item_id TEXT, item_key TEXT, other_key TEXT DEFAULT '', position INTEGER,
+    PRIMARY KEY (sheet_id, item_id));
+CREATE TABLE IF NOT EXISTS human_ratings (
+    sheet_id TEXT, item_id TEXT, rater TEXT, value REAL, imported_at REAL,
+    PRIMARY KEY (sheet_id, item_id, rater));
+""")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
