@@ -21,6 +21,7 @@ SCHEMA_VERSION = 2
 DEFAULT_X = ("embedding_diversity", "distinct_2", "distinct_1")
 DEFAULT_Y = ("perplexity", "relevance")
 _UP = ("diverse", "coherent", "better")
+JUDGED = ("judge.", "human.")  # judges' and human raters' values: higher is better
 POOLED = "no interval: pooled over inputs (a run scored before per-input set metrics)"
 
 
@@ -28,7 +29,8 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
               sample_scores: dict[str, dict[str, float]],
               set_scores: dict[tuple[str, str], dict[str, float]],
               plot: dict[str, str] | None = None, seed: int = 0,
-              pooled: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+              pooled: dict[str, dict[str, float]] | None = None,
+              described: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return the summary of a run.
 
     ``items``: the run's plan rows (key, variant, input_id, cell, grid, ...);
@@ -39,7 +41,10 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
     per-sample metric), its 95% interval (``harness.stats.cell_interval``; ``lo``/``hi``
     None when there is none, ``method`` says why), the sample and input counts, and
     ``{input id: value}``. ``pooled``: set-level values of old runs scored per cell.
+    ``described``: the description (and ``bounds``) of metrics outside the registry, such
+    as a judge's ``judge.<name>``.
     """
+    described = described or {}
     cells: dict[str, dict[str, Any]] = {}
     for item in items:
         cell = cells.setdefault(item["cell"], {"cell": item["cell"], "variant": item["variant"],
@@ -68,10 +73,11 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
             if per_input:
                 # samples back a one-input interval only when the input's value is their mean
                 by_mean = spec is None or spec.pool == "mean" or spec.weight is None
+                bounds = spec.bounds if spec else tuple(
+                    described.get(name, {}).get("bounds") or (None, None))
                 iv = cell_interval(list(per_input.values()),
                                    (samples or None) if by_mean else None, seed=seed,
-                                   n_samples=n_samples,
-                                   bounds=spec.bounds if spec else (None, None))
+                                   n_samples=n_samples, bounds=bounds)  # type: ignore[arg-type]
                 metrics[name] = {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n_samples,
                                  "n_inputs": iv.n_inputs, "method": iv.method,
                                  "inputs": per_input}
@@ -96,7 +102,7 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
             "interval": f"{1 - ALPHA:.0%} interval over inputs: Student t for 2-7 inputs, "
                         "studentized bootstrap for 8 or more; see each metric's method",
         },
-        "metrics": {n: _describe(n) for n in names},
+        "metrics": {n: described.get(n) or _describe(n) for n in names},
         "cells": out_cells,
         "pareto": {"x": x, "y": y, "cells": frontier,
                    "within_noise": within_noise_of_frontier(out_cells, x, y, frontier)},
@@ -162,6 +168,8 @@ def _axes(names: Sequence[str], plot: dict[str, str]) -> tuple[str | None, str |
 def better_when_higher(metric: str) -> bool | None:
     """True if a higher value of ``metric`` is better/more diverse/more coherent, False if
     lower is better, None when the metric has no direction."""
+    if metric.startswith(JUDGED):
+        return True
     spec = METRICS.get(metric)
     if spec is None or spec.higher_is is None:
         return None

@@ -34,6 +34,12 @@ def _fmt(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def backend_key(backend: str, dtype: str) -> str:
+    """The backend as it enters request keys: ``hf:bfloat16`` for a bfloat16 hf model,
+    whose texts differ from float32's; the name itself otherwise."""
+    return f"hf:{dtype}" if backend == "hf" and dtype != "float32" else backend
+
+
 def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int | None = None,
          ranker: Ranker | None = None, dtype: str | None = None) -> list[Request]:
     """Return every request of ``suite``; ``limit`` keeps only the first N inputs.
@@ -44,9 +50,7 @@ def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int
     and changing one variant changes only that variant's keys.
     """
     model = model or suite.model
-    dtype = dtype or suite.dtype
-    if backend == "hf" and dtype != "float32":
-        backend = f"hf:{dtype}"
+    backend = backend_key(backend, dtype or suite.dtype)
     inputs = suite.inputs[:limit] if limit else suite.inputs
     requests = []
     for prompt in suite.prompts:

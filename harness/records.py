@@ -82,6 +82,11 @@ class Generation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def unique(requests: list[Request]) -> list[Request]:
+    """``requests`` without repeated keys, first occurrence kept, in order."""
+    return list({r.key: r for r in requests}.values())
+
+
 def content_key(payload: dict[str, Any]) -> str:
     """Return the sha256 hex digest of ``payload`` as canonical JSON."""
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

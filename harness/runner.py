@@ -18,14 +18,16 @@ from typing import Any
 from harness.analysis import summarize
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
+from harness.judges.calls import describe_judge, judges_of
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
-from harness.plan import plan
+from harness.plan import backend_key, plan
 from harness.profile import Profile
-from harness.records import Generation, Request, content_key
+from harness.records import Generation, Request, content_key, unique
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
 from harness.store import Run, Store
-from harness.suite import Suite
+from harness.suite import Server, Suite
+from harness.usage import usage_section
 
 COMMIT_EVERY = 8  # generations per store transaction
 ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric
@@ -63,12 +65,6 @@ class _LazyScorer:
             self._backend = self._factory()
         return self._backend.score(prompts, texts)
 
-    def adopt(self, backend: Backend) -> None:
-        self._backend = backend
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
 
 
 def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: str | None = None,
@@ -117,32 +113,41 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
               else None)
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker,
                     dtype=dtype)
-    config = {"limit": limit, "metrics": metrics, "plot": suite.plot,
+    config: dict[str, Any] = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
+    if suite.judges:  # only then, so that earlier runs' configs (and resuming) are unchanged
+        config["judges"] = [j.model_dump(mode="json", exclude_defaults=True)
+                            for j in suite.judges]
+    if suite.prices:
+        config["prices"] = {m: p.model_dump() for m, p in suite.prices.items()}
     # one process at a time runs a given suite on a given store: a second one waits and
     # then reuses every generation the first stored (each request is generated once)
     with suite_lock(store.path, f"{suite.hash}|{model}|{backend_name}", progress.log):
         run = store.start_run(suite_name=suite.name, suite_path=str(suite.path or ""),
                               suite_hash=suite.hash, model=model, backend=backend_name,
                               requests=requests, config=config)
-        todo = _unique(requests if no_cache else store.missing(requests))
+        todo = unique(requests if no_cache else store.missing(requests))
         progress.log(f"run {run.id}: {len(requests)} requests, {len(requests) - len(todo)} cached, "
                      f"{len(todo)} to generate on {backend_name}")
 
-        def load_backend() -> Backend:
-            progress.log(f"loading {model} on {backend_name}...")
-            return make_backend(backend_name, model, server=suite.server, batch_size=batch_size,
-                                concurrency=concurrency, log=progress.log, dtype=dtype)
+        engines: dict[tuple[str, str], Backend] = {}  # (backend, model): loaded once
+
+        def engine_for(name: str, model_: str, server: Server | None = None) -> Backend:
+            if (name, model_) not in engines:
+                progress.log(f"loading {model_} on {name}...")
+                engines[(name, model_)] = make_backend(
+                    name, model_, server=server or suite.server, batch_size=batch_size,
+                    concurrency=concurrency, log=progress.log, dtype=dtype)
+            return engines[(name, model_)]
 
         scorer_model = suite.scorer or model
         same_model = scorer_model == model and backend_name != "openai"
 
         def load_scorer() -> Backend:
             with profile.pause("load scorer"):
-                return (load_backend() if same_model else
-                        make_backend("hf", scorer_model, log=progress.log, dtype=dtype))
+                return (engine_for(backend_name, model) if same_model
+                        else engine_for("hf", scorer_model))
 
-        scorer = _LazyScorer(load_scorer)
         try:
             if todo and (ray_address or (executor or suite.executor) == "ray"):
                 from harness import executors
@@ -155,21 +160,23 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                     todo, store, progress)
             elif todo:
                 profile.mark("load model")
-                engine = load_backend()
-                if same_model:
-                    scorer.adopt(engine)
+                engine = engine_for(backend_name, model)
                 profile.mark("generate")
                 profile.generated_tokens = _generate(engine.generate(todo), todo, store,
                                                      progress)
-            resources.scorer = scorer
+            judged = _judge(suite, store, run, requests, backend_name, model, dtype,
+                            engine_for, progress, profile)
+            resources.scorer = _LazyScorer(load_scorer)
             summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
-                                           _scorer_id(scorer_model, dtype), progress, profile)
+                                           _scorer_id(scorer_model, dtype), progress, profile,
+                                           judged)
         except BaseException as exc:
             store.finish_run(run.id, status="failed",
                              error=scrub(str(exc)) or type(exc).__name__)
             raise
         finally:
-            scorer.close()
+            for engine in engines.values():
+                engine.close()
         store.finish_run(run.id)
         run = store.run(run.id)
         summary["run"] = run_info(run)
@@ -205,16 +212,6 @@ def suite_lock(store_path: Path, key: str, log: Callable[[str], None]) -> Iterat
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _unique(requests: list[Request]) -> list[Request]:
-    seen: set[str] = set()
-    out = []
-    for r in requests:
-        if r.key not in seen:
-            seen.add(r.key)
-            out.append(r)
-    return out
-
-
 def _generate(generations: Iterable[Generation], todo: list[Request], store: Store,
               progress: Progress) -> int:
     """Store the generations as they come; return the completion tokens generated."""
@@ -238,6 +235,26 @@ def _generate(generations: Iterable[Generation], todo: list[Request], store: Sto
     return tokens
 
 
+def _judge(suite: Suite, store: Store, run: Run, requests: list[Request], backend: str,
+           model: str, dtype: str, engine_for: Callable[..., Backend], progress: Progress,
+           profile: Profile) -> dict[str, dict[str, float]]:
+    """Run the suite's judges (``harness.judges``); {judge metric: {item key: value}}."""
+    if not suite.judges:
+        return {}
+    from harness.judges.execute import run_judges
+
+    profile.mark("judges")
+    texts = store.generations([r.key for r in requests])
+
+    def generate(generations: Iterable[Generation], todo: list[Request]) -> int:
+        return _generate(generations, todo, store, progress)
+
+    return run_judges(suite, store, run.id, requests, texts, backend=backend, model=model,
+                      backend_key=lambda name: backend_key(name, dtype),
+                      get_backend=lambda name, m, judge: engine_for(name, m, judge.server),
+                      generate=generate, log=progress.log)
+
+
 def _scorer_id(model: str, dtype: str) -> str:
     """The scorer's identity in the score cache: a bfloat16 scorer's perplexities differ
     (0.5% on average), so they are cached apart from float32's."""
@@ -246,7 +263,8 @@ def _scorer_id(model: str, dtype: str) -> str:
 
 def _score_and_summarize(store: Store, run: Run, requests: list[Request], metrics: list[str],
                          resources: Resources, suite: Suite, scorer_model: str,
-                         progress: Progress, profile: Profile) -> dict[str, Any]:
+                         progress: Progress, profile: Profile,
+                         judged: dict[str, dict[str, float]]) -> dict[str, Any]:
     profile.mark("read generations")
     texts = store.generations([r.key for r in requests])
     missing = [r for r in requests if r.key not in texts]
@@ -270,7 +288,9 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
     keys = [r.key for r in requests]
     sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
             if isinstance(g, tuple)}
-    sample = dict(scores.sample)
+    sample: dict[str, list[float | None]] = {n: list(v) for n, v in scores.sample.items()}
+    for metric, values in judged.items():  # items with no readable verdict get no value
+        sample[metric] = [values.get(k) for k in keys]
     if scores.labels:  # the answer class of each item, stored beside its scores
         members: dict[Any, list[ScoreItem]] = {}
         for it in items:
@@ -295,8 +315,17 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     items = store.run_items(run.id)
     sample, sets, pooled = store.run_scores(run.id)
     classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
+    judges = judges_of(run.config)
     summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
-                        pooled=pooled)
+                        pooled=pooled, described={j.metric: describe_judge(j) for j in judges})
+    if judges:
+        from harness.judges.reliability import judge_agreement, judge_section
+
+        summary["judges"] = judge_section(judges, store.judgments(run.id), items, run.model,
+                                          run.backend)
+        if len(judges) > 1:
+            summary["judge_agreement"] = judge_agreement(judges, sample, items)
+    summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
     if run.profile:
         summary["profile"] = run.profile
     if samples:

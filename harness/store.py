@@ -271,17 +271,18 @@ class Store:
                             (set_key, metric, version, value))
 
     def save_run_scores(self, run_id: str, keys: Sequence[str],
-                        sample: dict[str, list[float]],
+                        sample: dict[str, list[float | None]],
                         sets: dict[tuple[str, str], dict[str, float]]) -> None:
         """Record the per-item values and the per-(cell, input) set-level values of a run
-        (replacing earlier ones)."""
+        (replacing earlier ones). A None value (e.g. a judge whose every answer about the
+        item was unreadable) is not stored: the item has no value of that metric."""
         with self.db:
             for table in ("run_scores", "input_scores", "cell_scores"):
                 self.db.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
             self.db.executemany("INSERT OR REPLACE INTO run_scores (run_id, request_key,"
                                 " metric, value) VALUES (?,?,?,?)",
                                 [(run_id, k, m, v) for m, values in sample.items()
-                                 for k, v in zip(keys, values, strict=True)])
+                                 for k, v in zip(keys, values, strict=True) if v is not None])
             self.db.executemany("INSERT OR REPLACE INTO input_scores (run_id, cell,"
                                 " input_id, metric, value) VALUES (?,?,?,?,?)",
                                 [(run_id, cell, inp, m, v) for (cell, inp), vals in sets.items()
@@ -307,6 +308,157 @@ class Store:
                 "SELECT cell, metric, value FROM cell_scores WHERE run_id=?", (run_id,)):
             pooled.setdefault(c, {})[m] = v
         return sample, sets, pooled
+
+    # -- ratings -------------------------------------------------------------------
+    def _has_table(self, name: str) -> bool:
+        """Whether the store has table ``name`` (a read-only store of an older schema is
+        read as it is, without the tables later migrations add)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                               (name,)).fetchone() is not None
+
+    def sheet(self, sheet_id: str) -> dict[str, Any] | None:
+        """Return the rating sheet ``sheet_id`` (id, run_id, kind, scale, created_at), or
+        None when there is none."""
+        if not self._has_table("rating_sheets"):
+            return None
+        row = self.db.execute("SELECT id, run_id, kind, scale_json, created_at FROM"
+                              " rating_sheets WHERE id=?", (sheet_id,)).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "run_id": row[1], "kind": row[2],
+                "scale": json.loads(row[3]) if row[3] else None, "created_at": row[4]}
+
+    def sheets(self, run_id: str) -> list[dict[str, Any]]:
+        """Return the rating sheets of a run, oldest first."""
+        if not self._has_table("rating_sheets"):
+            return []
+        ids = [r[0] for r in self.db.execute("SELECT id FROM rating_sheets WHERE run_id=?"
+                                             " ORDER BY created_at, id", (run_id,))]
+        return [s for s in (self.sheet(i) for i in ids) if s is not None]
+
+    def add_sheet(self, sheet_id: str, run_id: str, kind: str, scale: Any,
+                  items: Sequence[tuple[str, str, str]]) -> bool:
+        """Record a sheet's key: ``items`` are (item id, item key, other key) in the order
+        shown. One transaction. Return False (and change nothing) when the sheet already
+        exists with exactly these items; raise ``StoreError`` when it exists with others."""
+        if self.sheet(sheet_id) is not None:
+            if self.sheet_items(sheet_id) == [tuple(i) for i in items]:
+                return False
+            raise StoreError(f"rating sheet {sheet_id} already exists with other items")
+        with self.db:
+            self.db.execute("INSERT INTO rating_sheets (id, run_id, kind, scale_json,"
+                            " created_at) VALUES (?,?,?,?,?)",
+                            (sheet_id, run_id, kind, json.dumps(scale), time.time()))
+            self.db.executemany("INSERT INTO rating_items (sheet_id, item_id, item_key,"
+                                " other_key, position) VALUES (?,?,?,?,?)",
+                                [(sheet_id, item_id, key, other, i)
+                                 for i, (item_id, key, other) in enumerate(items)])
+        return True
+
+    def sheet_items(self, sheet_id: str) -> list[tuple[str, str, str]]:
+        """Return a sheet's key: (item id, item key, other key) in the order shown."""
+        if not self._has_table("rating_items"):
+            return []
+        return [(a, b, c or "") for a, b, c in self.db.execute(
+            "SELECT item_id, item_key, other_key FROM rating_items WHERE sheet_id=?"
+            " ORDER BY position", (sheet_id,))]
+
+    def add_ratings(self, rows: Sequence[tuple[str, str, str, float]]) -> tuple[int, int, int]:
+        """Store ratings (sheet id, item id, rater, value) in one transaction; a rating of
+        the same (sheet, item, rater) replaces the earlier one. Return how many were new,
+        changed and unchanged (an unchanged rating keeps its first ``imported_at``)."""
+        new = changed = same = 0
+        now = time.time()
+        with self.db:
+            for sheet_id, item_id, rater, value in rows:
+                old = self.db.execute("SELECT value FROM human_ratings WHERE sheet_id=? AND"
+                                      " item_id=? AND rater=?",
+                                      (sheet_id, item_id, rater)).fetchone()
+                if old is not None and old[0] == value:
+                    same += 1
+                    continue
+                new, changed = (new + 1, changed) if old is None else (new, changed + 1)
+                self.db.execute("INSERT OR REPLACE INTO human_ratings (sheet_id, item_id,"
+                                " rater, value, imported_at) VALUES (?,?,?,?,?)",
+                                (sheet_id, item_id, rater, value, now))
+        return new, changed, same
+
+    def ratings(self, run_id: str) -> list[dict[str, Any]]:
+        """Return every human rating of a run's sheets with its key: sheet, kind, item,
+        item_key, other_key, rater, value (for a pairwise sheet, the outcome for
+        ``item_key``, the text shown as A: 1 A better, 0 B better, 0.5 a tie)."""
+        if not self._has_table("human_ratings"):
+            return []
+        rows = self.db.execute(
+            "SELECT s.id, s.kind, i.item_id, i.item_key, i.other_key, h.rater, h.value"
+            " FROM human_ratings h JOIN rating_sheets s ON s.id=h.sheet_id"
+            " JOIN rating_items i ON i.sheet_id=h.sheet_id AND i.item_id=h.item_id"
+            " WHERE s.run_id=? ORDER BY s.created_at, s.id, i.position, h.rater", (run_id,))
+        cols = ("sheet", "kind", "item", "item_key", "other_key", "rater", "value")
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def pairwise_verdicts(self, run_id: str) -> list[tuple[str, str, str, int, int,
+                                                          float | None]]:
+        """Return a run's pairwise judge calls from ``judgments``: (judge, item key, other
+        key, repeat, swapped, value), ``value`` the outcome for ``item_key`` (None when the
+        answer could not be read)."""
+        if not self._has_table("judgments"):
+            return []
+        return list(self.db.execute(
+            "SELECT judge, item_key, other_key, repeat, swapped, value FROM judgments"
+            " WHERE run_id=? AND other_key!='' ORDER BY judge, item_key, other_key, repeat,"
+            " swapped", (run_id,)))
+
+    # -- judges --------------------------------------------------------------------
+    def save_judgments(self, run_id: str, judge: str,
+                       rows: Iterable[tuple[str, str, int, int, str, float | None]]) -> None:
+        """Record a judge's calls in a run: (item key, other key, repeat, swapped, the
+        call's request key, value or None when its answer was unreadable), replacing the
+        judge's earlier rows of the run."""
+        with self.db:
+            self.db.execute("DELETE FROM judgments WHERE run_id=? AND judge=?", (run_id, judge))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO judgments (run_id, judge, item_key, other_key, repeat,"
+                " swapped, request_key, value) VALUES (?,?,?,?,?,?,?,?)",
+                [(run_id, judge, *row) for row in rows])
+
+    def judgments(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """{judge: [{item_key, other_key, repeat, swapped, request_key, value, answer,
+        prompt_tokens, completion_tokens}]} of a run (empty for runs without judges, and
+        for stores made before judges existed)."""
+        if not self._has_table("judgments"):
+            return {}
+        cols = ["item_key", "other_key", "repeat", "swapped", "request_key", "value",
+                "answer", "prompt_tokens", "completion_tokens"]
+        out: dict[str, list[dict[str, Any]]] = {}
+        for judge, *row in self.db.execute(
+                "SELECT j.judge, j.item_key, j.other_key, j.repeat, j.swapped, j.request_key,"
+                " j.value, g.text, g.prompt_tokens, g.completion_tokens FROM judgments j"
+                " LEFT JOIN generations g ON g.key=j.request_key WHERE j.run_id=?"
+                " ORDER BY j.judge, j.rowid", (run_id,)):
+            out.setdefault(judge, []).append(dict(zip(cols, row, strict=True)))
+        return out
+
+    def usage(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """Tokens of the run's generations and of its judges' calls, by model: {"generation"
+        | "judge <name>": {"model", "calls", "prompt_tokens", "completion_tokens"}}, each
+        distinct request counted once (whether generated by this run or reused)."""
+        out: dict[str, dict[str, Any]] = {}
+        queries = [("generation", "SELECT g.model, COUNT(*), SUM(g.prompt_tokens),"
+                    " SUM(g.completion_tokens) FROM generations g WHERE g.key IN (SELECT"
+                    " request_key FROM run_items WHERE run_id=?) GROUP BY g.model")]
+        if self._has_table("judgments"):
+            queries.append(("judge", "SELECT j.judge || '|' || g.model, COUNT(*),"
+                            " SUM(g.prompt_tokens), SUM(g.completion_tokens) FROM generations g"
+                            " JOIN (SELECT DISTINCT judge, request_key FROM judgments WHERE"
+                            " run_id=?) j ON g.key=j.request_key GROUP BY j.judge, g.model"))
+        for what, q in queries:
+            for label, calls, p_tok, c_tok in self.db.execute(q, (run_id,)):
+                judge, _, model = label.rpartition("|") if what == "judge" else ("", "", label)
+                out[f"judge {judge}" if judge else what] = {
+                    "model": model, "calls": calls, "prompt_tokens": int(p_tok or 0),
+                    "completion_tokens": int(c_tok or 0)}
+        return out
 
     # -- export --------------------------------------------------------------------
     def export_jsonl(self, run_id: str) -> Iterable[str]:

@@ -199,7 +199,7 @@ class Check(_Strict):
     @classmethod
     def _parse_string(cls, data: Any) -> Any:
         if isinstance(data, str):
-            m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*", data)
+            m = re.fullmatch(r"\s*([\w.]+)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*", data)
             if not m:
                 raise ValueError(f"expected 'metric <= number' (or >=, <, >), got {data!r}")
             return {"metric": m[1], "op": m[2], "value": float(m[3])}
@@ -220,6 +220,63 @@ class Check(_Strict):
         if self.max_increase is not None:
             return f"{self.metric}{scope} rises at most {self.max_increase:g} over baseline"
         return f"{self.metric}{scope} falls at most {self.max_decrease:g} below baseline"
+
+
+class Judge(_Strict):
+    """An LLM judge (docs/judges.md): a model that scores each sample (``rubric``: a score
+    on ``scale``; ``checklist``: the share of yes/no ``questions`` passed) or compares the
+    samples of two variants (``pairwise``: judged in both orders, a tie when they disagree,
+    Bradley–Terry strengths per variant). Its values are the metric ``judge.<name>``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    kind: Literal["rubric", "checklist", "pairwise"] = "rubric"
+    backend: str | None = None  # default: the suite's backend
+    model: str | None = None  # default: the suite's model (a demo, not a judge to trust)
+    server: Server | None = None  # for backend openai; default: the suite's server
+    # rubric / pairwise: a shipped criterion (creativity, coherence, persona, constraints,
+    # overall) or your own words; checklist: ``questions`` (or the shipped ``ttcw`` set)
+    criterion: str | None = None
+    questions: list[str] | str | None = None
+    prompt: str | None = None  # your own Jinja template instead of the shipped one
+    # what the judge is told the task was: a Jinja template over the input's fields
+    # (default: the user message the text answered; for pairwise judges of variants whose
+    # requests differ, the input's main text)
+    task: str | None = None
+    scale: tuple[int, int] = (1, 10)
+    language: Literal["auto", "en", "zh"] = "auto"  # auto: Chinese when the task or text is
+    repeats: int = Field(1, ge=1, le=20)  # judge each item this many times (new seeds)
+    temperature: float | None = Field(None, ge=0)  # default: 0 for 1 repeat, else 0.7
+    max_tokens: int = Field(48, ge=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Judge:
+        if self.scale[0] >= self.scale[1]:
+            raise ValueError(f"scale must go from low to high, got {list(self.scale)}")
+        if self.kind == "checklist" and not self.questions and not self.prompt:
+            raise ValueError("a checklist judge needs `questions` (a list, or `ttcw`)")
+        if self.repeats > 1 and self.temperature == 0:
+            raise ValueError("repeats at temperature 0 all give the same answer; give a "
+                             "temperature above 0 (or leave it out: 0.7 with repeats)")
+        if self.kind != "checklist" and self.questions:
+            raise ValueError(f"`questions` belong to a checklist judge, not a {self.kind} one")
+        if self.backend is not None:
+            from harness.backends import backend_names
+
+            if self.backend not in backend_names():
+                raise ValueError(f"unknown backend {self.backend!r}; expected one of "
+                                 f"{', '.join(backend_names())}")
+        return self
+
+    @property
+    def metric(self) -> str:
+        return f"judge.{self.name}"
+
+
+class Price(_Strict):
+    """What a model's tokens cost, in your currency per million tokens."""
+
+    input: float = Field(0.0, ge=0)
+    output: float = Field(0.0, ge=0)
 
 
 class Suite(_Strict):
@@ -248,6 +305,8 @@ class Suite(_Strict):
     checks: list[Check] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     plot: dict[str, str] = Field(default_factory=dict)
+    judges: list[Judge] = Field(default_factory=list)
+    prices: dict[str, Price] = Field(default_factory=dict)  # by model name, per 1M tokens
 
     # set by load_suite, not part of the YAML
     path: Path | None = Field(None, exclude=True)
@@ -293,12 +352,14 @@ class Suite(_Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> Suite:
         for what, items in (("prompt", self.prompts), ("input", self.inputs),
-                            ("example", self.examples)):
+                            ("example", self.examples), ("judge", self.judges)):
             seen = set()
             for item in items:
-                if item.id in seen:
-                    raise ValueError(f"duplicate {what} id {item.id!r}")
-                seen.add(item.id)
+                ident = item.name if isinstance(item, Judge) else item.id
+                if ident in seen:
+                    raise ValueError(f"duplicate {what} {'name' if what == 'judge' else 'id'}"
+                                     f" {ident!r}")
+                seen.add(ident)
         return self
 
     @property

@@ -22,6 +22,16 @@ from typing import Any
 
 from harness.analysis import best_cells, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
+from harness.report.judges import (
+    JUDGE_HEADERS,
+    JUDGE_NOTE,
+    STRENGTH_NOTE,
+    USAGE_HEADERS,
+    agreement_rows,
+    judge_rows,
+    strength_rows,
+    usage_rows,
+)
 from harness.report.markdown import cells_note, fmt_value, key_metrics
 from harness.report.svg import Point, Series, chart, color
 
@@ -132,7 +142,8 @@ def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = N
            f"script-src 'sha256-{script_hash}'")
     checks = checks if checks is not None else summary.get("checks")
     body = [_header(summary), _checks(checks), _tradeoff(summary), _sweeps(summary),
-            _tables(summary), _comparisons(summary), _samples(samples[:max_samples], len(samples))]
+            _tables(summary), _comparisons(summary), _judges(summary),
+            _samples(samples[:max_samples], len(samples))]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
@@ -401,6 +412,32 @@ def _comparisons(summary: dict[str, Any]) -> str:
             "differ</b>:</p>" + shown
             + f'<details id="all-comparisons"><summary>all {len(result["rows"])} rows</summary>'
             + compare_table_html(result) + "</details></section>")
+
+
+def _rows_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    return ("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                      for row in rows) + "</table>")
+
+
+def _judges(summary: dict[str, Any]) -> str:
+    """The judges' reliability and strengths, and the run's tokens and cost."""
+    out = []
+    if rows := judge_rows(summary):
+        out += ['<section id="judges"><h2>Judges: can they be believed?</h2>',
+                f'<p class="note">{escape(JUDGE_NOTE)}</p>', _rows_table(JUDGE_HEADERS, rows)]
+        if strengths := strength_rows(summary):
+            out += [f'<p class="note">{escape(STRENGTH_NOTE)}</p>',
+                    _rows_table(("judge", "variant", "strength"), strengths)]
+        if agree := agreement_rows(summary):
+            out += ['<p class="note">Judges against each other (Spearman ρ over items both '
+                    "judged):</p>", _rows_table(("judge", "judge", "ρ [95% CI]"), agree)]
+        out.append("</section>")
+    if rows := usage_rows(summary):
+        out += ['<section id="usage"><h2>Tokens and cost</h2>',
+                f'<p class="note">{escape(summary["usage"]["note"])}</p>',
+                _rows_table(USAGE_HEADERS, rows), "</section>"]
+    return "\n".join(out)
 
 
 def _samples(samples: list[dict[str, Any]], total: int) -> str:

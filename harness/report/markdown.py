@@ -11,6 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.analysis import JUDGED
+from harness.report.judges import (
+    JUDGE_HEADERS,
+    JUDGE_NOTE,
+    STRENGTH_NOTE,
+    USAGE_HEADERS,
+    agreement_rows,
+    judge_rows,
+    strength_rows,
+    usage_rows,
+)
+
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",
                "mean_length")
@@ -96,7 +108,8 @@ def key_metrics(summary: dict[str, Any]) -> list[str]:
     """Return the metrics to show in compact tables: the plot axes, then the usual ones."""
     names = list(summary["metrics"])
     axes = [summary["pareto"].get("x"), summary["pareto"].get("y")]
-    ordered = [m for m in axes if m] + [m for m in KEY_METRICS if m in names]
+    judged = [m for m in names if m.startswith(JUDGED)]
+    ordered = [m for m in axes if m] + judged + [m for m in KEY_METRICS if m in names]
     ordered += [m for m in names if m not in ordered]
     return list(dict.fromkeys(ordered))
 
@@ -158,6 +171,7 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
                      + " |")
     lines.append("")
     lines += _variant_comparisons(summary, metrics)
+    lines += _judges(summary)
     lines.append("Metrics: " + "; ".join(
         f"**{_esc(m)}** ({_esc(summary['metrics'][m]['description'])})" for m in metrics
         if summary["metrics"][m].get("description")))
@@ -183,6 +197,28 @@ def _variant_comparisons(summary: dict[str, Any], metrics: list[str]) -> list[st
                          f"[{r['lo']:.3g}, {r['hi']:.3g}] | {r['p_adj']:.2g} | "
                          f"{_esc(verdict(r))} |")
     return lines + [""]
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    return (["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+            + ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows] + [""])
+
+
+def _judges(summary: dict[str, Any]) -> list[str]:
+    """The judges' reliability, their Bradley–Terry strengths and the run's token use."""
+    lines: list[str] = []
+    if rows := judge_rows(summary):
+        lines += ["## Judges: can they be believed?", "", _esc(JUDGE_NOTE), ""]
+        lines += _table(JUDGE_HEADERS, rows)
+    if rows := strength_rows(summary):
+        lines += [_esc(STRENGTH_NOTE), ""] + _table(("judge", "variant", "strength"), rows)
+    if rows := agreement_rows(summary):
+        lines += ["Judges against each other (Spearman ρ over items both judged):", ""]
+        lines += _table(("judge", "judge", "ρ [95% CI]"), rows)
+    if rows := usage_rows(summary):
+        lines += ["## Tokens and cost", "", _esc(summary["usage"]["note"]), ""]
+        lines += _table(USAGE_HEADERS, rows)
+    return lines
 
 
 def _num(v: float | None) -> str:

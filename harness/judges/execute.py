@@ -1,0 +1,68 @@
+"""Running a suite's judges inside ``harness run``: plan the calls, generate the missing ones
+on the judge's backend (stored in ``generations`` like any generation, so a re-run asks
+nothing again), parse every answer and record it in ``judgments``.
+
+The values become the per-item metric ``judge.<name>`` (``harness.judges.calls.
+item_values``); the reliability numbers are computed from ``judgments`` when a summary is
+built (``harness.judges.reliability``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.backends import Backend
+from harness.judges.calls import Call, item_values, plan_calls, verdict
+from harness.records import Request, unique
+from harness.store import Store
+from harness.suite import Judge, Suite
+
+# (backend name, model, judge) -> a ready backend; the runner reuses its own engine when
+# the judge runs on the same model and backend
+GetBackend = Callable[[str, str, Judge], Backend]
+Generate = Callable[[Any, list[Request]], int]  # (generations, todo) -> tokens, stores them
+
+
+def judge_target(judge: Judge, backend: str, model: str) -> tuple[str, str]:
+    """(backend, model) the judge runs on: its own (``auto`` resolved), else the run's."""
+    from harness.backends import resolve_backend_name
+
+    return resolve_backend_name(judge.backend or backend), judge.model or model
+
+
+def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Request],
+               texts: dict[str, str], *, backend: str, model: str, backend_key: Callable[
+                   [str], str], get_backend: GetBackend, generate: Generate,
+               log: Callable[[str], None] = lambda m: None) -> dict[str, dict[str, float]]:
+    """Run every judge of ``suite`` on the run's items; return {metric: {item key: value}}.
+
+    ``backend_key(name)`` is the backend as it enters request keys (``hf:bfloat16`` for a
+    bfloat16 hf model); ``generate(generations, todo)`` stores generations as they come
+    (the runner's own, with its progress bar)."""
+    inputs = {i.id: i.model_dump() for i in suite.inputs}
+    out: dict[str, dict[str, float]] = {}
+    for judge in suite.judges:
+        name, judge_model = judge_target(judge, backend, model)
+        calls = plan_calls(judge, requests, texts, inputs, model=judge_model,
+                           backend=backend_key(name), seed=suite.seed)
+        todo = unique(store.missing([c.request for c in calls]))
+        log(f"judge {judge.name} ({judge.kind}, {judge_model} on {name}): {len(calls)} calls, "
+            f"{len(calls) - len(todo)} cached")
+        if todo:
+            engine = get_backend(name, judge_model, judge)
+            generate(engine.generate(todo), todo)
+        answers = store.generations([c.request.key for c in calls])
+        rows = [(c.item_key, c.other_key, c.repeat, int(c.swapped), c.request.key,
+                 verdict(c, answers.get(c.request.key, ""))) for c in calls]
+        store.save_judgments(run_id, judge.name, rows)
+        unread = sum(1 for r in rows if r[5] is None)
+        if unread:
+            log(f"judge {judge.name}: {unread} of {len(rows)} answers could not be read "
+                "(left out, counted in the report)")
+        out[judge.metric] = item_values(judge.kind, [(r[0], r[1], r[2], r[3], r[5])
+                                                     for r in rows])
+    return out
+
+
+__all__ = ["Call", "judge_target", "run_judges"]

@@ -1,0 +1,107 @@
+"""Whether to believe a judge: the numbers a report shows beside its scores, computed from the
+run's ``judgments`` when a summary is built.
+
+Per judge:
+
+- ``unreadable``: the share of calls whose answer could not be parsed (Wilson interval),
+  over all calls. Those calls are left out of the scores, never counted as 0.
+- ``repeat_agreement`` (rubric, checklist with ``repeats`` > 1): Krippendorff's alpha
+  (interval level) over the items, the repeats as coders: 1 is a judge that gives an item
+  the same score every time, 0 one whose scores are as variable within an item as across
+  items (deepeval #3110: verdicts that flip on re-run).
+- ``length_bias``: Spearman's rho between an item's judge value and its length in words
+  (CJK characters count one each), clustered by input. A large rho says the judge may be
+  rewarding length, not quality (EQ-Bench's length control).
+- pairwise ``position``: ``first_chosen`` is the share of decisive verdicts (not tie)
+  that picked the text shown first; 0.5 is no position bias. ``consistent`` is the share
+  of pairs judged in both orders whose two verdicts agree. Disagreeing orders count as a
+  tie, so a position bias cancels out of the scores (Phoenix #12834's order swap).
+- pairwise ``strengths``: Bradley–Terry strength per variant (log scale, mean 0) from the
+  pair outcomes, with a cluster-bootstrap interval over inputs; pooled over grid points.
+
+Between judges (``judge_agreement``): Spearman's rho of every two judges' item values.
+Statistics: ``harness.agreement``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Any
+
+from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
+
+from harness.judges.calls import item_values, pair_outcomes
+from harness.metrics.length import count_words
+from harness.suite import Judge
+
+
+def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, Any]]],
+                  items: Sequence[dict[str, Any]], model: str, backend: str,
+                  seed: int = 0) -> dict[str, Any]:
+    """{judge name: its reliability numbers} for the judges that have judgments."""
+    by_key = {it["key"]: it for it in items}
+    out: dict[str, Any] = {}
+    for judge in judges:
+        rows = judgments.get(judge.name)
+        if not rows:
+            continue
+        tuples = [(r["item_key"], r["other_key"], r["repeat"], r["swapped"], r["value"])
+                  for r in rows]
+        unread = sum(1 for r in rows if r["value"] is None)
+        entry: dict[str, Any] = {
+            "kind": judge.kind, "model": judge.model or model,
+            "backend": judge.backend or backend, "criterion": judge.criterion,
+            "scale": list(judge.scale) if judge.kind == "rubric" else None,
+            "repeats": judge.repeats, "calls": len(rows),
+            "unreadable": share(unread, len(rows)).as_dict(),
+        }
+        values = item_values(judge.kind, tuples)
+        keys = [k for k in values if k in by_key]
+        entry["length_bias"] = rank_correlation(
+            [values[k] for k in keys], [count_words(by_key[k]["text"] or "") for k in keys],
+            clusters=[by_key[k]["input_id"] for k in keys], seed=seed).as_dict()
+        if judge.kind == "pairwise":
+            entry.update(_pairwise(tuples, by_key, seed))
+        elif judge.repeats > 1:
+            units: dict[str, list[float | None]] = {}
+            for item, _, repeat, _, value in tuples:
+                units.setdefault(item, [None] * judge.repeats)[repeat] = value
+            entry["repeat_agreement"] = krippendorff_alpha(list(units.values()), "interval",
+                                                           seed=seed).as_dict()
+        out[judge.name] = entry
+    return out
+
+
+def _pairwise(rows: Sequence[tuple[str, str, int, int, float | None]],
+              by_key: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+    decisive = [(swapped, value) for _, _, _, swapped, value in rows
+                if value is not None and value != 0.5]
+    # the first-shown text won when item_key was shown first (not swapped) and won, or
+    # was shown second (swapped) and lost
+    first = sum(1 for swapped, value in decisive if (value == 1.0) != bool(swapped))
+    orders: dict[tuple[str, str, int], dict[int, float | None]] = {}
+    for item, other, repeat, swapped, value in rows:
+        orders.setdefault((item, other, repeat), {})[swapped] = value
+    both = [v for v in orders.values() if v.get(0) is not None and v.get(1) is not None]
+    agree = sum(1 for v in both if v[0] == v[1])
+    matches = [(by_key[a]["variant"], by_key[b]["variant"], outcome, by_key[a]["input_id"])
+               for (a, b), outcome in pair_outcomes(rows).items()
+               if a in by_key and b in by_key]
+    return {"position": {"first_chosen": share(first, len(decisive)).as_dict(),
+                         "consistent": share(agree, len(both)).as_dict()},
+            "strengths": {v: e.as_dict() for v, e in bradley_terry(matches, seed=seed).items()}}
+
+
+def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, float]],
+                    items: Sequence[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """Spearman's rho between every two judges' item values (items both judged)."""
+    inputs = {it["key"]: it["input_id"] for it in items}
+    out = []
+    for a, b in combinations([j.metric for j in judges], 2):
+        keys = [k for k, s in sample_scores.items() if a in s and b in s and k in inputs]
+        est = rank_correlation([sample_scores[k][a] for k in keys],
+                               [sample_scores[k][b] for k in keys],
+                               clusters=[inputs[k] for k in keys], seed=seed)
+        out.append({"a": a, "b": b, **est.as_dict()})
+    return out

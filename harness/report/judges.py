@@ -1,0 +1,84 @@
+"""The judges and usage sections of a report, as plain rows that the Markdown, HTML and
+terminal renderers each lay out (one place decides what is shown and how numbers read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = tuple[str, ...]
+
+JUDGE_HEADERS = ("judge", "kind", "model", "calls", "unreadable", "repeat agreement α",
+                 "length bias ρ", "first shown chosen", "orders agree")
+JUDGE_NOTE = ("unreadable: share of calls whose answer could not be parsed (left out of "
+              "the scores). repeat agreement: Krippendorff's α over items, repeats as "
+              "coders (1 = same score every time). length bias: Spearman ρ of the judge's "
+              "value with length in words. first shown chosen: share of decisive pairwise "
+              "verdicts for the text shown first (0.5 = no position bias); orders agree: "
+              "share of pairs whose two orders gave the same verdict (disagreeing orders "
+              "count as a tie, which cancels position bias). [95% CI], n = what the number "
+              "is computed over.")
+
+
+def estimate(e: dict[str, Any] | None, pct: bool = False) -> str:
+    """``value [lo, hi] n=N`` of an ``harness.agreement.Estimate`` dict; ``–`` when absent
+    or not computable."""
+    if not e or e.get("value") is None:
+        return "–"
+    f = (lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:.2f}")
+    ci = f" [{f(e['lo'])}, {f(e['hi'])}]" if e.get("lo") is not None else ""
+    return f"{f(e['value'])}{ci} n={e['n']}"
+
+
+def judge_rows(summary: dict[str, Any]) -> list[Row]:
+    """One row per judge of the run (empty when it has none), in ``JUDGE_HEADERS`` order."""
+    rows: list[Row] = []
+    for name, j in (summary.get("judges") or {}).items():
+        pos = j.get("position") or {}
+        rows.append((f"judge.{name}", str(j["kind"]), f"{j['model']} ({j['backend']})",
+                     str(j["calls"]), estimate(j.get("unreadable"), pct=True),
+                     estimate(j.get("repeat_agreement")), estimate(j.get("length_bias")),
+                     estimate(pos.get("first_chosen"), pct=True),
+                     estimate(pos.get("consistent"), pct=True)))
+    return rows
+
+
+def strength_rows(summary: dict[str, Any]) -> list[Row]:
+    """(judge, variant, Bradley–Terry strength [95% CI]) for pairwise judges, strongest
+    first."""
+    rows: list[Row] = []
+    for name, j in (summary.get("judges") or {}).items():
+        ranked = sorted((j.get("strengths") or {}).items(),
+                        key=lambda kv: -(kv[1].get("value") or 0.0))
+        rows += [(f"judge.{name}", v, estimate(e)) for v, e in ranked]
+    return rows
+
+
+STRENGTH_NOTE = ("Bradley–Terry strength per variant (log scale, mean 0; variant i beats j "
+                 "with probability e^si/(e^si+e^sj)) from pair outcomes with both orders "
+                 "combined, pooled over grid points; 95% cluster-bootstrap interval over "
+                 "inputs; n = pairs the variant took part in.")
+
+
+def agreement_rows(summary: dict[str, Any]) -> list[Row]:
+    """(judge A, judge B, Spearman ρ [95% CI]) between every two judges."""
+    return [(str(r["a"]), str(r["b"]), estimate(r)) for r in summary.get("judge_agreement") or []]
+
+
+USAGE_HEADERS = ("what", "model", "calls", "prompt tokens", "completion tokens", "cost")
+
+
+def usage_rows(summary: dict[str, Any]) -> list[Row]:
+    """Token and cost rows (generation, each judge, total); empty for old summaries."""
+    usage = summary.get("usage")
+    if not usage or not usage.get("rows"):
+        return []
+
+    def cost(c: float | None) -> str:
+        return "–" if c is None else f"{c:.4f}"
+
+    rows: list[Row] = [(what, str(r["model"]), f"{r['calls']:,}", f"{r['prompt_tokens']:,}",
+             f"{r['completion_tokens']:,}", cost(r["cost"]))
+            for what, r in usage["rows"].items()]
+    t = usage["total"]
+    return rows + [("total", "", f"{t['calls']:,}", f"{t['prompt_tokens']:,}",
+                    f"{t['completion_tokens']:,}", cost(t["cost"]))]
