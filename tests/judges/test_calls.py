@@ -1,0 +1,141 @@
+"""Planning judge calls and turning verdicts into values, without a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.judges.calls import combine_orders, item_values, plan_calls, verdict
+from harness.plan import plan
+from harness.suite import Check, Judge, Suite, SuiteError, load_suite
+
+SUITE = {
+    "name": "s", "samples": 2, "seed": 5,
+    "prompts": [{"id": "plain", "template": "Write about {{ topic }}."},
+                {"id": "persona", "system": "You are a pirate.",
+                 "template": "Write about {{ topic }}."},
+                {"id": "form", "template": "Write four lines about {{ topic }}."}],
+    "inputs": [{"id": "sea", "topic": "the sea"}, {"id": "hai", "topic": "大海"}],
+}
+
+
+def _plan(judge: dict) -> tuple[list, dict]:
+    suite = Suite.model_validate({**SUITE, "judges": [judge]})
+    requests = plan(suite)
+    texts = {r.key: f"text of {r.variant} {r.input_id} {r.sample_index}" for r in requests}
+    inputs = {i.id: i.model_dump() for i in suite.inputs}
+    calls = plan_calls(suite.judges[0], requests, texts, inputs, model="judge-m",
+                       backend="openai", seed=suite.seed)
+    return calls, {"requests": requests, "texts": texts, "inputs": inputs, "suite": suite}
+
+
+def test_rubric_calls_one_per_item_and_repeat_with_distinct_keys():
+    calls, ctx = _plan({"name": "c", "criterion": "coherence", "repeats": 3})
+    assert len(calls) == 12 * 3
+    assert len({c.request.key for c in calls}) == 36
+    assert {c.request.params.temperature for c in calls} == {0.7}  # repeats need sampling
+    persona = next(c for c in calls if "pirate" in c.request.messages[1][1])
+    # the writer's instructions reach the judge (persona fidelity needs them), the text
+    # is fenced, and the shipped criterion is in the prompt
+    user = persona.request.messages[1][1]
+    assert "<<<\ntext of persona" in user and "Coherence:" in user and "Score: N" in user
+    # Chinese input: the Chinese template
+    hai = next(c for c in calls if "大海" in c.request.messages[1][1])
+    assert "待评文本" in hai.request.messages[1][1]
+
+
+def test_judge_keys_change_with_judge_model_text_and_criterion():
+    calls, ctx = _plan({"name": "c", "criterion": "coherence"})
+    suite, requests, texts = ctx["suite"], ctx["requests"], ctx["texts"]
+    other_model = plan_calls(suite.judges[0], requests, texts, ctx["inputs"], model="judge-2",
+                             backend="openai", seed=5)
+    assert not {c.request.key for c in calls} & {c.request.key for c in other_model}
+    changed = dict(texts, **{requests[0].key: "another text"})
+    again = plan_calls(suite.judges[0], requests, changed, ctx["inputs"], model="judge-m",
+                       backend="openai", seed=5)
+    differ = [a.item_key for a, b in zip(calls, again, strict=True)
+              if a.request.key != b.request.key]
+    assert differ == [requests[0].key]  # only the changed text's call is new
+    creative = Judge(name="c", criterion="creativity")
+    third = plan_calls(creative, requests, texts, ctx["inputs"], model="judge-m",
+                       backend="openai", seed=5)
+    assert not {c.request.key for c in calls} & {c.request.key for c in third}
+
+
+def test_pairwise_calls_both_orders_without_revealing_the_variant():
+    calls, ctx = _plan({"name": "p", "kind": "pairwise"})
+    # 3 variant pairs x 2 inputs x 2 samples x 2 orders
+    assert len(calls) == 24
+    for c in calls:
+        user = c.request.messages[1][1]
+        assert "pirate" not in user  # a persona system prompt would reveal the variant
+    by_pair: dict = {}
+    for c in calls:
+        by_pair.setdefault((c.item_key, c.other_key), []).append(c)
+    for (item, other), pair in by_pair.items():
+        assert sorted(c.swapped for c in pair) == [False, True]
+        texts = ctx["texts"]
+        first = {c.swapped: c.request.messages[1][1] for c in pair}
+        assert first[False].index(texts[item]) < first[False].index(texts[other])
+        assert first[True].index(texts[other]) < first[True].index(texts[item])
+    # the variants' requests differ ("four lines"), so the judge sees the input itself
+    form_pair = next(c for c in calls if "form" in c.other_key or True)
+    assert form_pair is not None
+
+
+def test_verdicts_map_to_the_item_whatever_side_it_was_shown_on():
+    calls, _ = _plan({"name": "p", "kind": "pairwise"})
+    unswapped = next(c for c in calls if not c.swapped)
+    swapped = next(c for c in calls if c.swapped)
+    assert verdict(unswapped, "Winner: A") == 1.0 and verdict(unswapped, "Winner: B") == 0.0
+    assert verdict(swapped, "Winner: A") == 0.0 and verdict(swapped, "Winner: B") == 1.0
+    assert verdict(swapped, "Winner: tie") == 0.5 and verdict(swapped, "no idea") is None
+    assert combine_orders({False: 1.0, True: 1.0}) == 1.0
+    assert combine_orders({False: 1.0, True: 0.0}) == 0.5  # orders disagree: a tie
+    assert combine_orders({False: 1.0, True: None}) is None
+
+
+def test_item_values_mean_over_repeats_and_pairs_by_hand():
+    rows = [("a", "", 0, 0, 6.0), ("a", "", 1, 0, 8.0), ("a", "", 2, 0, None),
+            ("b", "", 0, 0, None)]
+    assert item_values("rubric", rows) == {"a": 7.0}  # b: no readable verdict, no value
+    pairs = [("x", "y", 0, 0, 1.0), ("x", "y", 0, 1, 1.0),  # x beats y in both orders
+             ("x", "z", 0, 0, 1.0), ("x", "z", 0, 1, 0.0),  # orders disagree: tie
+             ("y", "z", 0, 0, None), ("y", "z", 0, 1, 1.0)]  # one order unread: left out
+    assert item_values("pairwise", pairs) == {"x": 0.75, "y": 0.0, "z": 0.5}
+
+
+def test_checklist_value_is_the_share_passed():
+    calls, _ = _plan({"name": "t", "kind": "checklist", "questions": ["Is it vivid?",
+                                                                     "Is it short?"]})
+    assert verdict(calls[0], "1. yes\n2. no") == 0.5
+    assert verdict(calls[0], "1. yes") is None
+    ttcw, _ = _plan({"name": "t", "kind": "checklist", "questions": "ttcw"})
+    assert verdict(ttcw[0], "\n".join(f"{i}. yes" for i in range(1, 15))) == 1.0
+
+
+@pytest.mark.parametrize("judge,message", [
+    ({"name": "t", "kind": "checklist"}, "needs `questions`"),
+    ({"name": "r", "repeats": 3, "temperature": 0}, "same answer"),
+    ({"name": "r", "backend": "nope"}, "unknown backend 'nope'"),
+    ({"name": "r", "scale": [5, 1]}, "low to high"),
+    ({"name": "r", "questions": ["a"]}, "belong to a checklist"),
+    ({"name": "bad name!"}, "name"),
+])
+def test_bad_judges_are_one_clear_error(tmp_path, judge, message):
+    import yaml
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**SUITE, "judges": [judge]}, allow_unicode=True))
+    with pytest.raises(SuiteError, match="judges") as err:
+        load_suite(path)
+    assert message in str(err.value)
+
+
+def test_duplicate_judge_names_are_refused():
+    with pytest.raises(ValueError, match="duplicate judge name 'c'"):
+        Suite.model_validate({**SUITE, "judges": [{"name": "c"}, {"name": "c"}]})
+
+
+def test_checks_name_judge_metrics():
+    check = Check.model_validate("judge.coherence >= 6")
+    assert (check.metric, check.op, check.value) == ("judge.coherence", ">=", 6.0)

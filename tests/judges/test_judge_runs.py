@@ -1,0 +1,156 @@
+"""Judges inside `harness run`, against a local fake judge server (an OpenAI-compatible
+endpoint scripted to score, to answer unreadably and to be position-biased). Generation
+uses the runner's fake backend; the judge goes through the real openai backend over HTTP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.runner import build_summary, run_suite
+from harness.store import Store
+from harness.suite import load_suite
+from tests.conftest import FakeBackend
+
+SUITE = """\
+name: judged
+backend: hf
+seed: 3
+samples: 3
+defaults: {{max_tokens: 16}}
+prompts:
+  - id: plain
+    template: "Write a short poem about {{{{ topic }}}}."
+  - id: terse
+    template: "Write a very short poem about {{{{ topic }}}}."
+  - id: wordy
+    template: "Write a long poem about {{{{ topic }}}}."
+inputs: [{{topic: rain}}, {{topic: snow}}, {{topic: wind}}, {{topic: 春天}},
+         {{topic: sea}}, {{topic: 大海}}, {{topic: moon}}, {{topic: stars}}]
+metrics: [distinct_1, length_words]
+judges:
+{judges}
+"""
+
+
+def _judged(text: str) -> list[str]:
+    return re.findall(r"<<<\n(.*?)\n>>>", text, re.S)
+
+
+@pytest.fixture
+def generation_faked(monkeypatch):
+    """The run generates with FakeBackend (texts of varied length); judges on `openai`
+    reach the fake judge server through the real backend."""
+    import harness.runner
+    from harness.backends import make_backend as real
+
+    def make(name, model, **kwargs):
+        return real(name, model, **kwargs) if name == "openai" else FakeBackend()
+
+    monkeypatch.setattr(harness.runner, "make_backend", make)
+
+
+def _suite(tmp_path: Path, judges: str) -> Path:
+    path = tmp_path / "judged.yaml"
+    path.write_text(SUITE.format(judges=judges), encoding="utf-8")
+    return path
+
+
+def _judge(url: str, name: str, kind: str, extra: str = "") -> str:
+    return (f"  - {{name: {name}, kind: {kind}, backend: openai, model: fake-judge,"
+            f" server: {{base_url: '{url}'}}{extra}}}\n")
+
+
+def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_faked):
+    # scores the length in words (capped at 10); texts starting with "spring" get an
+    # answer that cannot be read
+    def script(body, attempt):
+        text = _judged(body["messages"][-1]["content"])[0]
+        if text.startswith("spring"):
+            return ("ok", "I cannot judge this one.")
+        return ("ok", f"The imagery is plain.\nScore: {min(10, len(text.split()))}")
+
+    server = serve(script)
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "length", "rubric")))
+    result = run_suite(suite, store)
+    calls = len(server.seen)
+    assert calls == 72  # 3 variants x 8 inputs x 3 samples, one call each
+    items = {i["key"]: i for i in store.run_items(result.run.id)}
+    judged = store.judgments(result.run.id)["length"]
+    unread = [j for j in judged if j["value"] is None]
+    assert unread and all(items[j["item_key"]]["text"].startswith("spring") for j in unread)
+    for j in judged:
+        if j["value"] is not None:  # the value is the server's score of that very text
+            assert j["value"] == min(10, len(items[j["item_key"]]["text"].split()))
+    section = result.summary["judges"]["length"]
+    assert section["calls"] == 72
+    assert section["unreadable"]["value"] == pytest.approx(len(unread) / 72)
+    # an unreadable verdict is left out, never a 0: each cell's mean is the mean of the
+    # readable scores only
+    cell = next(c for c in result.summary["cells"] if c["variant"] == "plain")
+    m = cell["metrics"]["judge.length"]
+    readable = [j["value"] for j in judged if j["value"] is not None
+                and items[j["item_key"]]["variant"] == "plain"]
+    assert min(readable) <= m["mean"] <= max(readable)
+    assert m["n"] == 24 and all(v >= 1 for v in m["inputs"].values())
+    # the judge scores length, and the report says so
+    assert section["length_bias"]["value"] > 0.9
+    # a re-run asks the judge nothing: its answers are in the store
+    again = run_suite(load_suite(suite.path), store)
+    assert len(server.seen) == calls
+    assert again.summary["judges"]["length"] == section
+    usage = again.summary["usage"]["rows"]["judge length"]
+    assert usage["calls"] == 72 and usage["model"] == "fake-judge"
+    assert usage["prompt_tokens"] == 72 * 7  # what the server reported
+
+
+def test_position_biased_judge_is_detected_and_cancelled(tmp_path, serve, generation_faked):
+    def biased(body, attempt):
+        return ("ok", "Winner: A")  # always the text shown first
+
+    server = serve(biased)
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "pref", "pairwise")))
+    result = run_suite(suite, store)
+    assert len(server.seen) == 3 * 24 * 2  # 3 variant pairs per slot, 24 slots, 2 orders
+    section = result.summary["judges"]["pref"]
+    assert section["position"]["first_chosen"]["value"] == 1.0
+    assert section["position"]["consistent"]["value"] == 0.0
+    # order swapping turns every biased verdict into a tie: no variant wins
+    for cell in result.summary["cells"]:
+        assert cell["metrics"]["judge.pref"]["mean"] == pytest.approx(0.5)
+    strengths = section["strengths"]
+    assert set(strengths) == {"plain", "terse", "wordy"}
+    assert all(abs(s["value"]) < 1e-6 for s in strengths.values())
+    # without the swap the first-shown variant would have won every pair
+    judged = store.judgments(result.run.id)["pref"]
+    unswapped = [j["value"] for j in judged if not j["swapped"]]
+    assert set(unswapped) == {1.0}
+
+
+def test_real_preference_survives_position_bias(tmp_path, serve, generation_faked):
+    # prefers the longer text, but answers "A" regardless on a third of the calls
+    def script(body, attempt):
+        prompt = body["messages"][-1]["content"]
+        a, b = _judged(prompt)
+        if hash(prompt) % 3 == 0:
+            return ("ok", "Winner: A")
+        la, lb = len(a.split()), len(b.split())
+        return ("ok", "Winner: " + ("A" if la > lb else "B" if lb > la else "tie"))
+
+    server = serve(script)
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "pref", "pairwise")))
+    result = run_suite(suite, store)
+    section = result.summary["judges"]["pref"]
+    assert section["position"]["first_chosen"]["value"] > 0.55  # the bias is seen
+    assert section["position"]["consistent"]["value"] < 1.0
+    # items' win shares follow length, the judge's real preference
+    scores = {i["key"]: i for i in build_summary(store, result.run.id)["samples"]}
+    by_len = sorted(scores.values(), key=lambda s: s["scores"]["length_words"])
+    short, long = by_len[: len(by_len) // 3], by_len[-len(by_len) // 3:]
+    mean = lambda xs: sum(x["scores"]["judge.pref"] for x in xs) / len(xs)  # noqa: E731
+    assert mean(long) > mean(short) + 0.2
