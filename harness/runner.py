@@ -116,8 +116,9 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
     config: dict[str, Any] = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
     if suite.judges:  # only then, so that earlier runs' configs (and resuming) are unchanged
-        config["judges"] = [j.model_dump(mode="json", exclude_defaults=True)
-                            for j in suite.judges]
+        # not the server: a URL may carry credentials, and reports need only the model
+        config["judges"] = [j.model_dump(mode="json", exclude_defaults=True,
+                                         exclude={"server"}) for j in suite.judges]
     if suite.prices:
         config["prices"] = {m: p.model_dump() for m, p in suite.prices.items()}
     # one process at a time runs a given suite on a given store: a second one waits and

@@ -139,3 +139,15 @@ def test_duplicate_judge_names_are_refused():
 def test_checks_name_judge_metrics():
     check = Check.model_validate("judge.coherence >= 6")
     assert (check.metric, check.op, check.value) == ("judge.coherence", ">=", 6.0)
+
+
+def test_a_judge_server_may_not_read_any_environment_variable(tmp_path):
+    import yaml
+
+    judge = {"name": "j", "backend": "openai",
+             "server": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "HOME"}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({**SUITE, "judges": [judge]}, allow_unicode=True))
+    with pytest.raises(SuiteError, match=r"judges\[0\]\.server\.api_key_env: 'HOME'"):
+        load_suite(path)
+    assert load_suite(path, allow_env=["HOME"]).judges[0].server.api_key_env == "HOME"
