@@ -81,6 +81,53 @@ class Profile(_Open):
     tokens_per_s: float | None = None
 
 
+class Estimate(_Open):
+    """A statistic with its 95% interval (``harness.agreement.Estimate``)."""
+
+    value: float | None = Field(description="the estimate (None: not computable, see method)")
+    lo: float | None = None
+    hi: float | None = None
+    n: int = Field(0, description="what it is computed over: items, calls, pairs")
+    method: str = ""
+
+
+class JudgeReport(_Open):
+    """Whether to believe one judge (``harness.judges.reliability``, docs/judges.md)."""
+
+    kind: str = Field(description="rubric, checklist or pairwise")
+    model: str
+    backend: str
+    criterion: str | None = None
+    scale: list[float] | None = None
+    repeats: int = 1
+    calls: int
+    unreadable: Estimate = Field(description="share of calls whose answer was not parsed")
+    length_bias: Estimate | None = Field(
+        None, description="Spearman rho of item value with length in words")
+    repeat_agreement: Estimate | None = Field(
+        None, description="Krippendorff's alpha over items, repeats as coders")
+    position: dict[str, Estimate] | None = Field(
+        None, description="pairwise: first_chosen (0.5 = no bias) and consistent orders")
+    strengths: dict[str, Estimate] | None = Field(
+        None, description="pairwise: Bradley-Terry strength per variant (log scale, mean 0)")
+
+
+class UsageRow(_Open):
+    model: str = ""
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float | None = Field(None, description="per the suite's prices; None if unpriced")
+
+
+class Usage(_Open):
+    """Tokens and cost of the run's generations and judge calls (``harness.usage``)."""
+
+    rows: dict[str, UsageRow] = Field(description='"generation" and "judge <name>"')
+    total: UsageRow
+    note: str = ""
+
+
 class Summary(_Open):
     """A run's summary: the JSON report and the baseline format."""
 
@@ -93,6 +140,10 @@ class Summary(_Open):
     statistics: dict[str, Any] = Field(default_factory=dict,
                                        description="what the numbers are computed over")
     profile: Profile | None = None
+    judges: dict[str, JudgeReport] | None = None
+    judge_agreement: list[dict[str, Any]] | None = Field(
+        None, description="Spearman rho between every two judges' item values")
+    usage: Usage | None = None
     samples: list[dict[str, Any]] = Field(default_factory=list)
 
 

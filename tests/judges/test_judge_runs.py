@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner import build_summary, run_suite
+from harness.schema import Summary
 from harness.store import Store
 from harness.suite import load_suite
 from tests.conftest import FakeBackend
@@ -102,6 +103,7 @@ def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_
     again = run_suite(load_suite(suite.path), store)
     assert len(server.seen) == calls
     assert again.summary["judges"]["length"] == section
+    Summary.model_validate(again.summary)  # the published schema describes the sections
     usage = again.summary["usage"]["rows"]["judge length"]
     assert usage["calls"] == 72 and usage["model"] == "fake-judge"
     assert usage["prompt_tokens"] == 72 * 7  # what the server reported
@@ -122,6 +124,7 @@ def test_position_biased_judge_is_detected_and_cancelled(tmp_path, serve, genera
     # order swapping turns every biased verdict into a tie: no variant wins
     for cell in result.summary["cells"]:
         assert cell["metrics"]["judge.pref"]["mean"] == pytest.approx(0.5)
+    Summary.model_validate(result.summary)
     strengths = section["strengths"]
     assert set(strengths) == {"plain", "terse", "wordy"}
     assert all(abs(s["value"]) < 1e-6 for s in strengths.values())
