@@ -30,5 +30,6 @@ def usage_section(usage: dict[str, dict[str, Any]],
              "completion_tokens": sum(r["completion_tokens"] for r in rows.values()),
              "cost": sum(costs) if costs and all(c is not None for c in costs) else None}
     return {"rows": rows, "total": total,
-            "note": "each distinct request counted once, generated now or reused; cost "
-                    "per the suite's prices (per 1M tokens), None when a model is unpriced"}
+            "note": "tokens as the backends reported them; each distinct request counted "
+                    "once, generated now or reused; cost per the suite's prices (per 1M "
+                    "tokens), – where a model has no price"}
