@@ -151,3 +151,30 @@ def test_a_judge_server_may_not_read_any_environment_variable(tmp_path):
     with pytest.raises(SuiteError, match=r"judges\[0\]\.server\.api_key_env: 'HOME'"):
         load_suite(path)
     assert load_suite(path, allow_env=["HOME"]).judges[0].server.api_key_env == "HOME"
+
+
+def test_the_documented_judge_examples_are_valid_suites(tmp_path):
+    """docs/judges.md's first example and the commented block in suites/poetry.yaml load."""
+    import re
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "judges.md").read_text(encoding="utf-8")
+    block = yaml.safe_load(re.search(r"```yaml\n(.*?)```", doc, re.S).group(1))
+    path = tmp_path / "doc.yaml"
+    path.write_text(yaml.safe_dump({**SUITE, **block}, allow_unicode=True))
+    suite = load_suite(path)
+    assert [j.kind for j in suite.judges] == ["rubric", "checklist", "pairwise"]
+    assert suite.plot["y"] == "judge.coherence" and suite.checks[0].metric == "judge.coherence"
+    poetry = (ROOT / "suites" / "poetry.yaml").read_text(encoding="utf-8")
+    tail = poetry[poetry.index("# judges:"):]
+    uncommented = "\n".join(line[2:] for line in tail.splitlines() if line.startswith("# "))
+    extra = yaml.safe_load(uncommented)
+    assert extra.pop("plot") == {"x": "distinct_2", "y": "judge.coherence"}
+    copy = tmp_path / "poetry.yaml"
+    copy.write_text(poetry + "\n" + yaml.safe_dump(extra, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "corpora").symlink_to(ROOT / "suites" / "corpora")
+    loaded = load_suite(copy, allow_paths=[ROOT / "suites"])
+    assert {j.name for j in loaded.judges} == {"coherence", "preference"}
