@@ -31,7 +31,7 @@ _EXPORTS = {
     "SamplingParams": "harness.records",
     "Store": "harness.store",
     "run_suite": "harness.runner",
-    "build_summary": "harness.runner",
+    "build_summary": "harness.run_summary",
     "make_backend": "harness.backends",
 }
 

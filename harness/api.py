@@ -61,7 +61,7 @@ def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
             samples: bool = True) -> dict[str, Any]:
     """The summary of a run: a run id (or a prefix, or ``latest``) in ``store``, or a JSON
     report/baseline file. Its shape is ``harness.schema.Summary`` (docs/summary.schema.json)."""
-    from harness.runner import build_summary
+    from harness.run_summary import build_summary
     from harness.store import Store
 
     if str(ref).endswith(".json") and Path(ref).exists():
@@ -93,7 +93,7 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
 
 def runs(*, store: str | Path = DEFAULT_STORE, limit: int = 20) -> list[dict[str, Any]]:
     """The newest runs of a store, newest first, as plain records."""
-    from harness.runner import run_info
+    from harness.run_summary import run_info
     from harness.store import Store
 
     st = Store(store, readonly=True)

@@ -171,6 +171,7 @@ def run(
                                ray_address=None if ray in (None, RAY_LOCAL) else ray,
                                dtype=dtype)
         _print_summary(result.summary)
+        _print_judges(result.summary)
         if profile:
             _print_profile(result.summary["profile"])
         paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
@@ -263,6 +264,33 @@ def _print_summary(summary: dict[str, Any]) -> None:
         name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
         table.add_row(name, str(cell["n"]), *[_compact(cell["metrics"].get(m)) for m in metrics])
     out.print(table)
+
+
+def _print_judges(summary: dict[str, Any]) -> None:
+    """The judges' reliability and strengths (when the suite has judges) and the tokens."""
+    from harness.report.judges import (
+        JUDGE_HEADERS,
+        JUDGE_NOTE,
+        STRENGTH_NOTE,
+        USAGE_HEADERS,
+        judge_rows,
+        strength_rows,
+        usage_rows,
+    )
+
+    for title, headers, rows, note in (
+            ("judges: can they be believed?", JUDGE_HEADERS, judge_rows(summary), JUDGE_NOTE),
+            ("pairwise strengths", ("judge", "variant", "strength"), strength_rows(summary),
+             STRENGTH_NOTE),
+            ("tokens and cost", USAGE_HEADERS,
+             usage_rows(summary) if summary.get("judges") else [], "")):
+        if rows:
+            table = Table(title=title, caption=note or None)
+            for h in headers:
+                table.add_column(h)
+            for row in rows:
+                table.add_row(*row)
+            out.print(table)
 
 
 def _print_profile(profile: dict[str, Any]) -> None:
@@ -396,7 +424,7 @@ def baseline(
     store: Path = StoreOpt,
 ) -> None:
     """Write a run's summary (without samples) as a baseline for `harness check`."""
-    from harness.runner import build_summary
+    from harness.run_summary import build_summary
 
     with _errors():
         summary = build_summary(_store(store, readonly=True), run_id, samples=False)

@@ -133,6 +133,13 @@ def _example_text(example: Example) -> str:
     return " ".join(strings) or example.output
 
 
+def rank_examples(embedder: Any, query: str, candidates: list[str]) -> list[int]:
+    """Rank few-shot candidates by embedding cosine similarity to the input, best first."""
+    vectors = embedder.encode([query, *candidates])
+    sims = vectors[1:] @ vectors[0]
+    return sorted(range(len(candidates)), key=lambda i: -float(sims[i]))
+
+
 def build_messages(prompt: PromptSpec, inp: InputSpec, examples: Sequence[Example]
                    ) -> list[Message]:
     """Return the chat for ``prompt`` applied to ``inp`` with ``examples`` (see module doc)."""

@@ -15,22 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import summarize
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
-from harness.judges.calls import describe_judge, judges_of
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
 from harness.plan import backend_key, plan
 from harness.profile import Profile
+from harness.prompts import rank_examples
 from harness.records import Generation, Request, content_key, unique
+from harness.run_summary import ANSWER_CLASS, build_summary, run_info
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
 from harness.store import Run, Store
 from harness.suite import Server, Suite
-from harness.usage import usage_section
 
 COMMIT_EVERY = 8  # generations per store transaction
-ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric
 
 
 @dataclass
@@ -301,76 +299,3 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
         sample[ANSWER_CLASS] = [float(by_item.get(id(it), 0)) for it in items]
     store.save_run_scores(run.id, keys, sample, sets)
     return build_summary(store, run.id)
-
-
-def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, Any]:
-    """Return the summary of a stored run (what reports render), with the plot axes and
-    source corpus recorded in the run's config and bootstrap seed 0, so the same run always
-    gives the same summary.
-
-    With ``samples``, the summary also lists every sample with its prompt, text, scores and
-    the character ranges it shares verbatim (at least ``OVERLAP_MIN_TOKENS`` tokens) with
-    its prompt, few-shot examples or the ``sources`` corpus, for the report's sample viewer.
-    """
-    run = store.run(run_id)
-    items = store.run_items(run.id)
-    sample, sets, pooled = store.run_scores(run.id)
-    classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
-    judges = judges_of(run.config)
-    summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
-                        pooled=pooled, described={j.metric: describe_judge(j) for j in judges})
-    if judges:
-        from harness.judges.reliability import judge_agreement, judge_section
-
-        summary["judges"] = judge_section(judges, store.judgments(run.id), items, run.model,
-                                          run.backend)
-        if len(judges) > 1:
-            summary["judge_agreement"] = judge_agreement(judges, sample, items)
-    summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
-    if run.profile:
-        summary["profile"] = run.profile
-    if samples:
-        sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
-        summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
-        for s in summary["samples"]:
-            if s["key"] in classes:
-                s["answer_class"] = classes[s["key"]]
-    return summary
-
-
-OVERLAP_MIN_TOKENS = 5
-
-
-def _samples(items: list[dict[str, Any]], scores: dict[str, dict[str, float]],
-             resources: Resources) -> list[dict[str, Any]]:
-    from harness.metrics import verbatim_overlaps
-
-    out = []
-    for item in items:
-        text = item["text"] or ""
-        examples = [m["content"] for m in item["messages"] if m["role"] == "assistant"]
-        ctx = SampleContext(messages=item["messages"],
-                            prompt_text="\n".join(m["content"] for m in item["messages"]),
-                            examples=examples)
-        out.append({**{k: item[k] for k in ("key", "cell", "variant", "input_id", "grid",
-                                              "sample_index", "messages", "finish_reason",
-                                              "completion_tokens")},
-                    "text": text, "scores": scores.get(item["key"], {}),
-                    "overlaps": [list(r) for r in verbatim_overlaps(
-                        text, ctx, resources, min_tokens=OVERLAP_MIN_TOKENS)]})
-    return out
-
-
-def run_info(run: Run) -> dict[str, Any]:
-    return {"id": run.id, "suite": run.suite_name, "suite_path": run.suite_path,
-            "suite_hash": run.suite_hash, "model": run.model, "backend": run.backend,
-            "harness_version": run.harness_version, "git_commit": run.git_commit,
-            "started_at": run.started_at, "finished_at": run.finished_at,
-            "status": run.status, "n_requests": run.n_requests}
-
-
-def rank_examples(embedder: Any, query: str, candidates: list[str]) -> list[int]:
-    """Rank few-shot candidates by embedding cosine similarity to the input, best first."""
-    vectors = embedder.encode([query, *candidates])
-    sims = vectors[1:] @ vectors[0]
-    return sorted(range(len(candidates)), key=lambda i: -float(sims[i]))

@@ -433,14 +433,14 @@ def _check_reach(suite: Suite, path: Path, marks: dict, allow_paths: Sequence[st
             raise SuiteError(f"{_where(path, marks, loc)}: {_dotted(loc)}: {name!r} is "
                              f"outside the suite's folder ({real}); allow it on purpose with "
                              "--allow-path DIR")
-    servers = [(("server",), suite.server)] + [
+    servers: list[tuple[tuple[str | int, ...], Server]] = [(("server",), suite.server)] + [
         (("judges", j, "server"), judge.server) for j, judge in enumerate(suite.judges)
         if judge.server is not None]
-    for loc, server in servers:
+    for at, server in servers:
         env = server.api_key_env
         if env is not None and not KEY_NAME.match(env) and env not in allow_env:
-            where = _dotted((*loc, "api_key_env"))
-            raise SuiteError(f"{_where(path, marks, (*loc, 'api_key_env'))}: "
+            where = _dotted((*at, "api_key_env"))
+            raise SuiteError(f"{_where(path, marks, (*at, 'api_key_env'))}: "
                              f"{where}: {env!r} does not look like an API-key variable "
                              "(upper case, ending in KEY, TOKEN or SECRET); its value would be "
                              "sent to the suite's server. Allow it on purpose with "

@@ -15,7 +15,8 @@ from harness.cli import app
 from harness.comparisons import compare_runs, compare_within
 from harness.metrics import score_set
 from harness.records import Generation
-from harness.runner import build_summary, run_suite
+from harness.run_summary import build_summary
+from harness.runner import run_suite
 from harness.store import Store
 from harness.suite import Check, load_suite
 

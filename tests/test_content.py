@@ -206,7 +206,7 @@ def test_fixed_without_k_shows_every_listed_example():
 
 def test_similar_picks_the_nearest_example_by_meaning():
     from harness.metrics import Resources
-    from harness.runner import rank_examples
+    from harness.prompts import rank_examples
 
     resources = Resources()
 

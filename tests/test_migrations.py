@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.migrations import MIGRATIONS, SCHEMA_VERSION
-from harness.runner import build_summary
+from harness.run_summary import build_summary
 from harness.store import Store, StoreError
 
 from .conftest import ROOT

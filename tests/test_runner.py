@@ -5,7 +5,8 @@ import json
 import pytest
 
 from harness.backends.base import BackendError
-from harness.runner import build_summary, run_suite
+from harness.run_summary import build_summary
+from harness.runner import run_suite
 from harness.store import Store
 from harness.suite import load_suite
 

@@ -62,7 +62,8 @@ def parse_checklist(answer: str, n: int) -> list[bool] | None:
     """The yes/no answers to ``n`` questions, in order, or None.
 
     Numbered answers (``1. yes``, ``Q2: no``, ``3、是``; on lines or in one line) are
-    read by their number and must cover 1..n; without numbers, the answer must hold exactly ``n`` yes/no words."""
+    read by their number and must cover 1..n; without numbers, the answer must hold
+    exactly ``n`` yes/no words."""
     text = _norm(answer)
     numbered: dict[int, bool] = {}
     for num, word in _NUMBERED.findall(text):

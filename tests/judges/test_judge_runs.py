@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner import build_summary, run_suite
+from harness.run_summary import build_summary
+from harness.runner import run_suite
 from harness.schema import Summary
 from harness.store import Store
 from harness.suite import load_suite

@@ -1,0 +1,82 @@
+"""A stored run's summary: what reports render, ``harness baseline`` saves and
+``harness check`` compares (``harness.analysis.summarize`` over the store's scores), with
+the run's judges, token use and the sample viewer's rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.analysis import summarize
+from harness.judges.calls import describe_judge, judges_of
+from harness.metrics import Resources, SampleContext
+from harness.store import Run, Store
+from harness.usage import usage_section
+
+ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric
+
+
+def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, Any]:
+    """Return the summary of a stored run (what reports render), with the plot axes and
+    source corpus recorded in the run's config and bootstrap seed 0, so the same run always
+    gives the same summary.
+
+    With ``samples``, the summary also lists every sample with its prompt, text, scores and
+    the character ranges it shares verbatim (at least ``OVERLAP_MIN_TOKENS`` tokens) with
+    its prompt, few-shot examples or the ``sources`` corpus, for the report's sample viewer.
+    """
+    run = store.run(run_id)
+    items = store.run_items(run.id)
+    sample, sets, pooled = store.run_scores(run.id)
+    classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
+    judges = judges_of(run.config)
+    summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
+                        pooled=pooled, described={j.metric: describe_judge(j) for j in judges})
+    if judges:
+        from harness.judges.reliability import judge_agreement, judge_section
+
+        summary["judges"] = judge_section(judges, store.judgments(run.id), items, run.model,
+                                          run.backend)
+        if len(judges) > 1:
+            summary["judge_agreement"] = judge_agreement(judges, sample, items)
+    summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
+    if run.profile:
+        summary["profile"] = run.profile
+    if samples:
+        sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
+        summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
+        for s in summary["samples"]:
+            if s["key"] in classes:
+                s["answer_class"] = classes[s["key"]]
+    return summary
+
+
+OVERLAP_MIN_TOKENS = 5
+
+
+def _samples(items: list[dict[str, Any]], scores: dict[str, dict[str, float]],
+             resources: Resources) -> list[dict[str, Any]]:
+    from harness.metrics import verbatim_overlaps
+
+    out = []
+    for item in items:
+        text = item["text"] or ""
+        examples = [m["content"] for m in item["messages"] if m["role"] == "assistant"]
+        ctx = SampleContext(messages=item["messages"],
+                            prompt_text="\n".join(m["content"] for m in item["messages"]),
+                            examples=examples)
+        out.append({**{k: item[k] for k in ("key", "cell", "variant", "input_id", "grid",
+                                              "sample_index", "messages", "finish_reason",
+                                              "completion_tokens")},
+                    "text": text, "scores": scores.get(item["key"], {}),
+                    "overlaps": [list(r) for r in verbatim_overlaps(
+                        text, ctx, resources, min_tokens=OVERLAP_MIN_TOKENS)]})
+    return out
+
+
+def run_info(run: Run) -> dict[str, Any]:
+    return {"id": run.id, "suite": run.suite_name, "suite_path": run.suite_path,
+            "suite_hash": run.suite_hash, "model": run.model, "backend": run.backend,
+            "harness_version": run.harness_version, "git_commit": run.git_commit,
+            "started_at": run.started_at, "finished_at": run.finished_at,
+            "status": run.status, "n_requests": run.n_requests}
