@@ -191,15 +191,21 @@ def item_values(kind: str, rows: Sequence[tuple[str, str, int, int, float | None
     return {k: sum(v) / len(v) for k, v in per_item.items()}
 
 
+def orders(rows: Sequence[tuple[str, str, int, int, float | None]]
+           ) -> dict[tuple[str, str, int], dict[bool, float | None]]:
+    """{(item, other, repeat): {swapped: value}}: each pairwise judgment's two orders."""
+    out: dict[tuple[str, str, int], dict[bool, float | None]] = {}
+    for item, other, repeat, swapped, value in rows:
+        out.setdefault((item, other, repeat), {})[bool(swapped)] = value
+    return out
+
+
 def pair_outcomes(rows: Sequence[tuple[str, str, int, int, float | None]]
                   ) -> dict[tuple[str, str], float]:
     """{(item, other): outcome for item}, both orders combined and averaged over repeats;
     pairs with no repeat read in both orders are left out."""
-    orders: dict[tuple[str, str, int], dict[bool, float | None]] = {}
-    for item, other, repeat, swapped, value in rows:
-        orders.setdefault((item, other, repeat), {})[bool(swapped)] = value
     by_pair: dict[tuple[str, str], list[float]] = {}
-    for (item, other, _), values in orders.items():
+    for (item, other, _), values in orders(rows).items():
         outcome = combine_orders(values)
         if outcome is not None:
             by_pair.setdefault((item, other), []).append(outcome)

@@ -30,8 +30,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
-
-from harness.judges.calls import item_values, pair_outcomes
+from harness.judges.calls import item_values, orders, pair_outcomes
 from harness.metrics.length import count_words
 from harness.suite import Judge
 
@@ -80,11 +79,9 @@ def _pairwise(rows: Sequence[tuple[str, str, int, int, float | None]],
     # the first-shown text won when item_key was shown first (not swapped) and won, or
     # was shown second (swapped) and lost
     first = sum(1 for swapped, value in decisive if (value == 1.0) != bool(swapped))
-    orders: dict[tuple[str, str, int], dict[int, float | None]] = {}
-    for item, other, repeat, swapped, value in rows:
-        orders.setdefault((item, other, repeat), {})[swapped] = value
-    both = [v for v in orders.values() if v.get(0) is not None and v.get(1) is not None]
-    agree = sum(1 for v in both if v[0] == v[1])
+    both = [v for v in orders(rows).values()
+            if v.get(False) is not None and v.get(True) is not None]
+    agree = sum(1 for v in both if v[False] == v[True])
     matches = [(by_key[a]["variant"], by_key[b]["variant"], outcome, by_key[a]["input_id"])
                for (a, b), outcome in pair_outcomes(rows).items()
                if a in by_key and b in by_key]
