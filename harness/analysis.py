@@ -171,9 +171,13 @@ def better_when_higher(metric: str) -> bool | None:
     if metric.startswith(JUDGED):
         return True
     spec = METRICS.get(metric)
-    if spec is None or spec.higher_is is None:
-        return None
-    return spec.higher_is in _UP
+    return direction(spec.higher_is if spec else None)
+
+
+def direction(higher_is: str | None) -> bool | None:
+    """What a metric's ``higher_is`` says: True when higher is better (more diverse, more
+    coherent, better), False when lower is ("worse"), None when it has no direction."""
+    return None if higher_is is None else higher_is in _UP
 
 
 def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | None) -> list[str]:

@@ -5,13 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-
-def _ci(r: dict[str, Any]) -> str:
-    return "–" if r["lo"] is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
-
-
-def _p(p: float | None) -> str:
-    return "–" if p is None else f"{p:.2g}"
+from harness.report.format import ci, p_value
 
 
 def verdict(r: dict[str, Any]) -> str:
@@ -39,7 +33,7 @@ def render_compare_markdown(result: dict[str, Any], title: str) -> str:
         cell = _esc(str(r["cell"]))
         mark = f"**{_esc(verdict(r))}**" if r["significant"] else _esc(verdict(r))
         lines.append(f"| {cell} | {_esc(r['metric'])} | {r['a']:.4g} | {r['b']:.4g} | "
-                     f"{r['diff']:+.4g} | {_ci(r)} | {r['n_pairs']} | {_p(r['p_adj'])} | "
+                     f"{r['diff']:+.4g} | {ci(r)} | {r['n_pairs']} | {p_value(r['p_adj'])} | "
                      f"{mark} |")
     for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
         if cells:
@@ -56,7 +50,7 @@ def compare_table_html(result: dict[str, Any], only_significant: bool = False) -
         cls = ' class="sig"' if r["significant"] else ""
         rows.append(f"<tr{cls}><td>{escape(str(r['cell']))}</td><td>{escape(r['metric'])}</td>"
                     f"<td>{r['a']:.4g}</td><td>{r['b']:.4g}</td><td>{r['diff']:+.4g}</td>"
-                    f"<td>{_ci(r)}</td><td>{r['n_pairs']}</td><td>{_p(r['p_adj'])}</td>"
+                    f"<td>{ci(r)}</td><td>{r['n_pairs']}</td><td>{p_value(r['p_adj'])}</td>"
                     f"<td>{escape(verdict(r))}</td></tr>")
     return ('<table class="compare"><tr><th>cell</th><th>metric</th><th>A</th><th>B</th>'
             "<th>B − A</th><th>95% CI</th><th>n</th><th>p_adj</th><th></th></tr>"

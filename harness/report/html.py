@@ -20,8 +20,9 @@ import re
 from html import escape as _html_escape
 from typing import Any
 
-from harness.analysis import best_cells, mostly_degenerate
+from harness.analysis import best_cells, direction, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
+from harness.report.format import num, value_ci
 from harness.report.judges import (
     JUDGE_HEADERS,
     JUDGE_NOTE,
@@ -32,7 +33,7 @@ from harness.report.judges import (
     strength_rows,
     usage_rows,
 )
-from harness.report.markdown import cells_note, fmt_value, key_metrics
+from harness.report.markdown import cells_note, key_metrics
 from harness.report.svg import Point, Series, chart, color
 
 # C0 controls but tab, LF and CR; DEL and C1; lone surrogates (a str can hold them, UTF-8
@@ -195,9 +196,9 @@ def highlight_overlaps(text: str, ranges: list[list[int]] | None) -> str:
 
 def better_when_up(summary: dict[str, Any], metric: str) -> bool | None:
     """Return True if higher ``metric`` is better (more diverse/coherent), False if lower
-    is, None when the summary gives it no direction."""
-    h = summary["metrics"].get(metric, {}).get("higher_is")
-    return None if h is None else h != "worse"
+    is, None when the summary gives it no direction (read from the summary, so a report
+    of metrics this harness does not know still reads)."""
+    return direction(summary["metrics"].get(metric, {}).get("higher_is"))
 
 
 def _variants(summary: dict[str, Any]) -> list[str]:
@@ -279,7 +280,7 @@ def _tradeoff(summary: dict[str, Any]) -> str:
             continue
         on = cell["cell"] in frontier_ids
         p = Point(mx["mean"], my["mean"], mx.get("lo"), mx.get("hi"), my.get("lo"), my.get("hi"),
-                  title=f"{cell['cell']}\n{x} = {fmt_value(mx)}\n{y} = {fmt_value(my)}", ring=on)
+                  title=f"{cell['cell']}\n{x} = {value_ci(mx)}\n{y} = {value_ci(my)}", ring=on)
         series[variants.index(cell["variant"])].points.append(p)
         if on:
             frontier.append((p.x, p.y))
@@ -334,7 +335,7 @@ def _sweeps(summary: dict[str, Any]) -> str:
                     rest = grid_label({k: v for k, v in c["grid"].items() if k != "temperature"})
                     series[rests.index(rest)].points.append(Point(
                         float(t), mm["mean"], ylo=mm.get("lo"), yhi=mm.get("hi"),
-                        title=f"{c['cell']}\n{m} = {fmt_value(mm)}"))
+                        title=f"{c['cell']}\n{m} = {value_ci(mm)}"))
             label = axis_label(summary, m, "x" if m == pareto.get("x") else "y")
             panels.append(f'<figure><figcaption>{escape(label)}</figcaption>'
                           + chart(series, "temperature", m, width=290, height=230,
@@ -388,7 +389,7 @@ def _tables(summary: dict[str, Any]) -> str:
                 star = " ★" if cell and cell["cell"] in frontier else ""
                 top, clear = best.get(g, (set(), False))
                 cls = ("num best" if clear else "num tied") if v in top else "num"
-                row.append(f'<td class="{cls}">{escape(fmt_value(val))}{star}</td>')
+                row.append(f'<td class="{cls}">{escape(value_ci(val))}{star}</td>')
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table></div>")
     out.append("</section>")
@@ -522,8 +523,5 @@ def script_json(obj: Any) -> str:
 
 
 def _num(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, (int, float)):
-        return f"{v:.4g}"
-    return escape(str(v))
+    """A number as ``format.num`` writes it; anything else escaped as text."""
+    return num(v) if v is None or isinstance(v, (int, float)) else escape(str(v))

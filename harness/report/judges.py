@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.report.format import MISSING, estimate
+
 Row = tuple[str, ...]
 
 JUDGE_HEADERS = ("judge", "kind", "model", "calls", "unreadable", "repeat agreement α",
@@ -17,16 +19,6 @@ JUDGE_NOTE = ("unreadable: share of calls whose answer could not be parsed (left
               "share of pairs whose two orders gave the same verdict (disagreeing orders "
               "count as a tie, which cancels position bias). [95% CI], n = what the number "
               "is computed over.")
-
-
-def estimate(e: dict[str, Any] | None, pct: bool = False) -> str:
-    """``value [lo, hi] n=N`` of an ``harness.agreement.Estimate`` dict; ``–`` when absent
-    or not computable."""
-    if not e or e.get("value") is None:
-        return "–"
-    f = (lambda v: f"{v:.0%}") if pct else (lambda v: f"{v:.2f}")
-    ci = f" [{f(e['lo'])}, {f(e['hi'])}]" if e.get("lo") is not None else ""
-    return f"{f(e['value'])}{ci} n={e['n']}"
 
 
 def judge_rows(summary: dict[str, Any]) -> list[Row]:
@@ -74,7 +66,7 @@ def usage_rows(summary: dict[str, Any]) -> list[Row]:
         return []
 
     def cost(c: float | None) -> str:
-        return "–" if c is None else f"{c:.4f}"
+        return MISSING if c is None else f"{c:.4f}"
 
     rows: list[Row] = [(what, str(r["model"]), f"{r['calls']:,}", f"{r['prompt_tokens']:,}",
              f"{r['completion_tokens']:,}", cost(r["cost"]))

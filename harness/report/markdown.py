@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from harness.analysis import JUDGED
+from harness.report.format import num, value_ci
 from harness.report.judges import (
     JUDGE_HEADERS,
     JUDGE_NOTE,
@@ -26,16 +27,6 @@ from harness.report.judges import (
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",
                "mean_length")
-
-
-def fmt_value(m: dict[str, Any] | None) -> str:
-    """Return ``mean [lo, hi]``, or ``mean (no CI)`` when there is no interval (one input
-    with one sample, one value, or an old pooled run: the cell's ``method`` says which)."""
-    if m is None:
-        return "–"
-    if m.get("lo") is None:
-        return f"{m['mean']:.3g} (no CI)"
-    return f"{m['mean']:.3g} [{m['lo']:.3g}, {m['hi']:.3g}]"
 
 
 def pareto_note(summary: dict[str, Any]) -> str:
@@ -137,8 +128,8 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
                       "|---|---|---|---|---|---|---|---|"]
             for c in shown:
                 lines.append(f"| {'❌' if not c['passed'] else '❔'} | {_esc(c['check'])} | "
-                             f"{_esc(c['cell'])} | {_num(c['value'])} | {_num(c.get('baseline'))}"
-                             f" | {_esc(c.get('n_inputs') or '')} | {_num(c.get('mdc'))} | "
+                             f"{_esc(c['cell'])} | {num(c['value'])} | {num(c.get('baseline'))}"
+                             f" | {_esc(c.get('n_inputs') or '')} | {num(c.get('mdc'))} | "
                              f"{_esc(c['reason'])} |")
             lines.append("")
         if any(c.get("p") is not None for c in checks):
@@ -166,7 +157,7 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
     lines.append("|---|---|" + "---|" * len(metrics))
     for cell in summary["cells"]:
         star = " ★" if cell["cell"] in pareto["cells"] else ""
-        row = [fmt_value(cell["metrics"].get(m)) for m in metrics]
+        row = [value_ci(cell["metrics"].get(m)) for m in metrics]
         lines.append(f"| {_esc(cell['cell'])}{star} | {_esc(cell['n'])} | " + " | ".join(row)
                      + " |")
     lines.append("")
@@ -219,7 +210,3 @@ def _judges(summary: dict[str, Any]) -> list[str]:
         lines += ["## Tokens and cost", "", _esc(summary["usage"]["note"]), ""]
         lines += _table(USAGE_HEADERS, rows)
     return lines
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None else f"{v:.4g}"
