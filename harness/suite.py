@@ -416,8 +416,13 @@ def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
     if not suite.inputs:
         raise SuiteError(f"{path}: no inputs; add `inputs:` or `inputs_file:`")
     _check_plan_size(suite)
-    _check_references(suite, path, marks)
-    _check_templates(suite, path, marks)
+    references = _check_references(suite, path, marks)
+    # a prompt whose few-shot references are broken cannot render: its template is not
+    # checked (the error would only echo the reference problem)
+    broken = {i for i, _ in references if i is not None}
+    problems = [m for _, m in references] + _check_templates(suite, path, marks, broken)
+    if problems:  # every one at once, not only the first
+        raise SuiteError("\n".join(problems))
     suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return suite
 
@@ -624,43 +629,57 @@ def _load_inputs_file(suite: Suite, path: Path, name: str, marks: dict) -> list[
     return inputs
 
 
-def _check_references(suite: Suite, path: Path, marks: dict) -> None:
+def _check_references(suite: Suite, path: Path, marks: dict) -> list[tuple[int | None, str]]:
+    """Every problem with the few-shot references and source files, one line each, with
+    the index of the prompt it is in (None for a source file)."""
+    problems: list[tuple[int | None, str]] = []
     ids = {e.id for e in suite.examples}
     for i, p in enumerate(suite.prompts):
         if p.fewshot is None:
             continue
         where = _where(path, marks, ("prompts", i, "fewshot"))
         if not suite.examples:
-            raise SuiteError(f"{where}: prompts[{i}].fewshot: the suite has no `examples:` pool")
-        for ex in p.fewshot.ids:
-            if ex not in ids:
-                raise SuiteError(f"{where}: prompts[{i}].fewshot.ids: unknown example {ex!r}; "
-                                 f"expected one of {sorted(ids)}")
+            problems.append((i, f"{where}: prompts[{i}].fewshot: the suite has no `examples:`"
+                                " pool"))
+            continue
+        problems += [(i, f"{where}: prompts[{i}].fewshot.ids: unknown example {ex!r}; "
+                      f"expected one of {sorted(ids)}") for ex in p.fewshot.ids if ex not in ids]
         if p.fewshot.strategy == "fixed" and not p.fewshot.ids:
-            raise SuiteError(f"{where}: prompts[{i}].fewshot: strategy fixed needs `ids:`")
+            problems.append((i, f"{where}: prompts[{i}].fewshot: strategy fixed needs `ids:`"))
     for j, src in enumerate(suite.sources):
-        file = suite.base_dir / src
-        where = f"{_where(path, marks, ('sources', j))}: sources[{j}]"
-        if not file.exists():
-            raise SuiteError(f"{where}: file {src!r} not found (looked at {file})")
-        if not file.is_file():
-            raise SuiteError(f"{where}: {src!r} is not a file (a directory?)")
-        try:
-            with open(file, encoding="utf-8") as fh:
-                head = fh.read(1 << 16)
-        except UnicodeDecodeError:
-            raise SuiteError(f"{where}: {src!r} is not UTF-8 text") from None
-        except OSError as exc:
-            raise SuiteError(f"{where}: cannot read {src!r}: {exc.strerror}") from None
-        if "\x00" in head:
-            raise SuiteError(f"{where}: {src!r} looks binary (it holds NUL bytes)")
+        problem = _source_problem(suite.base_dir / src, src)
+        if problem:
+            problems.append((None, f"{_where(path, marks, ('sources', j))}: sources[{j}]: "
+                                   f"{problem}"))
+    return problems
 
 
-def _check_templates(suite: Suite, path: Path, marks: dict) -> None:
+def _source_problem(file: Path, src: str) -> str | None:
+    """Why the source corpus file ``file`` cannot be used, or None."""
+    if not file.exists():
+        return f"file {src!r} not found (looked at {file})"
+    if not file.is_file():
+        return f"{src!r} is not a file (a directory?)"
+    try:
+        with open(file, encoding="utf-8") as fh:
+            head = fh.read(1 << 16)
+    except UnicodeDecodeError:
+        return f"{src!r} is not UTF-8 text"
+    except OSError as exc:
+        return f"cannot read {src!r}: {exc.strerror}"
+    if "\x00" in head:
+        return f"{src!r} looks binary (it holds NUL bytes)"
+    return None
+
+
+def _check_templates(suite: Suite, path: Path, marks: dict,
+                     skip: set[int] | frozenset[int] = frozenset()) -> list[str]:
     from harness.prompts import TemplateProblem, check_prompt
 
     problems = []  # every broken prompt, each with its first problem
     for i, prompt in enumerate(suite.prompts):
+        if i in skip:
+            continue
         try:
             check_prompt(prompt, suite)
         except TemplateProblem as exc:
@@ -669,5 +688,29 @@ def _check_templates(suite: Suite, path: Path, marks: dict) -> None:
             loc = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc)
             problems.append(f"{_where(path, marks, loc)}: prompts[{i}] ({prompt.id}) "
                             f"{field}: {exc}")
-    if problems:
-        raise SuiteError("\n".join(problems))
+    return problems + _check_judge_templates(suite, path, marks)
+
+
+def _check_judge_templates(suite: Suite, path: Path, marks: dict) -> list[str]:
+    """Every judge whose own ``prompt`` or ``task`` template fails to render, rendered
+    with each input's fields and a stand-in text, so it cannot fail in the middle of a
+    run."""
+    from harness.prompts import TemplateProblem, render
+
+    problems = []
+    for j, judge in enumerate(suite.judges):
+        for field in ("task", "prompt"):
+            source = getattr(judge, field)
+            if source is None:
+                continue
+            for inp in suite.inputs:
+                variables = inp.model_dump() if field == "task" else {
+                    "task": "t", "system": "", "reference": "", "criterion": "c", "lo": 1,
+                    "hi": 10, "questions": ["q"], "text": "x", "text_a": "a", "text_b": "b"}
+                try:
+                    render(source, variables, field=field)
+                except TemplateProblem as exc:
+                    problems.append(f"{_where(path, marks, ('judges', j, field))}: judges[{j}]"
+                                    f" ({judge.name}) {field}: {exc}")
+                    break
+    return problems

@@ -175,3 +175,26 @@ def test_every_broken_prompt_is_reported_at_once(tmp_path):
     assert len(lines) == 2
     assert "s.yaml:3:" in lines[0] and "prompts[0] (a)" in lines[0] and "topik" in lines[0]
     assert "s.yaml:5:" in lines[1] and "prompts[2] (b)" in lines[1]
+
+
+def test_reference_file_and_judge_template_problems_are_reported_at_once(tmp_path):
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01poem")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nexamples: [{id: e1, output: x}]\nprompts:\n"
+                    "  - {id: a, template: 'About {{ topic }}', fewshot: {ids: [nope, e9]}}\n"
+                    "  - {id: b, template: 'About {{ topik }}'}\n"
+                    "inputs: [{topic: rain}]\n"
+                    "sources: [missing.txt, bin.txt]\n"
+                    "judges:\n  - {name: j, prompt: 'Rate {{ txt }}'}\n"
+                    "  - {name: k, task: 'Write about {{ subject }}'}\n", encoding="utf-8")
+    with pytest.raises(SuiteError) as err:
+        load_suite(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 7, lines  # prompt a's template is not blamed for its references
+    assert "unknown example 'nope'" in lines[0] and "unknown example 'e9'" in lines[1]
+    assert "sources[0]" in lines[2] and "not found" in lines[2]
+    assert "sources[1]" in lines[3] and "binary" in lines[3]
+    assert "prompts[1] (b)" in lines[4] and "topik" in lines[4]
+    assert "judges[0] (j) prompt" in lines[5] and "txt" in lines[5]
+    assert "judges[1] (k) task" in lines[6] and "subject" in lines[6]
+    assert all(line.startswith(f"{path}:") for line in lines)
