@@ -278,7 +278,7 @@ def _hostile_summary() -> dict[str, Any]:
 
 
 def test_esc_makes_suite_strings_inert_markdown() -> None:
-    from harness.report.markdown import _esc
+    from harness.report.format import md_escape as _esc
 
     assert _esc(EVIL_IMG) == r"\!\[x\]\(http://evil/img\)"
     assert _esc("<b>a|b</b>") == r"\<b\>a\|b\</b\>"

@@ -14,6 +14,7 @@ import numpy as np
 
 from harness.metrics.registry import (
     CELL,
+    PROVIDERS,
     SAMPLE,
     SET,
     MissingResourceError,
@@ -261,3 +262,6 @@ def persona_consistency(
     for i, v in zip(with_persona, sims, strict=True):
         values[i] = v
     return values
+
+
+PROVIDERS["embedder"] = Embedder

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.registry import SAMPLE, Resources, SampleContext, metric
+from harness.metrics.registry import PROVIDERS, SAMPLE, Resources, SampleContext, metric
 from harness.metrics.tokenize import token_spans, tokenize
 
 
@@ -281,3 +281,6 @@ def ngram_containment_8(
         grams = len(ms) - 7
         out.append(sum(m >= 8 for m in ms[:grams]) / grams if grams > 0 else 0.0)
     return out
+
+
+PROVIDERS["source_index"] = SourceIndex

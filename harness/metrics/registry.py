@@ -85,6 +85,13 @@ class SampleContext:
     constraints: dict[str, Any] = field(default_factory=dict)  # the prompt's, rendered
 
 
+# What ``Resources`` builds its heavy parts with: ``embedder`` (name -> Embedder) and
+# ``source_index`` (documents -> SourceIndex), put here by harness.metrics.embedding and
+# harness.metrics.overlap when they are imported (importing this module imports
+# harness.metrics, which imports both), so this module imports neither.
+PROVIDERS: dict[str, Callable[..., Any]] = {}
+
+
 class MissingResourceError(RuntimeError):
     """A metric needs something that is not available (a scorer, the embedding model);
     the message says what to do."""
@@ -132,18 +139,15 @@ class Resources:
             if self._embedder_factory is not None:
                 self._embedder = self._embedder_factory()
             else:
-                from harness.metrics.embedding import Embedder
-
-                self._embedder = Embedder(self.embedder_name)
+                self._embedder = PROVIDERS["embedder"](self.embedder_name)
         return self._embedder
 
     @property
     def sources(self) -> SourceIndex | None:
         if not self._sources_loaded:
             if self.source_paths:
-                from harness.metrics.overlap import SourceIndex
-
-                self._sources = SourceIndex(read_source_documents(self.source_paths))
+                self._sources = PROVIDERS["source_index"](
+                    read_source_documents(self.source_paths))
             self._sources_loaded = True
         return self._sources
 

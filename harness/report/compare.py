@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from harness.report.format import ci, p_value
+from harness.report.format import ci, md_escape, p_value
 
 
 def verdict(r: dict[str, Any]) -> str:
@@ -24,20 +24,18 @@ def explain(result: dict[str, Any]) -> str:
 
 def render_compare_markdown(result: dict[str, Any], title: str) -> str:
     """Return a Markdown table of B − A per row, significant rows marked."""
-    from harness.report.markdown import _esc
-
-    lines = [f"# {_esc(title)}", "", _esc(explain(result)), "",
+    lines = [f"# {md_escape(title)}", "", md_escape(explain(result)), "",
              "| cell | metric | A | B | B − A | 95% CI | n | p_adj | |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
-        cell = _esc(str(r["cell"]))
-        mark = f"**{_esc(verdict(r))}**" if r["significant"] else _esc(verdict(r))
-        lines.append(f"| {cell} | {_esc(r['metric'])} | {r['a']:.4g} | {r['b']:.4g} | "
+        cell = md_escape(str(r["cell"]))
+        mark = f"**{md_escape(verdict(r))}**" if r["significant"] else md_escape(verdict(r))
+        lines.append(f"| {cell} | {md_escape(r['metric'])} | {r['a']:.4g} | {r['b']:.4g} | "
                      f"{r['diff']:+.4g} | {ci(r)} | {r['n_pairs']} | {p_value(r['p_adj'])} | "
                      f"{mark} |")
     for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
         if cells:
-            lines += ["", f"Only in {side}: " + ", ".join(_esc(c) for c in cells)]
+            lines += ["", f"Only in {side}: " + ", ".join(md_escape(c) for c in cells)]
     return "\n".join(lines) + "\n"
 
 

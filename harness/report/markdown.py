@@ -8,10 +8,10 @@ table cell break, and no line break that could start a heading or a list.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from harness.analysis import JUDGED
+from harness.report.format import md_escape as _esc
 from harness.report.format import num, value_ci
 from harness.report.judges import (
     JUDGE_HEADERS,
@@ -61,38 +61,6 @@ def cells_note(summary: dict[str, Any]) -> str:
         text += (f" With {ks[0]} input(s) intervals are wide or missing: add inputs to the "
                  "suite to narrow them.")
     return text
-
-
-# every ASCII punctuation character that starts or ends inline Markdown on GitHub: escapes,
-# code spans, emphasis and strikethrough, links and images, autolinks and raw HTML,
-# entities, table cells, math ($...$)
-_MD_ACTIVE = re.compile(r"([\\`*_~\[\]()!<>&|$])")
-# C0 controls, DEL and C1: a line break ends the table row or heading it is in (and the
-# next line could open a block); the others are replaced, NUL as CommonMark does
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_BACKTICKS = re.compile(r"`+")
-
-
-def _esc(text: Any, code: bool = False) -> str:
-    """Return ``text`` as inert Markdown that shows exactly its characters on one line.
-
-    Plain (for table cells, headings, prose): each character in ``_MD_ACTIVE`` is
-    backslash-escaped (CommonMark escapes any ASCII punctuation; GFM tables honour ``\\|``).
-    ``code=True``: a whole code span (delimiters included) whose content is literal; its
-    fence is longer than any run of backticks in the text, so the text cannot close it.
-    Code spans do not honour ``\\|``, so they are never used inside a table. Either way,
-    tabs and line breaks become spaces and other control characters U+FFFD.
-    """
-    s = _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r\x0b\x0c" else "\ufffd",
-                     str(text))
-    if not code:
-        return _MD_ACTIVE.sub(r"\\\1", s)
-    fence = "`" * (max(map(len, _BACKTICKS.findall(s)), default=0) + 1)
-    # a space pads text that starts or ends with a backtick (it would join the fence) or
-    # with spaces on both sides (one of each would be stripped); an empty span is a space
-    pad = " " if (s[:1] == "`" or s[-1:] == "`"
-                  or (s[:1] == " " and s[-1:] == " " and s.strip())) else ""
-    return f"{fence}{pad}{s or ' '}{pad}{fence}"
 
 
 def key_metrics(summary: dict[str, Any]) -> list[str]:
