@@ -22,13 +22,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from harness.records import Message
-from harness.suite import Example, InputSpec, PromptSpec, Suite
+
+if TYPE_CHECKING:
+    from harness.suite import Example, InputSpec, PromptSpec, Suite
 
 # ranks the example pool for an input: returns example indices, most similar first
 Ranker = Callable[[str, Sequence[str]], list[int]]

@@ -21,6 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.backends.server import Server
+
 GRID_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens",
              "fewshot_k")
 
@@ -159,29 +161,6 @@ def _check_grid_value(key: str, value: float) -> None:
     except ValidationError as exc:
         raise ValueError(f"sampling.{key}: {value:g}: "
                          f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
-
-
-class Server(_Strict):
-    """Options of the ``openai`` backend."""
-
-    base_url: str | list[str] = "http://127.0.0.1:8000/v1"
-
-    @field_validator("base_url")
-    @classmethod
-    def _urls(cls, value: str | list[str]) -> str | list[str]:
-        urls = value if isinstance(value, list) else [value]
-        if not urls:
-            raise ValueError("give at least one URL")
-        for url in urls:
-            if not re.match(r"^https?://[^\s/]+", url):
-                raise ValueError(f"{url!r} is not an http(s) URL")
-        return value
-    api_key_env: str | None = None
-    endpoint: Literal["chat", "completions"] = "chat"
-    concurrency: int = Field(16, ge=1)
-    timeout: float = Field(60.0, gt=0)
-    max_retries: int = Field(5, ge=0)
-    model: str | None = None
 
 
 class Check(_Strict):

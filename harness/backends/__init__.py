@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from harness.backends.base import Backend, BackendConfigError, BackendError
 
 if TYPE_CHECKING:
-    from harness.suite import Server
+    from harness.backends.server import Server
 
 
 def backend_names() -> tuple[str, ...]:
@@ -86,7 +86,7 @@ def _torch_version() -> str:
 def _openai(model: str, server: Server | None, concurrency: int | None, **_: object
             ) -> Backend:
     from harness.backends.openai import OpenAIBackend
-    from harness.suite import Server
+    from harness.backends.server import Server
 
     server = server or Server()
     if concurrency:

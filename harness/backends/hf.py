@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from harness.backends import attention
+from harness.backends.attention import register as register_attention
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.chat import render_chat
 from harness.backends.continuous import Job, decode, prefill_prompts
@@ -54,7 +54,7 @@ class HFBackend:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model_path)
             self.model = AutoModelForCausalLM.from_pretrained(
-                model_path, dtype=getattr(torch, dtype), attn_implementation=attention.register())
+                model_path, dtype=getattr(torch, dtype), attn_implementation=register_attention())
         except (OSError, ValueError) as exc:
             from harness.models import ModelError
 

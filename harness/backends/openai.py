@@ -41,7 +41,7 @@ from harness.secrets import register_secret
 if TYPE_CHECKING:
     import httpx
 
-    from harness.suite import Server
+    from harness.backends.server import Server
 
 _RETRY_STATUS = frozenset({408, 409, 429})
 _DONE = object()
