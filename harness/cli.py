@@ -171,7 +171,7 @@ def run(
                                ray_address=None if ray in (None, RAY_LOCAL) else ray,
                                dtype=dtype)
         _print_summary(result.summary)
-        _print_judges(result.summary)
+        _print_quality(result.summary)
         if profile:
             _print_profile(result.summary["profile"])
         paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
@@ -266,26 +266,27 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(table)
 
 
-def _print_judges(summary: dict[str, Any]) -> None:
-    """The judges' reliability and strengths (when the suite has judges) and the tokens."""
-    from harness.report.judges import (
-        JUDGE_HEADERS,
-        JUDGE_NOTE,
-        STRENGTH_NOTE,
-        USAGE_HEADERS,
-        judge_rows,
-        strength_rows,
-        usage_rows,
-    )
+def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
+    """The judges' reliability and strengths, the human ratings' verdict on every metric
+    and judge, and (when there are judges) the tokens; only the parts the run has, or
+    with ``human_only`` only the human ratings' (after an import)."""
+    from harness.report import judges as q
 
-    for title, headers, rows, note in (
-            ("judges: can they be believed?", JUDGE_HEADERS, judge_rows(summary), JUDGE_NOTE),
-            ("pairwise strengths", ("judge", "variant", "strength"), strength_rows(summary),
-             STRENGTH_NOTE),
-            ("tokens and cost", USAGE_HEADERS,
-             usage_rows(summary) if summary.get("judges") else [], "")):
+    tables = [("judges: can they be believed?", q.JUDGE_HEADERS, q.judge_rows(summary),
+               q.JUDGE_NOTE),
+              ("pairwise strengths", ("judge", "variant", "strength"),
+               q.strength_rows(summary), q.STRENGTH_NOTE),
+              ("human ratings: which metric to believe?", q.HUMAN_HEADERS,
+               q.human_rows(summary), " ".join(q.human_lines(summary)) + " " + q.HUMAN_NOTE),
+              ("human pairwise ratings", ("who", "what", "value [95% CI]"),
+               q.human_pairwise_rows(summary), ""),
+              ("tokens and cost", q.USAGE_HEADERS,
+               q.usage_rows(summary) if summary.get("judges") else [], "")]
+    for title, headers, rows, note in tables:
+        if human_only and not title.startswith("human"):
+            continue
         if rows:
-            table = Table(title=title, caption=note or None)
+            table = Table(title=title, caption=note.strip() or None)
             for h in headers:
                 table.add_column(h)
             for row in rows:
@@ -644,13 +645,18 @@ def rate_import(
 
     with _rating_errors():
         _store(store, readonly=True).close()  # a missing store is an error, not created
-        result = import_ratings(_store(store), file, rater=rater)
+        st = _store(store)
+        result = import_ratings(st, file, rater=rater)
         n_raters = len(result.raters)
         out.print(f"imported {result.n_ratings} ratings from {n_raters} "
                   f"rater{'s' if n_raters != 1 else ''} ({', '.join(result.raters)}) for run "
                   f"{', '.join(result.runs)} (sheet {', '.join(result.sheets)}): "
                   f"{result.new} new, {result.changed} changed, {result.unchanged} unchanged"
                   + (f"; {result.blank} rows left blank" if result.blank else ""))
+        from harness.run_summary import build_summary
+
+        for run_id in result.runs:
+            _print_quality(build_summary(st, run_id, samples=False), human_only=True)
 
 
 RAY_LOCAL = "local"  # what a bare ``--ray`` means: start (or join $RAY_ADDRESS) locally

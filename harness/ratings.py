@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.analysis import better_when_higher
 from harness.store import Store, StoreError
 
 KINDS = ("rating", "pairwise")
@@ -565,6 +566,27 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+def describe_human(sheets: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The summary's description of the human metrics of a run with these ``sheets`` (as
+    ``analysis._describe`` gives a registered metric's), with the bounds they take."""
+    out: dict[str, dict[str, Any]] = {}
+    for sheet in sheets:
+        if sheet["kind"] == "rating" and sheet.get("scale"):
+            lo, hi = sheet["scale"]
+            out[HUMAN_RATING] = {
+                "kind": "human", "higher_is": "better", "bounds": [lo, hi],
+                "description": f"human rating {lo:g}-{hi:g}, mean over raters (rated "
+                               "samples only)",
+                "source": "blinded rating sheet (docs/ratings.md)"}
+        elif sheet["kind"] == "pairwise":
+            out[HUMAN_PAIRWISE] = {
+                "kind": "human", "higher_is": "better", "bounds": [0, 1],
+                "description": "human win share against other variants' samples (a tie "
+                               "counts half; rated pairs only)",
+                "source": "blinded pairwise sheet (docs/ratings.md)"}
+    return out
+
+
 def human_item_scores(store: Store, run_id: str) -> dict[str, dict[str, float]]:
     """Per-sample human scores of a run, to merge into its per-sample metric values:
     ``{request key: {"human.rating": mean over raters (each rater's own ratings of the key
@@ -665,14 +687,6 @@ def human_section(store: Store, run_id: str, sample_scores: dict[str, dict[str, 
     return out
 
 
-def _direction(metric: str) -> bool | None:
-    from harness.analysis import better_when_higher
-
-    if metric.startswith(JUDGE_PREFIX):
-        return True
-    return better_when_higher(metric)
-
-
 def _metric_rows(human: dict[str, float], sample_scores: dict[str, dict[str, float]],
                  input_of: dict[str, str], rank_correlation: Any) -> list[dict[str, Any]]:
     names = sorted({m for k in human for m in sample_scores.get(k, {})
@@ -683,7 +697,7 @@ def _metric_rows(human: dict[str, float], sample_scores: dict[str, dict[str, flo
         x = [sample_scores[k][name] for k in keys]
         y = [human[k] for k in keys]
         est = rank_correlation(x, y, clusters=[input_of.get(k, k) for k in keys])
-        up = _direction(name)
+        up = better_when_higher(name)  # judge.* are higher-is-better
         oriented = None if est.value is None or up is None else (
             est.value if up else -est.value)
         rows.append({"metric": name, "kind": "judge" if name.startswith(JUDGE_PREFIX)

@@ -30,8 +30,21 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     sample, sets, pooled = store.run_scores(run.id)
     classes = {k: int(v.pop(ANSWER_CLASS)) for k, v in sample.items() if ANSWER_CLASS in v}
     judges = judges_of(run.config)
-    summary = summarize(run_info(run), items, sample, sets, plot=run.config.get("plot"),
-                        pooled=pooled, described={j.metric: describe_judge(j) for j in judges})
+    described = {j.metric: describe_judge(j) for j in judges}
+    scored = sample
+    sheets = store.sheets(run.id)
+    if sheets:  # human ratings are per-sample values like the metrics (rated items only)
+        from harness.ratings import describe_human, human_item_scores
+
+        described.update(describe_human(sheets))
+        human = human_item_scores(store, run.id)
+        scored = {k: {**sample.get(k, {}), **human.get(k, {})} for k in {*sample, *human}}
+    summary = summarize(run_info(run), items, scored, sets, plot=run.config.get("plot"),
+                        pooled=pooled, described=described)
+    if sheets:
+        from harness.ratings import human_section
+
+        summary["human"] = human_section(store, run.id, sample, items)
     if judges:
         from harness.judges.reliability import judge_agreement, judge_section
 
@@ -44,7 +57,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
         summary["profile"] = run.profile
     if samples:
         sources = [Path(p) for p in run.config.get("sources", []) if Path(p).exists()]
-        summary["samples"] = _samples(items, sample, Resources(source_paths=sources))
+        summary["samples"] = _samples(items, scored, Resources(source_paths=sources))
         for s in summary["samples"]:
             if s["key"] in classes:
                 s["answer_class"] = classes[s["key"]]

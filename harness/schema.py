@@ -144,6 +144,9 @@ class Summary(_Open):
     judge_agreement: list[dict[str, Any]] | None = Field(
         None, description="Spearman rho between every two judges' item values")
     usage: Usage | None = None
+    human: dict[str, Any] | None = Field(
+        None, description="blinded human ratings (harness.ratings.human_section): counts, "
+        "inter-rater alpha, each metric's and judge's Spearman rho with the people")
     samples: list[dict[str, Any]] = Field(default_factory=list)
 
 

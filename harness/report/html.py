@@ -24,11 +24,16 @@ from harness.analysis import best_cells, direction, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
 from harness.report.format import num, value_ci
 from harness.report.judges import (
+    HUMAN_HEADERS,
+    HUMAN_NOTE,
     JUDGE_HEADERS,
     JUDGE_NOTE,
     STRENGTH_NOTE,
     USAGE_HEADERS,
     agreement_rows,
+    human_lines,
+    human_pairwise_rows,
+    human_rows,
     judge_rows,
     strength_rows,
     usage_rows,
@@ -433,6 +438,15 @@ def _judges(summary: dict[str, Any]) -> str:
         if agree := agreement_rows(summary):
             out += ['<p class="note">Judges against each other (Spearman ρ over items both '
                     "judged):</p>", _rows_table(("judge", "judge", "ρ [95% CI]"), agree)]
+        out.append("</section>")
+    if human := human_lines(summary):
+        out += ['<section id="human"><h2>Human ratings: which metric to believe?</h2>']
+        out += [f'<p class="note">{escape(line)}</p>' for line in human]
+        if rows := human_rows(summary):
+            out += [f'<p class="note">{escape(HUMAN_NOTE)}</p>',
+                    _rows_table(HUMAN_HEADERS, rows)]
+        if rows := human_pairwise_rows(summary):
+            out.append(_rows_table(("who", "what", "value [95% CI]"), rows))
         out.append("</section>")
     if rows := usage_rows(summary):
         out += ['<section id="usage"><h2>Tokens and cost</h2>',

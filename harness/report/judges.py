@@ -1,5 +1,6 @@
-"""The judges and usage sections of a report, as plain rows that the Markdown, HTML and
-terminal renderers each lay out (one place decides what is shown and how numbers read)."""
+"""The judges, human-ratings and usage sections of a report, as plain rows that the
+Markdown, HTML and terminal renderers each lay out (one place decides what is shown and
+how numbers read)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,47 @@ def usage_rows(summary: dict[str, Any]) -> list[Row]:
     t = usage["total"]
     return rows + [("total", "", f"{t['calls']:,}", f"{t['prompt_tokens']:,}",
                     f"{t['completion_tokens']:,}", cost(t["cost"]))]
+
+
+HUMAN_HEADERS = ("metric or judge", "Spearman ρ with people [95% CI]", "agrees")
+HUMAN_NOTE = ("How well each per-sample metric and judge ranks the rated samples as the "
+              "people did: Spearman ρ of its value with the mean human rating, interval "
+              "clustered by input; 'agrees' is ρ turned so that higher means agreement "
+              "(negated where lower is better, e.g. perplexity; – for metrics without a "
+              "direction, such as length). Believe the metrics at the top for this task.")
+
+
+def human_lines(summary: dict[str, Any]) -> list[str]:
+    """One-line statements about the run's human ratings: how many, and how well the
+    raters agree with each other (empty when there are none)."""
+    human = summary.get("human")
+    if not human:
+        return []
+    lines = [f"{human['n_ratings']} ratings of {human['items']} items on {human['sheets']} "
+             f"blinded sheet(s) by {len(human['raters'])} rater(s)."]
+    for kind in ("rating", "pairwise"):
+        part = human.get(kind)
+        if part:
+            lines.append(f"{kind}: raters agree α = {estimate(part['agreement'])} "
+                         f"({part['agreement']['what']}).")
+    return lines
+
+
+def human_rows(summary: dict[str, Any]) -> list[Row]:
+    """Which metric to believe: each metric and judge against the human ratings."""
+    rating = (summary.get("human") or {}).get("rating") or {}
+    return [(str(r["metric"]), estimate(r),
+             MISSING if r.get("agreement") is None else f"{r['agreement']:+.2f}")
+            for r in rating.get("metrics") or []]
+
+
+def human_pairwise_rows(summary: dict[str, Any]) -> list[Row]:
+    """People's Bradley–Terry strengths per variant, then each pairwise judge's agreement
+    with the people on the pairs both judged."""
+    pairwise = (summary.get("human") or {}).get("pairwise") or {}
+    ranked = sorted((pairwise.get("strength") or {}).items(),
+                    key=lambda kv: -(kv[1].get("value") or 0.0))
+    rows: list[Row] = [("people", f"strength of {v}", estimate(e)) for v, e in ranked]
+    rows += [(f"judge.{r['judge']}", "same verdict as people", estimate(r, pct=True))
+             for r in pairwise.get("judges") or []]
+    return rows

@@ -14,11 +14,16 @@ from harness.analysis import JUDGED
 from harness.report.format import md_escape as _esc
 from harness.report.format import num, value_ci
 from harness.report.judges import (
+    HUMAN_HEADERS,
+    HUMAN_NOTE,
     JUDGE_HEADERS,
     JUDGE_NOTE,
     STRENGTH_NOTE,
     USAGE_HEADERS,
     agreement_rows,
+    human_lines,
+    human_pairwise_rows,
+    human_rows,
     judge_rows,
     strength_rows,
     usage_rows,
@@ -174,6 +179,13 @@ def _judges(summary: dict[str, Any]) -> list[str]:
     if rows := agreement_rows(summary):
         lines += ["Judges against each other (Spearman ρ over items both judged):", ""]
         lines += _table(("judge", "judge", "ρ [95% CI]"), rows)
+    if human := human_lines(summary):
+        lines += ["## Human ratings: which metric to believe?", ""]
+        lines += [_esc(line) + "  " for line in human] + [""]
+        if rows := human_rows(summary):
+            lines += [_esc(HUMAN_NOTE), ""] + _table(HUMAN_HEADERS, rows)
+        if rows := human_pairwise_rows(summary):
+            lines += _table(("who", "what", "value [95% CI]"), rows)
     if rows := usage_rows(summary):
         lines += ["## Tokens and cost", "", _esc(summary["usage"]["note"]), ""]
         lines += _table(USAGE_HEADERS, rows)

@@ -158,3 +158,46 @@ def test_real_preference_survives_position_bias(tmp_path, serve, generation_fake
     short, long = by_len[: len(by_len) // 3], by_len[-len(by_len) // 3:]
     mean = lambda xs: sum(x["scores"]["judge.pref"] for x in xs) / len(xs)  # noqa: E731
     assert mean(long) > mean(short) + 0.2
+
+
+def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, generation_faked):
+    """Export a blinded sheet of a judged run, rate it by hand (people who also like
+    length, with noise), import it: the cells gain `human.rating` with intervals, and the
+    report ranks the judge first and the directionless length metric last."""
+    import csv
+    import random
+
+    from harness.ratings import export_sheet, import_ratings, write_sheet
+    from harness.report.markdown import render_markdown
+
+    server = serve(lambda body, attempt: (
+        "ok", f"Score: {min(10, len(_judged(body['messages'][-1]['content'])[0].split()))}"))
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "length", "rubric")))
+    run = run_suite(suite, store).run
+    sheet = export_sheet(store, run.id, scale=(1, 5), seed=1)
+    csv_path, _ = write_sheet(sheet, tmp_path / "sheet")
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8-sig")))
+    rng = random.Random(0)
+    for row in rows:
+        words = len(row["text"].split())
+        row["rating"] = str(max(1, min(5, round(words / 3 + rng.gauss(0, 0.7)))))
+        row["rater"] = "ann"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    import_ratings(store, csv_path)
+    summary = build_summary(store, run.id)
+    Summary.model_validate(summary)
+    cell = summary["cells"][0]["metrics"]["human.rating"]
+    assert cell["lo"] is not None and 1 <= cell["lo"] <= cell["mean"] <= cell["hi"] <= 5
+    assert summary["metrics"]["human.rating"]["higher_is"] == "better"
+    ranked = [r["metric"] for r in summary["human"]["rating"]["metrics"]]
+    # length_words tracks the people too, but has no better direction: it is listed last
+    assert ranked == ["judge.length", "length_words"]
+    judge_row = next(r for r in summary["human"]["rating"]["metrics"]
+                     if r["metric"] == "judge.length")
+    assert judge_row["value"] > 0.6 and judge_row["n"] == 72
+    md = render_markdown(summary)
+    assert "Human ratings: which metric to believe?" in md and "judge.length" in md
