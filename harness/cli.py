@@ -146,9 +146,11 @@ def run(
     dtype: str = typer.Option(None, help="hf weights: float32 or bfloat16 (faster; texts then "
                                          "depend on batch mates). Default: the suite's."),
     concurrency: int = typer.Option(None, help="Parallel requests on the openai backend."),
-    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]",
-                            help="Generate on a Ray pool of engine replicas: a bare --ray starts"
-                                 " a local cluster, an address (or 'auto') joins one."),
+    ray: bool = typer.Option(False, "--ray", help="Generate on a Ray pool of engine replicas: "
+                             "a local cluster (or $RAY_ADDRESS), or --ray-address."),
+    ray_address: str = typer.Option(None, "--ray-address", metavar="ADDRESS",
+                                    help="Join this Ray cluster ('auto', HOST:6379 or "
+                                         "ray://HOST:10001); implies --ray."),
     replicas: int = typer.Option(None, min=1, help="Ray replicas (default: 1 per GPU, else 1"
                                                    " per CPU of the cluster)."),
     profile: bool = typer.Option(False, "--profile", help="Print where the time went (load, "
@@ -167,8 +169,8 @@ def run(
             result = run_suite(s, st, backend=backend, model=model, limit=limit,
                                no_cache=no_cache, batch_size=batch_size,
                                concurrency=concurrency, progress=progress,
-                               executor="ray" if ray else None, replicas=replicas,
-                               ray_address=None if ray in (None, RAY_LOCAL) else ray,
+                               executor="ray" if ray or ray_address else None,
+                               replicas=replicas, ray_address=ray_address,
                                dtype=dtype)
         _print_summary(result.summary)
         _print_quality(result.summary)
@@ -240,16 +242,8 @@ def _progress():
         bar.stop()
 
 
-def _compact(m: dict[str, Any] | None) -> str:
-    """``mean [lo, hi]`` of the 95% interval, short enough for a terminal column."""
-    if m is None:
-        return "–"
-    if m.get("lo") is None:
-        return f"{m['mean']:.3g} (no CI)"
-    return f"{m['mean']:.3g} [{m['lo']:.2g}, {m['hi']:.2g}]"
-
-
 def _print_summary(summary: dict[str, Any]) -> None:
+    from harness.report.format import value_ci
     from harness.report.markdown import cells_note, key_metrics, pareto_note
 
     metrics = key_metrics(summary)[:6]
@@ -262,7 +256,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     frontier = set(summary["pareto"]["cells"])
     for cell in summary["cells"]:
         name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
-        table.add_row(name, str(cell["n"]), *[_compact(cell["metrics"].get(m)) for m in metrics])
+        table.add_row(name, str(cell["n"]),
+                      *[value_ci(cell["metrics"].get(m), bound_digits=2) for m in metrics])
     out.print(table)
 
 
@@ -454,6 +449,7 @@ def check(
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
     from harness.checks import run_checks
+    from harness.report.format import num
     from harness.report.markdown import render_markdown
     from harness.runner import run_suite
     from harness.suite import load_suite
@@ -477,8 +473,8 @@ def check(
             table.add_column(col, no_wrap=col not in ("check", "why"))
         for r in sorted(rows, key=lambda r: r["passed"]):
             table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
-                          r["check"], r["cell"], _num(r["value"]), _num(r["baseline"]),
-                          str(r["n_inputs"] or ""), _num(r.get("mdc")), r["reason"])
+                          r["check"], r["cell"], num(r["value"]), num(r["baseline"]),
+                          str(r["n_inputs"] or ""), num(r.get("mdc")), r["reason"])
         out.print(table)
         failed = [r for r in rows if not r["passed"]]
         if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -487,10 +483,6 @@ def check(
         out.print(f"{len(rows) - len(failed)}/{len(rows)} checks passed")
         if failed:
             raise typer.Exit(EXIT_CHECKS)
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None else f"{v:.4g}"
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -518,7 +510,8 @@ def compare(
     and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
     its variants (or grid points) with each other."""
     from harness.comparisons import compare_runs, compare_within
-    from harness.report.compare import render_compare_html, render_compare_markdown
+    from harness.report.compare import COMPARE_FORMATS, render_compare
+    from harness.report.format import ci, p_value
 
     with _errors():
         sa = _summary_of(run_a, store)
@@ -529,11 +522,8 @@ def compare(
         else:
             result = compare_runs(sa, _summary_of(run_b, store))
         title = _compare_title(result)
-        renderers = {"json": lambda: json.dumps(result, indent=2, ensure_ascii=False) + "\n",
-                     "md": lambda: render_compare_markdown(result, title),
-                     "html": lambda: render_compare_html(result, title)}
-        if fmt in renderers:
-            text = renderers[fmt]()
+        if fmt in COMPARE_FORMATS:
+            text = render_compare(result, title, fmt)
             if output:
                 output.write_text(text, encoding="utf-8")
                 out.print(f"comparison: {output}")
@@ -541,13 +531,14 @@ def compare(
                 sys.stdout.write(text)
             return
         if fmt != "table":
-            raise _Exit(f"unknown format {fmt!r}; expected table, md, html or json", EXIT_INPUT)
+            raise _Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}",
+                        EXIT_INPUT)
         table = Table(title=title, caption=result["method"] + "; * = p_adj < 0.05")
         for col in ("cell", "metric", "A", "B", "B − A", "95% CI", "n", "p_adj", ""):
             table.add_column(col, no_wrap=True)
         for r in result["rows"]:
             table.add_row(r["cell"], r["metric"], f"{r['a']:.4g}", f"{r['b']:.4g}",
-                          f"{r['diff']:+.4g}", _ci(r), str(r["n_pairs"]), _p(r["p_adj"]),
+                          f"{r['diff']:+.4g}", ci(r), str(r["n_pairs"]), p_value(r["p_adj"]),
                           ("* " + (f"{r['better']} better" if r["better"] else "differs"))
                           if r["significant"] else "")
         out.print(table)
@@ -560,14 +551,6 @@ def _compare_title(result: dict[str, Any]) -> str:
     if result["kind"] == "runs":
         return f"B − A: run {result['b']} (B) vs run {result['a']} (A)"
     return f"each {result['kind']} (B) vs {result['kind']} {result['reference']} (A)"
-
-
-def _ci(r: dict[str, Any]) -> str:
-    return "–" if r["lo"] is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
-
-
-def _p(p: float | None) -> str:
-    return "–" if p is None else f"{p:.2g}"
 
 
 rate_app = typer.Typer(no_args_is_help=True,
@@ -659,26 +642,10 @@ def rate_import(
             _print_quality(build_summary(st, run_id, samples=False), human_only=True)
 
 
-RAY_LOCAL = "local"  # what a bare ``--ray`` means: start (or join $RAY_ADDRESS) locally
-
-
-def _bare_ray(argv: list[str]) -> list[str]:
-    """Return ``argv`` with ``local`` after a ``--ray`` given without an address (last, or
-    followed by an option or a suite file), since typer options cannot have optional values."""
-    out = []
-    for i, arg in enumerate(argv):
-        out.append(arg)
-        nxt = argv[i + 1] if i + 1 < len(argv) else None
-        if arg == "--ray" and (nxt is None or nxt.startswith("-")
-                               or nxt.endswith((".yaml", ".yml"))):
-            out.append(RAY_LOCAL)
-    return out
-
-
 def main() -> None:
     """Entry point of the ``harness`` console script."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    app(args=_bare_ray(sys.argv[1:]))
+    app()
 
 
 if __name__ == "__main__":

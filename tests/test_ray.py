@@ -132,14 +132,9 @@ def test_missing_ray_names_the_extra(monkeypatch):
         list(ray_generate([object()], "hf", "smollm2-135m"))  # type: ignore[list-item]
 
 
-def test_bare_ray_flag_and_pool_sizing():
-    from harness.cli import RAY_LOCAL, _bare_ray
+def test_pool_sizing():
     from harness.executors.ray import chunks_of, pool_size
 
-    assert _bare_ray(["run", "s.yaml", "--ray"]) == ["run", "s.yaml", "--ray", RAY_LOCAL]
-    assert _bare_ray(["run", "--ray", "s.yaml"]) == ["run", "--ray", RAY_LOCAL, "s.yaml"]
-    assert _bare_ray(["run", "--ray", "--replicas", "2", "s.yaml"])[2] == RAY_LOCAL
-    assert _bare_ray(["run", "s.yaml", "--ray", "10.0.0.5:6379"])[-1] == "10.0.0.5:6379"
     assert pool_size({"CPU": 8.0}, None) == (8, False)
     assert pool_size({"CPU": 64.0, "GPU": 8.0}, None) == (8, True)
     assert pool_size({"CPU": 2.0}, 3) == (3, False)

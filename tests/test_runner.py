@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from typer.testing import CliRunner
 
 from harness.backends.base import BackendError
 from harness.run_summary import build_summary
@@ -102,3 +103,29 @@ def test_runs_scored_before_per_input_sets_still_render(tiny_suite, tmp_path, fa
     d2 = cell["metrics"]["distinct_2"]
     assert d2["lo"] is None and "pooled" in d2["method"] and d2["inputs"] == {}
     assert cell["metrics"]["length_words"]["lo"] is not None  # per-sample: unaffected
+
+
+@pytest.mark.parametrize("args,executor,address", [
+    ([], None, None),
+    (["--ray"], "ray", None),
+    (["--ray", "--replicas", "2"], "ray", None),
+    (["--ray-address", "10.0.0.5:6379"], "ray", "10.0.0.5:6379"),
+    (["--ray", "--ray-address", "auto"], "ray", "auto"),
+])
+def test_ray_flags_reach_the_runner(args, executor, address, tiny_suite, tmp_path,
+                                    monkeypatch):
+    import harness.runner
+    from harness.backends.base import BackendError
+    from harness.cli import app
+
+    seen = {}
+
+    def run_suite(suite, store, **options):
+        seen.update(options)
+        raise BackendError("stop here")
+
+    monkeypatch.setattr(harness.runner, "run_suite", run_suite)
+    result = CliRunner().invoke(app, ["run", str(tiny_suite), "--store",
+                                      str(tmp_path / "s.sqlite"), *args])
+    assert result.exit_code == 3, result.output
+    assert (seen["executor"], seen["ray_address"]) == (executor, address)

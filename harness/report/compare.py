@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -71,3 +72,17 @@ td:first-child,td:nth-child(2){{text-align:left}}tr.sig{{background:#fff3cd}}</s
 <p>{escape(explain(result))} Highlighted rows are significant.</p>
 {compare_table_html(result)}{only}</body></html>
 """
+
+
+COMPARE_FORMATS = ("md", "html", "json")  # the report formats a comparison is written in
+
+
+def render_compare(result: dict[str, Any], title: str, fmt: str) -> str:
+    """A comparison (``harness.comparisons``) in ``fmt``: md, html or json."""
+    if fmt == "md":
+        return render_compare_markdown(result, title)
+    if fmt == "html":
+        return render_compare_html(result, title)
+    if fmt == "json":
+        return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown comparison format {fmt!r}; expected one of {COMPARE_FORMATS}")
