@@ -100,6 +100,14 @@ def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_
     assert m["n"] == 24 and all(v >= 1 for v in m["inputs"].values())
     # the judge scores length, and the report says so
     assert section["length_bias"]["value"] > 0.9
+    # judge values are metrics like the others: a checks row, a plot axis
+    from harness.checks import run_checks
+    from harness.suite import Check
+
+    rows = run_checks(result.summary, [Check.model_validate("judge.length >= 1")], None)
+    assert len(rows) == 3 and all(r["passed"] for r in rows)
+    rows = run_checks(result.summary, [Check.model_validate("judge.length >= 9")], None)
+    assert not any(r["passed"] for r in rows)  # fake texts have 5-12 words, scored by length
     # a re-run asks the judge nothing: its answers are in the store
     again = run_suite(load_suite(suite.path), store)
     assert len(server.seen) == calls
