@@ -629,7 +629,7 @@ def human_section(store: Store, run_id: str, sample_scores: dict[str, dict[str, 
       direction (e.g. length) last, by the size of their correlation.
     - ``pairwise``: ``agreement``: Krippendorff's alpha (nominal: A, B or tie as shown;
       units are the sheets' rows) between raters; ``strength``: the Bradley-Terry
-      strength of each variant from every human vote (cluster bootstrap over inputs);
+      strength of each variant from every human vote (jackknife over inputs);
       ``judges``: for each pairwise judge in ``judgments`` that judged pairs the humans
       also judged, the share of those pairs where the judge's verdict equals the
       humans', Wilson interval. The judge's verdict is its own outcome of the pair

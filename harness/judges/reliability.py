@@ -17,7 +17,8 @@ Per judge:
   of pairs judged in both orders whose two verdicts agree. Disagreeing orders count as a
   tie, so a position bias cancels out of the scores (Phoenix #12834's order swap).
 - pairwise ``strengths``: Bradley–Terry strength per variant (log scale, mean 0) from the
-  pair outcomes, with a cluster-bootstrap interval over inputs; pooled over grid points.
+  pair outcomes, with a leave-one-input-out jackknife interval (4 inputs or more); pooled
+  over grid points.
 
 Between judges (``judge_agreement``): Spearman's rho of every two judges' item values.
 Statistics: ``harness.agreement``.

@@ -48,8 +48,8 @@ def strength_rows(summary: dict[str, Any]) -> list[Row]:
 
 STRENGTH_NOTE = ("Bradley–Terry strength per variant (log scale, mean 0; variant i beats j "
                  "with probability e^si/(e^si+e^sj)) from pair outcomes with both orders "
-                 "combined, pooled over grid points; 95% cluster-bootstrap interval over "
-                 "inputs; n = pairs the variant took part in.")
+                 "combined, pooled over grid points; 95% leave-one-input-out jackknife "
+                 "interval (none below 4 inputs); n = pairs the variant took part in.")
 
 
 def agreement_rows(summary: dict[str, Any]) -> list[Row]:
