@@ -64,7 +64,6 @@ class _LazyScorer:
         return self._backend.score(prompts, texts)
 
 
-
 def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: str | None = None,
               limit: int | None = None, no_cache: bool = False, batch_size: int | None = None,
               concurrency: int | None = None, progress: Progress | None = None,
@@ -129,15 +128,18 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
         progress.log(f"run {run.id}: {len(requests)} requests, {len(requests) - len(todo)} cached, "
                      f"{len(todo)} to generate on {backend_name}")
 
-        engines: dict[tuple[str, str], Backend] = {}  # (backend, model): loaded once
+        # every engine the run needs (generation, scorer, judges), each loaded once
+        engines: dict[tuple[str, str, str], Backend] = {}
 
         def engine_for(name: str, model_: str, server: Server | None = None) -> Backend:
-            if (name, model_) not in engines:
+            server = server or suite.server
+            key = (name, model_, server.model_dump_json() if name == "openai" else "")
+            if key not in engines:
                 progress.log(f"loading {model_} on {name}...")
-                engines[(name, model_)] = make_backend(
-                    name, model_, server=server or suite.server, batch_size=batch_size,
-                    concurrency=concurrency, log=progress.log, dtype=dtype)
-            return engines[(name, model_)]
+                engines[key] = make_backend(name, model_, server=server, batch_size=batch_size,
+                                            concurrency=concurrency, log=progress.log,
+                                            dtype=dtype)
+            return engines[key]
 
         scorer_model = suite.scorer or model
         same_model = scorer_model == model and backend_name != "openai"

@@ -174,6 +174,7 @@ def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, gene
     report ranks the judge first and the directionless length metric last."""
     import csv
     import random
+    import zlib
 
     from harness.ratings import export_sheet, import_ratings, write_sheet
     from harness.report.markdown import render_markdown
@@ -186,10 +187,10 @@ def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, gene
     sheet = export_sheet(store, run.id, scale=(1, 5), seed=1)
     csv_path, _ = write_sheet(sheet, tmp_path / "sheet")
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8-sig")))
-    rng = random.Random(0)
-    for row in rows:
+    for row in rows:  # the noise depends on the text only, not on the sheet's order
         words = len(row["text"].split())
-        row["rating"] = str(max(1, min(5, round(words / 3 + rng.gauss(0, 0.7)))))
+        noise = random.Random(zlib.crc32(row["text"].encode())).gauss(0, 0.7)
+        row["rating"] = str(max(1, min(5, round(words / 3 + noise))))
         row["rater"] = "ann"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -209,3 +210,19 @@ def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, gene
     assert judge_row["value"] > 0.6 and judge_row["n"] == 72
     md = render_markdown(summary)
     assert "Human ratings: which metric to believe?" in md and "judge.length" in md
+
+
+def test_two_judges_on_two_servers_each_reach_their_own(tmp_path, serve, generation_faked):
+    one = serve(lambda body, attempt: ("ok", "Score: 3"))
+    two = serve(lambda body, attempt: ("ok", "Score: 8"))
+    # the same model name on two servers, asked different things (the same question to
+    # the same model name would be one cached call: a request key names the model, not
+    # the server)
+    judges = (_judge(one.url, "first", "rubric", ", criterion: coherence")
+              + _judge(two.url, "second", "rubric", ", criterion: creativity"))
+    store = Store(tmp_path / "s.sqlite")
+    result = run_suite(load_suite(_suite(tmp_path, judges)), store)
+    assert len(one.seen) == len(two.seen) == 72
+    cell = result.summary["cells"][0]["metrics"]
+    assert (cell["judge.first"]["mean"], cell["judge.second"]["mean"]) == (3.0, 8.0)
+    assert [r["a"] for r in result.summary["judge_agreement"]] == ["judge.first"]
