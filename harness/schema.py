@@ -108,6 +108,8 @@ class JudgeReport(_Open):
         None, description="Krippendorff's alpha over items, repeats as coders")
     position: dict[str, Estimate] | None = Field(
         None, description="pairwise: first_chosen (0.5 = no bias) and consistent orders")
+    questions: list[dict[str, Any]] | None = Field(
+        None, description="checklist: each question's pass rate over the answers read")
     strengths: dict[str, Estimate] | None = Field(
         None, description="pairwise: Bradley-Terry strength per variant (log scale, mean 0)")
 

@@ -12,6 +12,8 @@ Per judge:
 - ``length_bias``: Spearman's rho between an item's judge value and its length in words
   (CJK characters count one each), clustered by input. A large rho says the judge may be
   rewarding length, not quality (EQ-Bench's length control).
+- checklist ``questions``: each question's pass rate over the calls read (which tests a
+  text fails, e.g. TTCW's originality ones).
 - pairwise ``position``: ``first_chosen`` is the share of decisive verdicts (not tie)
   that picked the text shown first; 0.5 is no position bias. ``consistent`` is the share
   of pairs judged in both orders whose two verdicts agree. Disagreeing orders count as a
@@ -32,6 +34,8 @@ from typing import Any
 
 from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
 from harness.judges.calls import item_values, orders, pair_outcomes
+from harness.judges.parse import parse_checklist
+from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
 from harness.suite import Judge
 
@@ -61,6 +65,8 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
         entry["length_bias"] = rank_correlation(
             [values[k] for k in keys], [count_words(by_key[k]["text"] or "") for k in keys],
             clusters=[by_key[k]["input_id"] for k in keys], seed=seed).as_dict()
+        if judge.kind == "checklist":
+            entry["questions"] = _question_rates(judge, rows)
         if judge.kind == "pairwise":
             entry.update(_pairwise(tuples, by_key, seed))
         elif judge.repeats > 1:
@@ -71,6 +77,16 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
                                                            seed=seed).as_dict()
         out[judge.name] = entry
     return out
+
+
+def _question_rates(judge: Judge, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each checklist question's pass rate over the calls whose answer was read (Wilson
+    interval), re-read from the stored answers; the questions in English."""
+    questions = checklist_questions(judge.questions, "en")
+    read = [a for a in (parse_checklist(r["answer"] or "", len(questions)) for r in rows)
+            if a is not None]
+    return [{"question": q, **share(sum(a[i] for a in read), len(read)).as_dict()}
+            for i, q in enumerate(questions)]
 
 
 def _pairwise(rows: Sequence[tuple[str, str, int, int, float | None]],

@@ -35,6 +35,7 @@ from harness.report.judges import (
     human_pairwise_rows,
     human_rows,
     judge_rows,
+    question_rows,
     strength_rows,
     usage_rows,
 )
@@ -432,6 +433,10 @@ def _judges(summary: dict[str, Any]) -> str:
     if rows := judge_rows(summary):
         out += ['<section id="judges"><h2>Judges: can they be believed?</h2>',
                 f'<p class="note">{escape(JUDGE_NOTE)}</p>', _rows_table(JUDGE_HEADERS, rows)]
+        if questions := question_rows(summary):
+            out += ['<p class="note">Checklist questions: the share of read answers that '
+                    "said yes:</p>",
+                    _rows_table(("judge", "question", "passed [95% CI]"), questions)]
         if strengths := strength_rows(summary):
             out += [f'<p class="note">{escape(STRENGTH_NOTE)}</p>',
                     _rows_table(("judge", "variant", "strength"), strengths)]

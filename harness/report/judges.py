@@ -35,6 +35,13 @@ def judge_rows(summary: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def question_rows(summary: dict[str, Any]) -> list[Row]:
+    """(judge, question, pass rate [95% CI]) for checklist judges."""
+    return [(f"judge.{name}", str(q["question"]), estimate(q, pct=True))
+            for name, j in (summary.get("judges") or {}).items()
+            for q in j.get("questions") or []]
+
+
 def strength_rows(summary: dict[str, Any]) -> list[Row]:
     """(judge, variant, Bradley–Terry strength [95% CI]) for pairwise judges, strongest
     first."""

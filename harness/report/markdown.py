@@ -25,6 +25,7 @@ from harness.report.judges import (
     human_pairwise_rows,
     human_rows,
     judge_rows,
+    question_rows,
     strength_rows,
     usage_rows,
 )
@@ -174,6 +175,9 @@ def _judges(summary: dict[str, Any]) -> list[str]:
     if rows := judge_rows(summary):
         lines += ["## Judges: can they be believed?", "", _esc(JUDGE_NOTE), ""]
         lines += _table(JUDGE_HEADERS, rows)
+    if rows := question_rows(summary):
+        lines += ["Checklist questions: the share of read answers that said yes:", ""]
+        lines += _table(("judge", "question", "passed [95% CI]"), rows)
     if rows := strength_rows(summary):
         lines += [_esc(STRENGTH_NOTE), ""] + _table(("judge", "variant", "strength"), rows)
     if rows := agreement_rows(summary):

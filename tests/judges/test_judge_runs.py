@@ -231,3 +231,33 @@ def test_two_judges_on_two_servers_each_reach_their_own(tmp_path, serve, generat
     cell = result.summary["cells"][0]["metrics"]
     assert (cell["judge.first"]["mean"], cell["judge.second"]["mean"]) == (3.0, 8.0)
     assert [r["a"] for r in result.summary["judge_agreement"]] == ["judge.first"]
+
+
+def test_checklist_share_and_per_question_rates(tmp_path, serve, generation_faked):
+    # question 1 always passes, question 2 passes for texts of 8 words or more, and a
+    # text starting with "rain" gets an answer missing question 2 (unreadable)
+    def script(body, attempt):
+        text = _judged(body["messages"][-1]["content"])[0]
+        if text.startswith("rain"):
+            return ("ok", "1. yes")
+        return ("ok", f"1. yes\n2. {'yes' if len(text.split()) >= 8 else 'no'}")
+
+    server = serve(script)
+    questions = ", questions: ['Is it a poem?', 'Is it long enough?']"
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "form", "checklist", questions)))
+    result = run_suite(suite, store)
+    items = {i["key"]: i["text"] for i in store.run_items(result.run.id)}
+    judged = store.judgments(result.run.id)["form"]
+    read = [j for j in judged if j["value"] is not None]
+    long = sum(1 for j in read if len(items[j["item_key"]].split()) >= 8)
+    for j in read:
+        assert j["value"] == (1.0 if len(items[j["item_key"]].split()) >= 8 else 0.5)
+    section = result.summary["judges"]["form"]
+    assert section["unreadable"]["value"] == pytest.approx(1 - len(read) / len(judged))
+    q1, q2 = section["questions"]
+    assert (q1["question"], q1["value"], q1["n"]) == ("Is it a poem?", 1.0, len(read))
+    assert q2["value"] == pytest.approx(long / len(read))
+    from harness.report.markdown import render_markdown
+
+    assert "Is it long enough?" in render_markdown(result.summary)
