@@ -320,3 +320,12 @@ def test_every_shipped_suite_passes_its_own_check_against_its_own_baseline(tmp_p
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
     assert "checks passed" in check.stdout
     print(f"{name}: {time.perf_counter() - started:.0f} s")
+
+
+def test_docs_list_every_top_level_suite_field():
+    from harness.suite import Suite
+
+    text = (ROOT / "docs" / "suites.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.M))
+    fields = {name for name, f in Suite.model_fields.items() if not f.exclude}
+    assert fields <= listed, sorted(fields - listed)
