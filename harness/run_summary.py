@@ -50,7 +50,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
 
         summary["judges"] = judge_section(judges, store.judgments(run.id), items, run.model,
                                           run.backend)
-        if len(judges) > 1:
+        if sum(j.kind != "panel" for j in judges) > 1:
             summary["judge_agreement"] = judge_agreement(judges, sample, items)
     summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
     if run.profile:

@@ -205,10 +205,13 @@ class Judge(_Strict):
     """An LLM judge (docs/judges.md): a model that scores each sample (``rubric``: a score
     on ``scale``; ``checklist``: the share of yes/no ``questions`` passed) or compares the
     samples of two variants (``pairwise``: judged in both orders, a tie when they disagree,
-    Bradley–Terry strengths per variant). Its values are the metric ``judge.<name>``."""
+    Bradley–Terry strengths per variant), or averages other judges (``panel``: the mean of
+    its members' scores, each rescaled to 0-1). Its values are the metric
+    ``judge.<name>``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    kind: Literal["rubric", "checklist", "pairwise"] = "rubric"
+    kind: Literal["rubric", "checklist", "pairwise", "panel"] = "rubric"
+    of: list[str] = Field(default_factory=list)  # panel: the rubric/checklist judges averaged
     backend: str | None = None  # default: the suite's backend
     model: str | None = None  # default: the suite's model (a demo, not a judge to trust)
     server: Server | None = None  # for backend openai; default: the suite's server
@@ -236,6 +239,9 @@ class Judge(_Strict):
         if self.repeats > 1 and self.temperature == 0:
             raise ValueError("repeats at temperature 0 all give the same answer; give a "
                              "temperature above 0 (or leave it out: 0.7 with repeats)")
+        if (self.kind == "panel") != bool(self.of):
+            raise ValueError("a panel judge names the judges it averages in `of`, and only "
+                             "a panel has `of`")
         if self.kind != "checklist" and self.questions:
             raise ValueError(f"`questions` belong to a checklist judge, not a {self.kind} one")
         if self.backend is not None:
@@ -327,6 +333,16 @@ class Suite(_Strict):
                 item = {"id": _fresh_id(item, n, taken), **item}
             inputs.append(item)
         return {**data, "inputs": inputs}
+
+    @model_validator(mode="after")
+    def _panels(self) -> Suite:
+        kinds = {j.name: j.kind for j in self.judges}
+        for judge in self.judges:
+            for member in judge.of:
+                if kinds.get(member) not in ("rubric", "checklist"):
+                    raise ValueError(f"panel {judge.name!r}: {member!r} is not a rubric or "
+                                     "checklist judge of this suite")
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Suite:

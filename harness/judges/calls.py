@@ -54,7 +54,8 @@ def describe_judge(judge: Judge) -> dict[str, Any]:
     """The summary's description of a judge's metric (as ``analysis._describe`` gives a
     registered metric's), with the bounds its values take."""
     lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
-    what = {"rubric": f"score {lo}-{hi}, mean over repeats",
+    what = {"panel": f"mean of {', '.join(judge.of)}, each rescaled to 0-1",
+            "rubric": f"score {lo}-{hi}, mean over repeats",
             "checklist": "share of yes/no questions passed",
             "pairwise": "win share against other variants' samples, both orders (tie when "
                         "they disagree)"}[judge.kind]
@@ -105,6 +106,8 @@ def plan_calls(judge: Judge, items: Sequence[Request], texts: dict[str, str],
 
     calls: list[Call] = []
     unique = list({r.key: r for r in items}.values())
+    if judge.kind == "panel":
+        return calls  # a panel asks nothing: it averages its members
     if judge.kind != "pairwise":
         for item in unique:
             task, text = _task(item, inputs.get(item.input_id, {}), judge), texts[item.key]
@@ -189,6 +192,20 @@ def item_values(kind: str, rows: Sequence[tuple[str, str, int, int, float | None
             per_item.setdefault(item, []).append(outcome)
             per_item.setdefault(other, []).append(1.0 - outcome)
     return {k: sum(v) / len(v) for k, v in per_item.items()}
+
+
+def panel_values(members: Sequence[Judge], values: dict[str, dict[str, float]]
+                 ) -> dict[str, float]:
+    """A panel's value of each item: the mean over its ``members`` (rubric or checklist
+    judges) of their values, each rescaled to 0-1 (a rubric's ``(v - lo) / (hi - lo)``; a
+    checklist's share is one already), for the items every member has a value of."""
+    def rescaled(judge: Judge, v: float) -> float:
+        lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
+        return (v - lo) / (hi - lo)
+
+    keys = set.intersection(*(set(values.get(m.metric, {})) for m in members))
+    return {k: sum(rescaled(m, values[m.metric][k]) for m in members) / len(members)
+            for k in keys}
 
 
 def orders(rows: Sequence[tuple[str, str, int, int, float | None]]

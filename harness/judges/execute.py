@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.backends import Backend
-from harness.judges.calls import Call, item_values, plan_calls, verdict
+from harness.judges.calls import Call, item_values, panel_values, plan_calls, verdict
 from harness.records import Request, unique
 from harness.store import Store
 from harness.suite import Judge, Suite
@@ -43,6 +43,8 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
     inputs = {i.id: i.model_dump() for i in suite.inputs}
     out: dict[str, dict[str, float]] = {}
     for judge in suite.judges:
+        if judge.kind == "panel":
+            continue  # from its members' values, below
         name, judge_model = judge_target(judge, backend, model)
         calls = plan_calls(judge, requests, texts, inputs, model=judge_model,
                            backend=backend_key(name), seed=suite.seed)
@@ -62,6 +64,9 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
                 "(left out, counted in the report)")
         out[judge.metric] = item_values(judge.kind, [(r[0], r[1], r[2], r[3], r[5])
                                                      for r in rows])
+    by_name = {j.name: j for j in suite.judges}
+    for panel in (j for j in suite.judges if j.kind == "panel"):
+        out[panel.metric] = panel_values([by_name[m] for m in panel.of], out)
     return out
 
 

@@ -112,7 +112,7 @@ def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, 
     """Spearman's rho between every two judges' item values (items both judged)."""
     inputs = {it["key"]: it["input_id"] for it in items}
     out = []
-    for a, b in combinations([j.metric for j in judges], 2):
+    for a, b in combinations([j.metric for j in judges if j.kind != "panel"], 2):
         keys = [k for k, s in sample_scores.items() if a in s and b in s and k in inputs]
         est = rank_correlation([sample_scores[k][a] for k in keys],
                                [sample_scores[k][b] for k in keys],

@@ -120,6 +120,9 @@ def test_checklist_value_is_the_share_passed():
     ({"name": "r", "scale": [5, 1]}, "low to high"),
     ({"name": "r", "questions": ["a"]}, "belong to a checklist"),
     ({"name": "bad name!"}, "name"),
+    ({"name": "p", "kind": "panel"}, "names the judges it averages"),
+    ({"name": "p", "of": ["x"]}, "only a panel has `of`"),
+    ({"name": "p", "kind": "panel", "of": ["nobody"]}, "'nobody' is not a rubric"),
 ])
 def test_bad_judges_are_one_clear_error(tmp_path, judge, message):
     import yaml

@@ -224,12 +224,16 @@ def test_two_judges_on_two_servers_each_reach_their_own(tmp_path, serve, generat
     # the same model name would be one cached call: a request key names the model, not
     # the server)
     judges = (_judge(one.url, "first", "rubric", ", criterion: coherence")
-              + _judge(two.url, "second", "rubric", ", criterion: creativity"))
+              + _judge(two.url, "second", "rubric", ", criterion: creativity")
+              + "  - {name: both, kind: panel, of: [first, second]}\n")
     store = Store(tmp_path / "s.sqlite")
     result = run_suite(load_suite(_suite(tmp_path, judges)), store)
     assert len(one.seen) == len(two.seen) == 72
     cell = result.summary["cells"][0]["metrics"]
     assert (cell["judge.first"]["mean"], cell["judge.second"]["mean"]) == (3.0, 8.0)
+    # the panel: each member rescaled to 0-1 on its 1-10 scale, then averaged
+    assert cell["judge.both"]["mean"] == pytest.approx(((3 - 1) / 9 + (8 - 1) / 9) / 2)
+    assert "both" not in result.summary["judges"]  # it asks nothing: no reliability row
     assert [r["a"] for r in result.summary["judge_agreement"]] == ["judge.first"]
 
 
