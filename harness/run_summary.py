@@ -48,8 +48,8 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     if judges:
         from harness.judges.reliability import judge_agreement, judge_section
 
-        summary["judges"] = judge_section(judges, store.judgments(run.id), items, run.model,
-                                          run.backend)
+        summary["judges"] = judge_section(judges, store.judgments(run.id), items, sample,
+                                          run.model, run.backend)
         if sum(j.kind != "panel" for j in judges) > 1:
             summary["judge_agreement"] = judge_agreement(judges, sample, items)
     summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))

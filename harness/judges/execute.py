@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.backends import Backend
-from harness.judges.calls import Call, item_values, panel_values, plan_calls, verdict
+from harness.judges.calls import item_values, panel_values, plan_calls, verdict
 from harness.records import Request, unique
 from harness.store import Store
 from harness.suite import Judge, Suite
@@ -68,6 +68,3 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
     for panel in (j for j in suite.judges if j.kind == "panel"):
         out[panel.metric] = panel_values([by_name[m] for m in panel.of], out)
     return out
-
-
-__all__ = ["Call", "judge_target", "run_judges"]

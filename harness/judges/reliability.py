@@ -33,7 +33,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
-from harness.judges.calls import item_values, orders, pair_outcomes
+from harness.judges.calls import orders, pair_outcomes
 from harness.judges.parse import parse_checklist
 from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
@@ -41,9 +41,10 @@ from harness.suite import Judge
 
 
 def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, Any]]],
-                  items: Sequence[dict[str, Any]], model: str, backend: str,
-                  seed: int = 0) -> dict[str, Any]:
-    """{judge name: its reliability numbers} for the judges that have judgments."""
+                  items: Sequence[dict[str, Any]], sample_scores: dict[str, dict[str, float]],
+                  model: str, backend: str, seed: int = 0) -> dict[str, Any]:
+    """{judge name: its reliability numbers} for the judges that have judgments;
+    ``sample_scores``: the run's stored per-item values, ``judge.<name>`` among them."""
     by_key = {it["key"]: it for it in items}
     out: dict[str, Any] = {}
     for judge in judges:
@@ -60,10 +61,10 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
             "repeats": judge.repeats, "calls": len(rows),
             "unreadable": share(unread, len(rows)).as_dict(),
         }
-        values = item_values(judge.kind, tuples)
-        keys = [k for k in values if k in by_key]
+        keys = [k for k in by_key if judge.metric in sample_scores.get(k, {})]
         entry["length_bias"] = rank_correlation(
-            [values[k] for k in keys], [count_words(by_key[k]["text"] or "") for k in keys],
+            [sample_scores[k][judge.metric] for k in keys],
+            [count_words(by_key[k]["text"] or "") for k in keys],
             clusters=[by_key[k]["input_id"] for k in keys], seed=seed).as_dict()
         if judge.kind == "checklist":
             entry["questions"] = _question_rates(judge, rows)
