@@ -265,28 +265,21 @@ def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
     """The judges' reliability and strengths, the human ratings' verdict on every metric
     and judge, and (when there are judges) the tokens; only the parts the run has, or
     with ``human_only`` only the human ratings' (after an import)."""
-    from harness.report import judges as q
+    from harness.report.judges import human_lines, sections
 
-    tables = [("judges: can they be believed?", q.JUDGE_HEADERS, q.judge_rows(summary),
-               q.JUDGE_NOTE),
-              ("pairwise strengths", ("judge", "variant", "strength"),
-               q.strength_rows(summary), q.STRENGTH_NOTE),
-              ("human ratings: which metric to believe?", q.HUMAN_HEADERS,
-               q.human_rows(summary), " ".join(q.human_lines(summary)) + " " + q.HUMAN_NOTE),
-              ("human pairwise ratings", ("who", "what", "value [95% CI]"),
-               q.human_pairwise_rows(summary), ""),
-              ("tokens and cost", q.USAGE_HEADERS,
-               q.usage_rows(summary) if summary.get("judges") else [], "")]
-    for title, headers, rows, note in tables:
-        if human_only and not title.startswith("human"):
+    for sec in sections(summary):
+        if (human_only and sec.part != "human") or (
+                sec.part == "usage" and not summary.get("judges")):
             continue
-        if rows:
-            table = Table(title=title, caption=note.strip() or None)
-            for h in headers:
-                table.add_column(h)
-            for row in rows:
-                table.add_row(*row)
-            out.print(table)
+        note = sec.note
+        if sec.part == "human":
+            note = " ".join([*human_lines(summary), note])
+        table = Table(title=sec.title, caption=note.strip() or None)
+        for h in sec.headers:
+            table.add_column(h)
+        for row in sec.rows:
+            table.add_row(*row)
+        out.print(table)
 
 
 def _print_profile(profile: dict[str, Any]) -> None:

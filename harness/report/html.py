@@ -23,22 +23,7 @@ from typing import Any
 from harness.analysis import best_cells, direction, mostly_degenerate
 from harness.report.compare import compare_table_html, explain
 from harness.report.format import num, value_ci
-from harness.report.judges import (
-    HUMAN_HEADERS,
-    HUMAN_NOTE,
-    JUDGE_HEADERS,
-    JUDGE_NOTE,
-    STRENGTH_NOTE,
-    USAGE_HEADERS,
-    agreement_rows,
-    human_lines,
-    human_pairwise_rows,
-    human_rows,
-    judge_rows,
-    question_rows,
-    strength_rows,
-    usage_rows,
-)
+from harness.report.judges import PARTS, human_lines, sections
 from harness.report.markdown import cells_note, key_metrics
 from harness.report.svg import Point, Series, chart, color
 
@@ -428,36 +413,20 @@ def _rows_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def _judges(summary: dict[str, Any]) -> str:
-    """The judges' reliability and strengths, and the run's tokens and cost."""
-    out = []
-    if rows := judge_rows(summary):
-        out += ['<section id="judges"><h2>Judges: can they be believed?</h2>',
-                f'<p class="note">{escape(JUDGE_NOTE)}</p>', _rows_table(JUDGE_HEADERS, rows)]
-        if questions := question_rows(summary):
-            out += ['<p class="note">Checklist questions: the share of read answers that '
-                    "said yes:</p>",
-                    _rows_table(("judge", "question", "passed [95% CI]"), questions)]
-        if strengths := strength_rows(summary):
-            out += [f'<p class="note">{escape(STRENGTH_NOTE)}</p>',
-                    _rows_table(("judge", "variant", "strength"), strengths)]
-        if agree := agreement_rows(summary):
-            out += ['<p class="note">Judges against each other (Spearman ρ over items both '
-                    "judged):</p>", _rows_table(("judge", "judge", "ρ [95% CI]"), agree)]
-        out.append("</section>")
-    if human := human_lines(summary):
-        out += ['<section id="human"><h2>Human ratings: which metric to believe?</h2>']
-        out += [f'<p class="note">{escape(line)}</p>' for line in human]
-        if rows := human_rows(summary):
-            out += [f'<p class="note">{escape(HUMAN_NOTE)}</p>',
-                    _rows_table(HUMAN_HEADERS, rows)]
-        if rows := human_pairwise_rows(summary):
-            out.append(_rows_table(("who", "what", "value [95% CI]"), rows))
-        out.append("</section>")
-    if rows := usage_rows(summary):
-        out += ['<section id="usage"><h2>Tokens and cost</h2>',
-                f'<p class="note">{escape(summary["usage"]["note"])}</p>',
-                _rows_table(USAGE_HEADERS, rows), "</section>"]
-    return "\n".join(out)
+    """The judges' reliability, the human ratings' verdict and the run's token use."""
+    out: list[str] = []
+    part = None
+    for sec in sections(summary):
+        if sec.part != part:
+            out += ["</section>"] if part else []
+            part = sec.part
+            out.append(f'<section id="{part}"><h2>{escape(PARTS[part])}</h2>')
+            if part == "human":
+                out += [f'<p class="note">{escape(line)}</p>' for line in human_lines(summary)]
+        if sec.note:
+            out.append(f'<p class="note">{escape(sec.note)}</p>')
+        out.append(_rows_table(sec.headers, sec.rows))
+    return "\n".join(out + (["</section>"] if part else []))
 
 
 def _samples(samples: list[dict[str, Any]], total: int) -> str:

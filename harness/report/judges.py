@@ -4,6 +4,7 @@ how numbers read)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harness.report.format import MISSING, estimate
@@ -126,3 +127,47 @@ def human_pairwise_rows(summary: dict[str, Any]) -> list[Row]:
     rows += [(f"judge.{r['judge']}", "same verdict as people", estimate(r, pct=True))
              for r in pairwise.get("judges") or []]
     return rows
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a report's quality part: the part it belongs to (``judges``, ``human``
+    or ``usage``), a short title (terminal), the note that says what its numbers are
+    computed over, and its rows."""
+
+    part: str
+    title: str
+    note: str
+    headers: tuple[str, ...]
+    rows: list[Row]
+
+
+PARTS = {"judges": "Judges: can they be believed?",
+         "human": "Human ratings: which metric to believe?",
+         "usage": "Tokens and cost"}
+
+
+def sections(summary: dict[str, Any]) -> list[Section]:
+    """The judges', human-ratings' and usage tables the summary has rows for, in report
+    order; each part opens with the heading in ``PARTS`` (the human part with
+    ``human_lines`` too)."""
+    usage = summary.get("usage") or {}
+    candidates = [
+        Section("judges", "judges: can they be believed?", JUDGE_NOTE, JUDGE_HEADERS,
+                judge_rows(summary)),
+        Section("judges", "checklist questions",
+                "Checklist questions: the share of read answers that said yes.",
+                ("judge", "question", "passed [95% CI]"), question_rows(summary)),
+        Section("judges", "pairwise strengths", STRENGTH_NOTE,
+                ("judge", "variant", "strength"), strength_rows(summary)),
+        Section("judges", "judges against each other",
+                "Judges against each other (Spearman ρ over items both judged).",
+                ("judge", "judge", "ρ [95% CI]"), agreement_rows(summary)),
+        Section("human", "human ratings: which metric to believe?", HUMAN_NOTE,
+                HUMAN_HEADERS, human_rows(summary)),
+        Section("human", "human pairwise ratings", "", ("who", "what", "value [95% CI]"),
+                human_pairwise_rows(summary)),
+        Section("usage", "tokens and cost", usage.get("note", ""), USAGE_HEADERS,
+                usage_rows(summary)),
+    ]
+    return [s for s in candidates if s.rows]

@@ -13,22 +13,7 @@ from typing import Any
 from harness.analysis import JUDGED
 from harness.report.format import md_escape as _esc
 from harness.report.format import num, value_ci
-from harness.report.judges import (
-    HUMAN_HEADERS,
-    HUMAN_NOTE,
-    JUDGE_HEADERS,
-    JUDGE_NOTE,
-    STRENGTH_NOTE,
-    USAGE_HEADERS,
-    agreement_rows,
-    human_lines,
-    human_pairwise_rows,
-    human_rows,
-    judge_rows,
-    question_rows,
-    strength_rows,
-    usage_rows,
-)
+from harness.report.judges import PARTS, human_lines, sections
 
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",
@@ -170,27 +155,16 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def _judges(summary: dict[str, Any]) -> list[str]:
-    """The judges' reliability, their Bradley–Terry strengths and the run's token use."""
+    """The judges' reliability, the human ratings' verdict and the run's token use."""
     lines: list[str] = []
-    if rows := judge_rows(summary):
-        lines += ["## Judges: can they be believed?", "", _esc(JUDGE_NOTE), ""]
-        lines += _table(JUDGE_HEADERS, rows)
-    if rows := question_rows(summary):
-        lines += ["Checklist questions: the share of read answers that said yes:", ""]
-        lines += _table(("judge", "question", "passed [95% CI]"), rows)
-    if rows := strength_rows(summary):
-        lines += [_esc(STRENGTH_NOTE), ""] + _table(("judge", "variant", "strength"), rows)
-    if rows := agreement_rows(summary):
-        lines += ["Judges against each other (Spearman ρ over items both judged):", ""]
-        lines += _table(("judge", "judge", "ρ [95% CI]"), rows)
-    if human := human_lines(summary):
-        lines += ["## Human ratings: which metric to believe?", ""]
-        lines += [_esc(line) + "  " for line in human] + [""]
-        if rows := human_rows(summary):
-            lines += [_esc(HUMAN_NOTE), ""] + _table(HUMAN_HEADERS, rows)
-        if rows := human_pairwise_rows(summary):
-            lines += _table(("who", "what", "value [95% CI]"), rows)
-    if rows := usage_rows(summary):
-        lines += ["## Tokens and cost", "", _esc(summary["usage"]["note"]), ""]
-        lines += _table(USAGE_HEADERS, rows)
+    part = None
+    for sec in sections(summary):
+        if sec.part != part:
+            part = sec.part
+            lines += [f"## {PARTS[part]}", ""]
+            if part == "human":
+                lines += [_esc(line) + "  " for line in human_lines(summary)] + [""]
+        if sec.note:
+            lines += [_esc(sec.note), ""]
+        lines += _table(sec.headers, sec.rows)
     return lines
