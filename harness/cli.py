@@ -159,6 +159,10 @@ def run(
                                                    " per CPU of the cluster)."),
     profile: bool = typer.Option(False, "--profile", help="Print where the time went (load, "
                                  "generation rate, each metric); always in the JSON report."),
+    adaptive: bool = typer.Option(False, "--adaptive", help="Race the cells: draw inputs a "
+                                  "round at a time and stop generating cells that are "
+                                  "confidently beaten (the suite's adaptive: block, or its "
+                                  "defaults; docs/statistics.md)."),
     allow_path: list[Path] = AllowPathOpt,
     allow_env: list[str] = AllowEnvOpt,
 ) -> None:
@@ -175,7 +179,7 @@ def run(
                                concurrency=concurrency, progress=progress,
                                executor="ray" if ray or ray_address else None,
                                replicas=replicas, ray_address=ray_address,
-                               dtype=dtype)
+                               dtype=dtype, adaptive=adaptive)
         _print_summary(result.summary)
         _print_quality(result.summary)
         if profile:

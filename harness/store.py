@@ -129,7 +129,6 @@ class Store:
         if row:
             run_id = row[0]
             self.db.execute("UPDATE runs SET status='running', error=NULL WHERE id=?", (run_id,))
-            self.db.execute("DELETE FROM run_items WHERE run_id=?", (run_id,))
         else:
             stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
             run_id = f"{stamp}-{uuid.uuid4().hex[:4]}"
@@ -140,6 +139,13 @@ class Store:
                 (run_id, suite_name, suite_path, suite_hash, model, backend, __version__,
                  _git_commit(), now, "running", len(requests),
                  json.dumps(config, sort_keys=True)))
+        self.set_plan(run_id, requests)
+        return self.run(run_id)
+
+    def set_plan(self, run_id: str, requests: Sequence[Request]) -> None:
+        """Record ``requests`` as the run's plan (its items), replacing any earlier plan:
+        an adaptive run's plan is what its race used."""
+        self.db.execute("DELETE FROM run_items WHERE run_id=?", (run_id,))
         self.db.executemany(
             "INSERT OR REPLACE INTO run_items (run_id, request_key, variant, input_id, cell,"
             " grid_json, sample_index, position) VALUES (?,?,?,?,?,?,?,?)",
@@ -147,7 +153,6 @@ class Store:
               r.sample_index, i) for i, r in enumerate(requests)])
         self.db.execute("UPDATE runs SET n_requests=? WHERE id=?", (len(requests), run_id))
         self.db.commit()
-        return self.run(run_id)
 
     def finish_run(self, run_id: str, status: str = "done", error: str | None = None) -> None:
         n = self.db.execute(

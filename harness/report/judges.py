@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.report.format import MISSING, estimate
+from harness.report.race import RACE_HEADERS, race_note, race_rows
 
 Row = tuple[str, ...]
 
@@ -142,7 +143,8 @@ class Section:
     rows: list[Row]
 
 
-PARTS = {"judges": "Judges: can they be believed?",
+PARTS = {"race": "Adaptive sweep: what the race decided",
+         "judges": "Judges: can they be believed?",
          "human": "Human ratings: which metric to believe?",
          "usage": "Tokens and cost"}
 
@@ -153,6 +155,8 @@ def sections(summary: dict[str, Any]) -> list[Section]:
     ``human_lines`` too)."""
     usage = summary.get("usage") or {}
     candidates = [
+        Section("race", "adaptive sweep", race_note(summary), RACE_HEADERS,
+                race_rows(summary)),
         Section("judges", "judges: can they be believed?", JUDGE_NOTE, JUDGE_HEADERS,
                 judge_rows(summary)),
         Section("judges", "checklist questions",
