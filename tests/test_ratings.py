@@ -236,7 +236,9 @@ def test_shown_task_context_and_differently_worded_requests(tmp_path):
     store, run_id, _ = make_run(tmp_path / "t.sqlite", template_differs=True)
     sheet = export_sheet(store, run_id)
     assert "Compose" not in json.dumps(sheet.rows)  # one wording per input: the first variant's
-    assert len(sheet.notes) == len(INPUTS) and VARIANTS[0] in sheet.notes[0]
+    # one note for all the inputs it concerns, not one per input
+    assert len(sheet.notes) == 1 and VARIANTS[0] in sheet.notes[0]
+    assert f"({len(INPUTS)} inputs)" in sheet.notes[0] and "in1, in2" in sheet.notes[0]
 
 
 def pairwise_filled(store: Store, sheet, items, prefer: str = VARIANTS[1]) -> list[dict]:
@@ -375,11 +377,18 @@ def test_reimport_is_idempotent_and_a_changed_rating_replaces_the_old(tmp_path):
     assert sorted(r["value"] for r in store.ratings(run_id)) == [2.0] + [4.0] * 7
 
 
-def test_excel_habits_are_read(tmp_path):
-    """A semicolon CSV with decimal commas, a formula guard and spreadsheet-reordered rows."""
+def test_excel_habits_are_read_or_named(tmp_path):
+    """Decimal commas, a formula guard and spreadsheet-reordered columns and rows are read;
+    a file saved with semicolons between columns (a spreadsheet in a decimal-comma locale)
+    is not the sheet's comma-separated dialect: a clear error says so and what to do."""
     store, run_id, _ = make_run(tmp_path / "s.sqlite")
     sheet = export_sheet(store, run_id, per_cell=1, scale=(0, 10))
     lines = ["Item;Sheet;Rating;Rater"] + [f"{r['item']};{r['sheet']};7,5;ann"
+                                           for r in reversed(sheet.rows)]
+    (tmp_path / "x.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RatingError, match="separates columns with semicolons.*CSV UTF-8"):
+        import_ratings(store, tmp_path / "x.csv")
+    lines = ["item,sheet,rating,rater"] + [f'{r["item"]},{r["sheet"]},"7,5",ann'
                                            for r in reversed(sheet.rows)]
     (tmp_path / "x.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert import_ratings(store, tmp_path / "x.csv").n_ratings == 4
