@@ -6,7 +6,9 @@ step; ``_migrations`` records which have run (by function name), and ``meta``'s
 lacks, in order, each in its own transaction, so a store made by any earlier harness is
 upgraded in place and keeps every row. A store whose ``schema_version`` is higher than
 this harness knows was written by a newer harness: it is refused with a clear message
-(``StoreError``, exit 2), never half-read.
+(``StoreError``, exit 2), never half-read. A read-only open never migrates: ``read_older``
+lets today's queries read an older store as it is (the tables it lacks read as empty, the
+columns as NULL), so the read-only commands show every earlier release's runs.
 
 To change the schema, append a migration; never edit one that has shipped.
 """

@@ -148,7 +148,7 @@ def export_sheet(store: Store, run_id: str, *, kind: str = "rating",
         for other in store.sheets(run.id):
             if other["kind"] == "rating" and tuple(other["scale"]) != (lo, hi):
                 raise RatingError(
-                    f"run {run.id} already has a rating sheet on the scale "
+                    f"texts of run {run.id} are already on a rating sheet on the scale "
                     f"{other['scale'][0]:g}-{other['scale'][1]:g} ({other['id']}); ratings "
                     f"on another scale could not be averaged with its ratings: use "
                     f"--scale {other['scale'][0]:g}-{other['scale'][1]:g}")

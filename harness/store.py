@@ -80,7 +80,9 @@ class Store:
         """Open (or create) the store at ``path``. ``readonly``: for commands that only
         read (``runs``, ``report``, ``export``, ``compare``, ``baseline``): the file must
         exist and is opened read-only, so a missing store is never created and a store on a
-        read-only disk can still be read."""
+        read-only disk can still be read; a store of an earlier release is read as it is,
+        without migrating it (``migrations.read_older``). Read-write, an older store is
+        migrated in place."""
         self.path = Path(path)
         if readonly:
             self._open_readonly()
