@@ -87,6 +87,12 @@ def _errors():
         raise typer.Exit(EXIT_INPUT) from None
 
 
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise _Exit(f"--limit must be at least 1 (the number of inputs to run), not {limit}",
+                    EXIT_INPUT)
+
+
 def _error(message: str) -> None:
     from rich.text import Text
 
@@ -141,7 +147,7 @@ def run(
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto (default: the suite's)."),
     model: str = typer.Option(None, help="Model alias, directory or hub id (default: suite's)."),
-    limit: int = typer.Option(None, min=1, help="Only the first N inputs (a quick smoke run)."),
+    limit: int = typer.Option(None, help="Only the first N inputs (a quick smoke run)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Regenerate stored generations."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
     formats: str = typer.Option("md,json,html", "--format", help="Report formats to write."),
@@ -171,6 +177,7 @@ def run(
     from harness.suite import load_suite
 
     with _errors():
+        _check_limit(limit)
         s = load_suite(suite, allow_path, allow_env)
         st = _store(store)
         with _progress() as progress:
@@ -442,7 +449,7 @@ def check(
                                      "baseline (default: the plot axes)."),
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
-    limit: int = typer.Option(None, min=1, help="Only the first N inputs."),
+    limit: int = typer.Option(None, help="Only the first N inputs."),
     reports: Path = typer.Option(Path("reports"), help="Directory for the reports."),
     allow_path: list[Path] = AllowPathOpt,
     allow_env: list[str] = AllowEnvOpt,
@@ -456,6 +463,7 @@ def check(
     from harness.suite import load_suite
 
     with _errors():
+        _check_limit(limit)
         s = load_suite(suite, allow_path, allow_env)
         base = _load_json(baseline_file) if baseline_file else None
         with _progress() as progress:

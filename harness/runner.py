@@ -225,14 +225,15 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
 def suite_lock(store_path: Path, key: str, log: Callable[[str], None]) -> Iterator[None]:
     """Hold an exclusive lock for ``key`` (a suite on a store) while the block runs; when
     another process holds it, say so and wait. POSIX ``flock`` on a file beside the store
-    (``<store>.locks/``); released by the OS if the process dies. Without ``fcntl``
-    (Windows) there is no lock."""
+    (``<store>.locks/``, beside the file the path resolves to, so that the same store
+    reached through a symlink is the same lock); released by the OS if the process dies.
+    Without ``fcntl`` (Windows) there is no lock."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    folder = Path(f"{store_path}.locks")
+    folder = Path(f"{Path(store_path).resolve()}.locks")
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / (content_key({"key": key})[:16] + ".lock"), "w") as fh:
         try:
