@@ -233,8 +233,15 @@ def test_two_judges_on_two_servers_each_reach_their_own(tmp_path, serve, generat
     assert (cell["judge.first"]["mean"], cell["judge.second"]["mean"]) == (3.0, 8.0)
     # the panel: each member rescaled to 0-1 on its 1-10 scale, then averaged
     assert cell["judge.both"]["mean"] == pytest.approx(((3 - 1) / 9 + (8 - 1) / 9) / 2)
-    assert "both" not in result.summary["judges"]  # it asks nothing: no reliability row
-    assert [r["a"] for r in result.summary["judge_agreement"]] == ["judge.first"]
+    # it asks nothing, but its values are believed as much as any judge's: a reliability
+    # row with its length bias and its members' agreement
+    panel = result.summary["judges"]["both"]
+    assert (panel["kind"], panel["calls"], panel["members"]) == ("panel", 0, ["first", "second"])
+    assert panel["length_bias"]["n"] == 72 and "member_agreement" in panel
+    Summary.model_validate(result.summary)
+    # against each other: the members; a panel is not compared with its own members
+    assert [(r["a"], r["b"]) for r in result.summary["judge_agreement"]] == [
+        ("judge.first", "judge.second")]
 
 
 def test_checklist_share_and_per_question_rates(tmp_path, serve, generation_faked):
