@@ -42,7 +42,7 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
     ``backend_key(name)`` is the backend as it enters request keys (``hf:bfloat16`` for a
     bfloat16 hf model); ``generate(generations, todo)`` stores generations as they come
     (the runner's own, with its progress bar). ``stats`` gains ``calls`` (every judge's
-    calls) and ``asked`` (those not in the store, asked now)."""
+    distinct calls) and ``asked`` (those not in the store, asked now)."""
     inputs = {i.id: i.model_dump() for i in suite.inputs}
     out: dict[str, dict[str, float]] = {}
     planned = []  # every judge's calls, planned before any is asked
@@ -59,10 +59,11 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
         planned.append((judge, name, judge_model, calls))
     for judge, name, judge_model, calls in planned:
         todo = unique(store.missing([c.request for c in calls]))
+        distinct = len({c.request.key for c in calls})  # the same question is asked once
         log(f"judge {judge.name} ({judge.kind}, {judge_model} on {name}): {len(calls)} calls, "
-            f"{len(calls) - len(todo)} cached")
+            f"{distinct - len(todo)} of {distinct} distinct ones in the store")
         if stats is not None:
-            stats["calls"] = stats.get("calls", 0) + len(calls)
+            stats["calls"] = stats.get("calls", 0) + distinct
             stats["asked"] = stats.get("asked", 0) + len(todo)
         if todo:
             engine = get_backend(name, judge_model, judge)

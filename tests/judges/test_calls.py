@@ -181,3 +181,66 @@ def test_the_documented_judge_examples_are_valid_suites(tmp_path):
     (tmp_path / "corpora").symlink_to(ROOT / "suites" / "corpora")
     loaded = load_suite(copy, allow_paths=[ROOT / "suites"])
     assert {j.name for j in loaded.judges} == {"coherence", "preference"}
+
+
+@pytest.mark.parametrize("judge", [
+    {"name": "r", "repeats": 3}, {"name": "c", "kind": "checklist", "questions": "ttcw"},
+    {"name": "p", "kind": "pairwise", "repeats": 2},
+])
+def test_planned_calls_count_what_plan_calls_makes(judge):
+    """The limit check counts a judge's calls without planning them; the count must be
+    what planning makes (distinct texts: nothing is skipped as identical)."""
+    from harness.judges.calls import planned_calls
+
+    grid = {**SUITE, "sampling": {"temperature": [0.5, 1.0]}}
+    suite = Suite.model_validate({**grid, "judges": [judge]})
+    requests = plan(suite)
+    texts = {r.key: f"text {r.key}" for r in requests}
+    inputs = {i.id: i.model_dump() for i in suite.inputs}
+    calls = plan_calls(suite.judges[0], requests, texts, inputs, model="m", backend="b",
+                       seed=1)
+    per_variant = len(requests) // len(suite.prompts)
+    assert planned_calls(suite.judges[0], len(suite.prompts), per_variant) == len(calls) > 0
+
+
+def _check(judge: dict, max_tokens: int = 96) -> str | None:
+    from harness.judges.calls import check_judge
+    from harness.prompts import TemplateProblem
+
+    suite = Suite.model_validate({**SUITE, "judges": [judge]})
+    try:
+        check_judge(suite.judges[0], [i.model_dump() for i in suite.inputs], max_tokens * 4)
+    except TemplateProblem as exc:
+        return f"{exc.field}: {exc}"
+    return None
+
+
+@pytest.mark.parametrize("judge,problem", [
+    ({"name": "j", "prompt": "Rate {{ text_a }}."}, "'text_a' is not a variable of a rubric"),
+    ({"name": "j", "kind": "pairwise", "prompt": "{{ text }}"},
+     "'text' is not a variable of a pairwise"),
+    ({"name": "j", "prompt": "{{ text }}{% if reference %}{{ oops }}{% endif %}"},
+     "'oops' is not a variable"),
+    ({"name": "j", "prompt": "{{ text * 999000 }}"}, "template builds a value"),
+    # 3,000 stand-in texts of 96 tokens x 4 characters: past the rendered-output limit
+    ({"name": "j", "prompt": "{% for i in range(3000) %}{{ text }}{% endfor %}"},
+     "characters (limit 1,000,000)"),
+    ({"name": "j", "task": "{{ nosuch }}"}, "judge task: 'nosuch' is undefined"),
+    ({"name": "j", "prompt": "{{ text + 1 }}"}, "judge prompt: template error"),
+])
+def test_judge_templates_are_checked_with_the_variables_their_kind_gets(judge, problem):
+    found = _check(judge)
+    assert found is not None and problem in found, found
+
+
+@pytest.mark.parametrize("judge", [
+    {"name": "j", "prompt": "{{ task }} {{ system }} {{ text }} {{ reference }} {{ lo }}-"
+                            "{{ hi }} {{ criterion }} {% for q in range(2) %}{{ q }}{% endfor %}"},
+    {"name": "j", "kind": "pairwise", "prompt": "{{ text_a }} vs {{ text_b }}"},
+    {"name": "j", "kind": "checklist", "questions": ["a?"],
+     "prompt": "{% for q in questions %}{{ loop.index }} {{ q }}{% endfor %} {{ text }}"},
+    {"name": "j", "task": "About {{ topic }}", "criterion": "coherence"},
+    {"name": "j", "prompt": "{{ text * 100 }}"},  # 38,400 characters: within the limit
+])
+def test_judge_templates_that_a_run_renders_pass(judge):
+    assert _check(judge) is None
