@@ -431,6 +431,11 @@ def test_empty_string_content_is_an_empty_generation(serve) -> None:
     ({"prompt_tokens": True, "completion_tokens": None}, (0, 0)),
     ({"prompt_tokens": -5, "completion_tokens": 4.0}, (0, 4)),
     ({"prompt_tokens": 1e400, "completion_tokens": "12"}, (0, 0)),  # inf
+    # beyond what SQLite can hold or sum (2**63), or any request can count (10**9)
+    ({"prompt_tokens": 2**70, "completion_tokens": 1e308}, (0, 0)),
+    ({"prompt_tokens": 2**62, "completion_tokens": 10**9 + 1}, (0, 0)),
+    ({"prompt_tokens": 10**9, "completion_tokens": 4.5}, (10**9, 0)),  # not whole
+    ({"prompt_tokens": float("nan"), "completion_tokens": False}, (0, 0)),
     ("lots", (0, 0)),
     (None, (0, 0)),
 ])
@@ -447,3 +452,37 @@ def test_lone_surrogate_in_reply_becomes_replacement_character(serve) -> None:
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert gens[0].text == "a \ufffd b \U0001f600"
     gens[0].text.encode("utf-8")
+
+
+@pytest.mark.parametrize("reply", [
+    {"content": None, "refusal": "I can't help with that."},
+    {"content": 42}, {"role": "assistant"},  # no text at all
+])
+def test_a_judge_call_takes_a_reply_without_text_as_an_empty_answer(serve, reply) -> None:
+    """A judge's call (``no_text_ok``) stores a refusal as an empty, unreadable answer once
+    its retries are spent; a generation fails on the same reply (above)."""
+    from dataclasses import replace
+
+    def script(body, attempt):
+        answer = completion(body, "x")
+        answer["choices"][0]["message"] = dict(reply)
+        return ("json", answer)
+
+    srv = serve(script)
+    reqs = [replace(r, no_text_ok=True) for r in make_requests(2)]
+    gens = list(backend(srv.url, max_retries=1).generate(reqs))
+    assert sorted((g.key, g.text, g.finish_reason) for g in gens) == [
+        (r.key, "", "refused") for r in reqs]
+    assert gens[0].prompt_tokens == 7  # the reply's usage is kept
+    assert srv.attempts["p0"] == 2  # retried first: a refusal may be a fluke
+
+
+def test_reply_bytes_that_are_not_utf8_become_replacement_characters(serve) -> None:
+    def script(body, attempt):
+        raw = json.dumps(completion(body, "Score: 7 @")).encode()
+        return ("raw", raw.replace(b"@", b"\xff\xfe\xc3"))
+
+    srv = serve(script)
+    gens = list(backend(srv.url).generate(make_requests(1)))
+    assert gens[0].text == "Score: 7 \ufffd\ufffd\ufffd" and srv.attempts["p0"] == 1
+

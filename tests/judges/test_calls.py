@@ -244,3 +244,24 @@ def test_judge_templates_are_checked_with_the_variables_their_kind_gets(judge, p
 ])
 def test_judge_templates_that_a_run_renders_pass(judge):
     assert _check(judge) is None
+
+
+def test_strengths_of_a_judge_that_sees_only_ties_show_no_negative_zero():
+    """Four variants that always tie: Bradley-Terry centring leaves -8e-17s, which a report
+    would print as -0.00 [-0.00, -0.00]."""
+    from itertools import combinations
+
+    from harness.judges.reliability import judge_section
+    from harness.report.judges import strength_rows
+
+    items = [{"key": f"{v}{i}", "text": "a poem", "input_id": f"i{i}", "variant": v}
+             for v in "abcd" for i in range(4)]
+    rows = [{"item_key": f"{a}{i}", "other_key": f"{b}{i}", "repeat": 0, "swapped": s,
+             "value": 0.5, "answer": "Winner: tie"}
+            for i in range(4) for a, b in combinations("abcd", 2) for s in (0, 1)]
+    judge = Judge(name="pref", kind="pairwise")
+    section = judge_section([judge], {"pref": rows}, items, {}, "m", "hf")
+    strengths = section["pref"]["strengths"]
+    assert set(strengths) == set("abcd")
+    shown = [r[2] for r in strength_rows({"judges": section})]
+    assert len(shown) == 4 and not any("-0.00" in s for s in shown), shown

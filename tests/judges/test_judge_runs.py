@@ -142,6 +142,13 @@ def test_position_biased_judge_is_detected_and_cancelled(tmp_path, serve, genera
     strengths = section["strengths"]
     assert set(strengths) == {"plain", "terse", "wordy"}
     assert all(abs(s["value"]) < 1e-6 for s in strengths.values())
+    # centring to mean 0 leaves -1e-17s and -0.0s: none reaches a report as "-0.00"
+    shown = [f"{s[k]:.2f}" for s in strengths.values() for k in ("value", "lo", "hi")
+             if s[k] is not None]
+    assert shown and "-0.00" not in shown
+    from harness.report.judges import strength_rows
+
+    assert not any("-0.00" in r[2] for r in strength_rows(result.summary))
     # without the swap the first-shown variant would have won every pair
     judged = store.judgments(result.run.id)["pref"]
     unswapped = [j["value"] for j in judged if not j["swapped"]]
