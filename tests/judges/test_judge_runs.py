@@ -340,9 +340,10 @@ def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
         assert row["value"] == expected[kind(items[row["item_key"]])], row["answer"][:40]
     refused = [r for r in judged if kind(items[r["item_key"]]) == 0]
     assert refused and all(r["answer"] == "" for r in refused)
+    marks = ",".join("?" * len(refused))
     finish = {f for (f,) in store.db.execute(
-        "SELECT finish_reason FROM generations WHERE key IN (%s)" % ",".join(
-            "?" * len(refused)), [r["request_key"] for r in refused])}
+        f"SELECT finish_reason FROM generations WHERE key IN ({marks})",
+        [r["request_key"] for r in refused])}
     assert finish == {"refused"}
     section = result.summary["judges"]["j"]
     unread = sum(1 for r in judged if r["value"] is None)
