@@ -386,3 +386,21 @@ def test_a_judge_whose_every_answer_is_unreadable_says_so(tmp_path, serve, gener
     rows = run_checks(result.summary, [Check.model_validate("judge.mute >= 1")], None)
     assert [r["reason"] for r in rows] == ["every answer unreadable (72 of 72)"] * 3
     assert not any(r["passed"] for r in rows)
+
+
+def test_a_judge_template_failing_in_a_run_is_bad_input_and_keeps_the_generations(
+        tmp_path, serve, generation_faked):
+    """`harness validate` refuses such a template (tests/judges/test_calls.py); should a
+    real text still push one past its limit, the run stops with a SuiteError (exit 2),
+    naming the judge, before asking the judge anything, and the generations stay stored."""
+    from harness.suite import SuiteError
+
+    server = serve(lambda body, attempt: ("ok", "Score: 5"))
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "first", "rubric")
+                              + _judge(server.url, "big", "rubric")))
+    suite.judges[1].prompt = "{{ text * 999000 }}"  # past validation, as a long text would
+    with pytest.raises(SuiteError, match="judges: big: judge prompt: template error"):
+        run_suite(suite, store)
+    assert not server.seen  # every judge is planned before any is asked
+    assert store.db.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 72
