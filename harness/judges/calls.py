@@ -271,13 +271,16 @@ def panel_values(members: Sequence[Judge], values: dict[str, dict[str, float]]
     """A panel's value of each item: the mean over its ``members`` (rubric or checklist
     judges) of their values, each rescaled to 0-1 (a rubric's ``(v - lo) / (hi - lo)``; a
     checklist's share is one already), for the items every member has a value of."""
-    def rescaled(judge: Judge, v: float) -> float:
-        lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
-        return (v - lo) / (hi - lo)
-
     keys = set.intersection(*(set(values.get(m.metric, {})) for m in members))
     return {k: sum(rescaled(m, values[m.metric][k]) for m in members) / len(members)
             for k in keys}
+
+
+def rescaled(judge: Judge, value: float) -> float:
+    """A rubric or checklist judge's ``value`` on 0-1: a rubric's ``(v - lo) / (hi - lo)``,
+    a checklist's share as it is."""
+    lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
+    return (value - lo) / (hi - lo)
 
 
 def orders(rows: Sequence[tuple[str, str, int, int, float | None]]

@@ -22,7 +22,12 @@ Per judge:
   pair outcomes, with a leave-one-input-out jackknife interval (4 inputs or more); pooled
   over grid points.
 
-Between judges (``judge_agreement``): Spearman's rho of every two judges' item values.
+A panel (it asks nothing: no calls, nothing unreadable) gets its ``length_bias`` and
+``member_agreement``: Krippendorff's alpha (interval) over the items, its members as coders,
+each member's values rescaled to 0-1 as the panel averages them.
+
+Between judges (``judge_agreement``): Spearman's rho of every two judges' item values; a
+panel against each judge that is not one of its members.
 Statistics: ``harness.agreement``.
 """
 
@@ -33,7 +38,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
-from harness.judges.calls import orders, pair_outcomes
+from harness.judges.calls import orders, pair_outcomes, rescaled
 from harness.judges.parse import parse_checklist
 from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
@@ -97,10 +102,6 @@ def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, A
     """A panel's row: it asks nothing (no calls, nothing unreadable), so its length bias,
     and how well its members agree: Krippendorff's alpha (interval) over the items, the
     members as coders, each member's values rescaled to 0-1 as the panel averages them."""
-    def rescaled(judge: Judge, v: float) -> float:
-        lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
-        return (v - lo) / (hi - lo)
-
     units = [[None if m.metric not in sample_scores.get(k, {}) else
               rescaled(m, sample_scores[k][m.metric]) for m in members] for k in by_key]
     return {"kind": "panel", "model": "mean of " + ", ".join(m.name for m in members),

@@ -265,3 +265,27 @@ def test_strengths_of_a_judge_that_sees_only_ties_show_no_negative_zero():
     assert set(strengths) == set("abcd")
     shown = [r[2] for r in strength_rows({"judges": section})]
     assert len(shown) == 4 and not any("-0.00" in s for s in shown), shown
+
+
+def test_a_panel_row_has_its_length_bias_and_its_members_agreement():
+    from harness.judges.reliability import judge_agreement, judge_section
+
+    judges = [Judge(name="r", scale=(1, 5)), Judge(name="c", kind="checklist", questions=["q"]),
+              Judge(name="x"), Judge(name="both", kind="panel", of=["r", "c"])]
+    items = [{"key": f"k{i}", "text": "word " * (i + 1), "input_id": f"i{i % 5}",
+              "variant": "v"} for i in range(20)]
+    # the members agree exactly once rescaled (r on 1-5, c a share): alpha 1; the panel
+    # rewards length exactly as its members do
+    scores = {f"k{i}": {"judge.r": 1 + 4 * (i % 4) / 3, "judge.c": (i % 4) / 3,
+                        "judge.x": float(i % 3), "judge.both": (i % 4) / 3}
+              for i in range(20)}
+    calls = {name: [{"item_key": "k0", "other_key": "", "repeat": 0, "swapped": 0,
+                     "value": 1.0, "answer": "1. yes"}] for name in ("r", "c", "x")}
+    section = judge_section(judges, calls, items, scores, "m", "hf")
+    panel = section["both"]
+    assert panel["member_agreement"]["value"] == pytest.approx(1.0)
+    assert panel["length_bias"]["n"] == 20 and panel["calls"] == 0
+    assert panel["members"] == ["r", "c"]
+    pairs = [(r["a"], r["b"]) for r in judge_agreement(judges, scores, items)]
+    assert pairs == [("judge.r", "judge.c"), ("judge.r", "judge.x"), ("judge.c", "judge.x"),
+                     ("judge.x", "judge.both")]
