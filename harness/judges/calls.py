@@ -184,8 +184,8 @@ def check_judge(judge: Judge, inputs: Sequence[dict[str, Any]], text_chars: int)
     ``prompt`` names a variable its kind does not get (also inside an ``{% if %}`` that a
     stand-in would not take), or its ``task`` or ``prompt`` fails to render, or renders
     past the output limit, for any input. The calls are planned by ``plan_calls`` itself,
-    on stand-in requests (two variants per input, with a system prompt) whose texts are
-    ``text_chars`` characters long."""
+    on stand-in requests (one per input, with a system prompt; two variants per input for a
+    pairwise judge) whose texts are ``text_chars`` characters long."""
     from jinja2 import meta
 
     from harness.prompts import TemplateProblem, _env
@@ -195,11 +195,11 @@ def check_judge(judge: Judge, inputs: Sequence[dict[str, Any]], text_chars: int)
                                                          ("user", "stand-in request")),
                      params=SamplingParams(), sample_index=0, seed=0, variant=v,
                      input_id=i, reference=by_id[i].get("reference"), input_text="input")
-             for i in by_id for v in ("a", "b")]
+             for i in by_id for v in ("a", "b")[: 2 if judge.kind == "pairwise" else 1]]
     texts = {r.key: ("stand-in text " * text_chars)[:text_chars] if r.variant == "a"
              else ("other text " * text_chars)[:text_chars] for r in items}
     if judge.prompt is not None and items:
-        a, b = items[0], items[1]
+        a, b = items[0], items[-1]
         variables = (pair_variables(judge, a, b, texts[a.key], texts[b.key], by_id)
                      if judge.kind == "pairwise" else
                      item_variables(judge, a, texts[a.key], by_id[a.input_id]))[0]
