@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.analysis import better_when_higher
+from harness.judges.reliability import missing_reason
 from harness.stats import ALPHA, MIN_PAIRS, adjust, inputs_needed, min_detectable, paired_test
 from harness.suite import Check
 
@@ -39,7 +40,7 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     regressions with relative ``tolerance``. Raises ``GateError`` when a baseline is given
     but nothing can be compared with it.
     """
-    rows = [_absolute(check, cell) for check in checks if check.op is not None
+    rows = [_absolute(check, cell, summary) for check in checks if check.op is not None
             for cell in _cells(summary, check)]
     # (check or None for a regression row, metric, bad direction, allowed change or None,
     #  relative tolerance or None)
@@ -70,7 +71,7 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     for check, metric, bad, allowed, rel in relative:
         for cell in _cells(summary, check):
             pending.append(_relative(check, metric, bad, allowed, rel, cell,
-                                     base_cells.get(cell["cell"]), alpha))
+                                     base_cells.get(cell["cell"]), alpha, summary))
     tested = [r for r in pending if r["p"] is not None]
     if baseline is not None and pending and not tested:
         raise GateError(f"no baseline comparison can be tested: a paired test needs at least "
@@ -87,11 +88,11 @@ def _cells(summary: dict[str, Any], check: Check | None) -> list[dict[str, Any]]
             if check is None or not check.variant or c["variant"] == check.variant]
 
 
-def _absolute(check: Check, cell: dict[str, Any]) -> dict[str, Any]:
+def _absolute(check: Check, cell: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     row = _row(check.describe(), cell["cell"])
     m = cell["metrics"].get(check.metric)
     if m is None:
-        row["reason"] = f"metric {check.metric} not computed"
+        row["reason"] = missing_reason(summary, check.metric)
         return row
     row["value"] = m["mean"]
     assert check.op is not None and check.value is not None
@@ -124,14 +125,14 @@ def _check_baseline(summary: dict[str, Any], baseline: dict[str, Any],
 
 def _relative(check: Check | None, metric: str, bad: str, allowed: float | None,
               rel: float | None, cell: dict[str, Any], base_cell: dict[str, Any] | None,
-              alpha: float) -> dict[str, Any]:
+              alpha: float, summary: dict[str, Any]) -> dict[str, Any]:
     label = check.describe() if check is not None else (
         f"{metric} no worse than baseline (tolerance {rel:.0%})")
     row = _row(label, cell["cell"])
     cur = cell["metrics"].get(metric)
     base = (base_cell or {}).get("metrics", {}).get(metric)
     if cur is None:
-        row["reason"] = f"metric {metric} not computed"
+        row["reason"] = missing_reason(summary, metric)
         return row
     row["value"] = cur["mean"]
     if base is None:

@@ -127,7 +127,7 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
              ) -> None:
     """Check a suite without running a model."""
     from harness.plan import plan
-    from harness.suite import load_suite
+    from harness.suite import load_suite, plan_size
 
     with _errors():
         s = load_suite(suite, allow_path, allow_env)
@@ -137,8 +137,10 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
 
         n = len(plan(s, backend="hf")) if not any(
             p.fewshot and p.fewshot.strategy == "similar" for p in s.prompts) else None
+        judged = plan_size(s)[1]
         out.print(f"[green]ok[/green] {suite}: {len(s.prompts)} prompts, {len(s.inputs)} inputs, "
-                  + (f"{n} requests" if n is not None else "similar-example selection at run"))
+                  + (f"{n} requests" if n is not None else "similar-example selection at run")
+                  + (f", up to {judged:,} judge calls" if s.judges else ""))
 
 
 @app.command()
@@ -192,7 +194,10 @@ def run(
         if profile:
             _print_profile(result.summary["profile"])
         paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
-        out.print(f"{result.generated} generated, {result.cached} from the store, "
+        judged = (f"; judges: {result.judge_asked} asked, "
+                  f"{result.judge_calls - result.judge_asked} from the store"
+                  if result.judge_calls else "")
+        out.print(f"{result.generated} generated, {result.cached} from the store{judged}, "
                   f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
         for p in paths:
             out.print(f"report: {p}")

@@ -57,6 +57,10 @@ class Request:
     input_text: str = ""  # the input's main text, for relevance metrics
     # the prompt's rendered format constraints; not in the key: they don't change the output
     constraints: tuple[tuple[str, Any], ...] = ()
+    # a reply without text (``content: null``: a refusal) is an answer to store as empty
+    # text rather than a failed request: set for judges' calls, whose unreadable answers are
+    # counted, never fatal (docs/judges.md); not in the key
+    no_text_ok: bool = False
 
     @property
     def chat(self) -> list[Message]:

@@ -94,7 +94,7 @@ class Estimate(_Open):
 class JudgeReport(_Open):
     """Whether to believe one judge (``harness.judges.reliability``, docs/judges.md)."""
 
-    kind: str = Field(description="rubric, checklist or pairwise")
+    kind: str = Field(description="rubric, checklist, pairwise or panel")
     model: str
     backend: str
     criterion: str | None = None
@@ -112,6 +112,9 @@ class JudgeReport(_Open):
         None, description="checklist: each question's pass rate over the answers read")
     strengths: dict[str, Estimate] | None = Field(
         None, description="pairwise: Bradley-Terry strength per variant (log scale, mean 0)")
+    members: list[str] | None = Field(None, description="panel: the judges it averages")
+    member_agreement: Estimate | None = Field(
+        None, description="panel: Krippendorff's alpha over items, members (0-1) as coders")
 
 
 class UsageRow(_Open):

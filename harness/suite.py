@@ -495,15 +495,28 @@ def max_requests() -> int:
         return 1_000_000
 
 
-def _check_plan_size(suite: Suite) -> None:
-    n = len(suite.prompts) * len(suite.inputs) * suite.samples
+def plan_size(suite: Suite) -> tuple[int, int]:
+    """(requests, judge calls) the suite plans: prompts × inputs × grid points × samples
+    generations, and every judge's calls on them (``harness.judges.calls.planned_calls``,
+    an upper bound), both counted before anything is expanded."""
+    from harness.judges.calls import planned_calls
+
+    per_prompt = len(suite.inputs) * suite.samples
     for values in suite.sampling.values():
-        n *= len(values)
+        per_prompt *= len(values)
+    judged = sum(planned_calls(j, len(suite.prompts), per_prompt) for j in suite.judges)
+    return len(suite.prompts) * per_prompt, judged
+
+
+def _check_plan_size(suite: Suite) -> None:
+    n, judged = plan_size(suite)
     limit = max_requests()
-    if n > limit:
+    if n + judged > limit:
+        calls = f" and {judged:,} judge calls" if judged else ""
         raise SuiteError(f"{suite.path}: the suite plans {n:,} requests (prompts × inputs × "
-                         f"grid points × samples), more than the limit of {limit:,}; shrink "
-                         "it, or raise the limit on purpose with HARNESS_MAX_REQUESTS")
+                         f"grid points × samples){calls}, more than the limit of {limit:,}"
+                         f"{' for both together' if judged else ''}; shrink it, or raise the "
+                         "limit on purpose with HARNESS_MAX_REQUESTS")
 
 
 def check_adaptive(suite: Suite, path: Path | None = None, marks: dict | None = None) -> None:
@@ -767,25 +780,25 @@ def _check_templates(suite: Suite, path: Path, marks: dict,
 
 
 def _check_judge_templates(suite: Suite, path: Path, marks: dict) -> list[str]:
-    """Every judge whose own ``prompt`` or ``task`` template fails to render, rendered
-    with each input's fields and a stand-in text, so it cannot fail in the middle of a
-    run."""
-    from harness.prompts import TemplateProblem, render
+    """Every judge whose ``prompt`` or ``task`` template would fail in a run, found by
+    planning its calls on stand-in texts as long as the longest generation is likely to be
+    (``harness.judges.calls.check_judge``), so it cannot fail after the generation."""
+    from harness.judges.calls import check_judge
+    from harness.prompts import MAX_RENDERED_CHARS, TemplateProblem
 
+    max_tokens = max([suite.defaults.max_tokens,
+                      *(int(v) for v in suite.sampling.get("max_tokens", []))])
+    text_chars = min(max_tokens * CHARS_PER_TOKEN, MAX_RENDERED_CHARS // 4)
+    inputs = [i.model_dump() for i in suite.inputs]
     problems = []
     for j, judge in enumerate(suite.judges):
-        for field in ("task", "prompt"):
-            source = getattr(judge, field)
-            if source is None:
-                continue
-            for inp in suite.inputs:
-                variables = inp.model_dump() if field == "task" else {
-                    "task": "t", "system": "", "reference": "", "criterion": "c", "lo": 1,
-                    "hi": 10, "questions": ["q"], "text": "x", "text_a": "a", "text_b": "b"}
-                try:
-                    render(source, variables, field=field)
-                except TemplateProblem as exc:
-                    problems.append(f"{_where(path, marks, ('judges', j, field))}: judges[{j}]"
-                                    f" ({judge.name}) {field}: {exc}")
-                    break
+        try:
+            check_judge(judge, inputs, text_chars)
+        except TemplateProblem as exc:
+            field = (exc.field or "prompt").removeprefix("judge ")
+            problems.append(f"{_where(path, marks, ('judges', j, field))}: judges[{j}]"
+                            f" ({judge.name}) {field}: {exc}")
     return problems
+
+
+CHARS_PER_TOKEN = 4  # a stand-in generation's characters per token (English averages ~4)

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# the most tokens one request can count (no model's context comes near it): a count a
+# server reports above it (``2**70``, ``1e308``: SQLite integers stop at 2**63) is a bug,
+# read as 0 by the openai backend and by ``Store.usage`` (for stores written before), so
+# no stored count or sum of counts can overflow
+MAX_TOKEN_COUNT = 10**9
+
 
 def usage_section(usage: dict[str, dict[str, Any]],
                   prices: dict[str, dict[str, float]]) -> dict[str, Any]:

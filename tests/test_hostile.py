@@ -47,10 +47,34 @@ def _suite(topic: str = "plain") -> str:
     return SUITE.format(url="{url}", topic=topic)  # {url}: filled in by the test
 
 
+def _judged(topic: str, judge: str = "{name: j}") -> str:
+    """The suite with one judge on the same fake server (its calls' topics pick how the
+    server answers the judge, see ``_answer``)."""
+    return _suite(topic) + (
+        "judges:\n  - " + judge[:-1] + ", backend: openai, model: judge-model, server: "
+        '{base_url: "{url}", max_retries: 1, timeout: 10}}\n')
+
+
+def _many_variants(n: int) -> str:
+    prompts = "".join(f'  - {{id: p{i}, template: "Say {{{{ topic }}}} {i}."}}\n'
+                      for i in range(n))
+    return ("name: wide\nmodel: m\nbackend: openai\nserver: {base_url: 'http://127.0.0.1:9/v1'}"
+            "\nsamples: 1\nprompts:\n" + prompts + "inputs: [{topic: rain}]\n"
+            "judges: [{name: pref, kind: pairwise, repeats: 20}]\n")
+
+
 def _answer(body: dict, attempt: int) -> tuple:
     """The fake server: a reply per topic keyword, else text with markup and a NUL."""
     pid = prompt_id(body)
     reply = completion(body, f"answer to {pid} {EVIL_IMG} {EVIL_HTML} \x00")
+    if "The text to judge" in pid:  # a judge's call
+        reply = completion(body, "Score: 7")
+        if "JUDGE-NULL" in pid:
+            reply["choices"][0]["message"] = {"role": "assistant", "content": None,
+                                              "refusal": "I will not judge this."}
+        elif "JUDGE-USAGE" in pid:
+            reply["usage"] = {"prompt_tokens": 2**70, "completion_tokens": 1e308}
+        return ("json", reply)
     if "NULL-CONTENT" in pid:
         reply["choices"][0]["message"]["content"] = None
     elif "BAD-USAGE" in pid:
@@ -204,6 +228,29 @@ CASES = [
         "4 generated", {"s.yaml": _suite("BAD-USAGE")}),
     row("run-lone-surrogate-in-reply", ["run", "s.yaml", "--format", "md,html,json"], 0,
         "4 generated", {"s.yaml": _suite("LONE-SURROGATE")}),
+    # -- judges: an unreadable answer is counted, never fatal; limits hold before a run ---------
+    row("run-judge-refusal-is-an-unreadable-answer", ["run", "s.yaml"], 0,
+        "4 generated, 0 from the store; judges: 2 asked, 0 from the store",
+        {"s.yaml": _judged("JUDGE-NULL")}),
+    row("run-judge-usage-beyond-sqlite-integers", ["run", "s.yaml"], 0,
+        "judges: 2 asked, 0 from the store", {"s.yaml": _judged("JUDGE-USAGE")}),
+    row("validate-shows-judge-calls", ["validate", "s.yaml"], 0,
+        "4 requests, up to 8 judge calls", {"s.yaml": _judged("x", "{name: j, repeats: 2}")}),
+    row("validate-judge-calls-over-the-limit", ["validate", "s.yaml"], 2,
+        "1,000 requests (prompts × inputs × grid points × samples) and 19,980,000 judge "
+        "calls, more than the limit", {"s.yaml": _many_variants(1000)}),
+    row("validate-rubric-judge-prompt-names-text-a", ["validate", "s.yaml"], 2,
+        "prompt: 'text_a' is not a variable of a rubric judge's prompt",
+        {"s.yaml": _judged("x", "{name: j, prompt: 'Rate {{ text_a }}.'}")}),
+    row("validate-judge-prompt-undefined-inside-if", ["validate", "s.yaml"], 2,
+        "'nosuch' is not a variable of a pairwise judge's prompt",
+        {"s.yaml": _judged("x", "{name: j, kind: pairwise, prompt: '{{ text_a }} {{ text_b "
+                                "}}{% if reference %}{{ nosuch }}{% endif %}'}")}),
+    row("validate-judge-prompt-output-limit", ["validate", "s.yaml"], 2,
+        "prompt: template error: template builds a value of",
+        {"s.yaml": _judged("x", "{name: j, prompt: '{{ text * 999000 }}'}")}),
+    row("validate-judge-task-undefined-field", ["validate", "s.yaml"], 2,
+        "task: 'nosuch' is undefined", {"s.yaml": _judged("x", "{name: j, task: '{{ nosuch }}'}")}),
     row("run-unknown-report-format", ["run", "s.yaml", "--format", "pdf"], 2,
         "unknown report format 'pdf'", {"s.yaml": _suite()}),
     row("run-unknown-backend", ["run", "s.yaml", "--backend", "nosuch"], 2,
@@ -473,6 +520,11 @@ def test_empty_string_content_is_an_empty_generation(serve) -> None:
     ({"prompt_tokens": True, "completion_tokens": None}, (0, 0)),
     ({"prompt_tokens": -5, "completion_tokens": 4.0}, (0, 4)),
     ({"prompt_tokens": 1e400, "completion_tokens": "12"}, (0, 0)),  # inf
+    # beyond what SQLite can hold or sum (2**63), or any request can count (10**9)
+    ({"prompt_tokens": 2**70, "completion_tokens": 1e308}, (0, 0)),
+    ({"prompt_tokens": 2**62, "completion_tokens": 10**9 + 1}, (0, 0)),
+    ({"prompt_tokens": 10**9, "completion_tokens": 4.5}, (10**9, 0)),  # not whole
+    ({"prompt_tokens": float("nan"), "completion_tokens": False}, (0, 0)),
     ("lots", (0, 0)),
     (None, (0, 0)),
 ])
@@ -489,3 +541,37 @@ def test_lone_surrogate_in_reply_becomes_replacement_character(serve) -> None:
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert gens[0].text == "a \ufffd b \U0001f600"
     gens[0].text.encode("utf-8")
+
+
+@pytest.mark.parametrize("reply", [
+    {"content": None, "refusal": "I can't help with that."},
+    {"content": 42}, {"role": "assistant"},  # no text at all
+])
+def test_a_judge_call_takes_a_reply_without_text_as_an_empty_answer(serve, reply) -> None:
+    """A judge's call (``no_text_ok``) stores a refusal as an empty, unreadable answer once
+    its retries are spent; a generation fails on the same reply (above)."""
+    from dataclasses import replace
+
+    def script(body, attempt):
+        answer = completion(body, "x")
+        answer["choices"][0]["message"] = dict(reply)
+        return ("json", answer)
+
+    srv = serve(script)
+    reqs = [replace(r, no_text_ok=True) for r in make_requests(2)]
+    gens = list(backend(srv.url, max_retries=1).generate(reqs))
+    assert sorted((g.key, g.text, g.finish_reason) for g in gens) == [
+        (r.key, "", "refused") for r in reqs]
+    assert gens[0].prompt_tokens == 7  # the reply's usage is kept
+    assert srv.attempts["p0"] == 2  # retried first: a refusal may be a fluke
+
+
+def test_reply_bytes_that_are_not_utf8_become_replacement_characters(serve) -> None:
+    def script(body, attempt):
+        raw = json.dumps(completion(body, "Score: 7 @")).encode()
+        return ("raw", raw.replace(b"@", b"\xff\xfe\xc3"))
+
+    srv = serve(script)
+    gens = list(backend(srv.url).generate(make_requests(1)))
+    assert gens[0].text == "Score: 7 \ufffd\ufffd\ufffd" and srv.attempts["p0"] == 1
+

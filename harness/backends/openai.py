@@ -37,6 +37,7 @@ from harness.backends.base import BackendConfigError, BackendError
 from harness.backends.chat import render_chat
 from harness.records import Generation, Message, Request
 from harness.secrets import register_secret
+from harness.usage import MAX_TOKEN_COUNT
 
 if TYPE_CHECKING:
     import httpx
@@ -53,6 +54,15 @@ class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class _NoText(_Retryable):
+    """A well-formed reply whose choice has no text (``content: null``: a refusal); its
+    ``usage`` is kept for a request that takes it as the (empty) answer."""
+
+    def __init__(self, message: str, usage: tuple[int, int]):
+        super().__init__(message)
+        self.usage = usage
 
 
 class _Fatal(Exception):
@@ -162,8 +172,14 @@ class OpenAIBackend:
         body = self._body(req, prompt)
         path = "/chat/completions" if prompt is None else "/completions"
         start = time.perf_counter()
-        parsed, attempts = await self._post(client, path, body,
-                                            lambda d: _parse_choice(d, prompt))
+        try:
+            parsed, attempts = await self._post(client, path, body,
+                                                lambda d: _parse_choice(d, prompt))
+        except _NoText as exc:
+            if not req.no_text_ok:
+                raise
+            # every attempt was answered without text (a refusal): that is the answer
+            parsed, attempts = ("", "refused", exc.usage), self.server.max_retries + 1
         text, finish, (prompt_tokens, completion_tokens) = parsed
         return Generation(
             key=req.key, text=text, prompt_tokens=prompt_tokens,
@@ -379,7 +395,13 @@ def _check_response(resp: httpx.Response) -> Any:
         raise _Fatal(message)
     try:
         return resp.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:  # bytes that are not UTF-8: U+FFFD, as for lone surrogates
+        pass
+    except json.JSONDecodeError as exc:
+        raise _Retryable(f"malformed JSON in the response: {exc}") from None
+    try:
+        return json.loads(resp.content.decode("utf-8", errors="replace"))
+    except json.JSONDecodeError as exc:
         raise _Retryable(f"malformed JSON in the response: {exc}") from None
 
 
@@ -397,19 +419,26 @@ def _parse_choice(data: Any, prompt: str | None) -> tuple[str, str, tuple[int, i
     """Return ``(text, finish_reason, (prompt_tokens, completion_tokens))`` of the first
     choice; raise ``_Retryable`` if the response is malformed.
 
-    A choice without text, including ``"content": null`` (what a server sends for a refusal
-    or a tool call), is malformed, not an empty generation: storing it as ``""`` would
-    score a failure as a perfectly degenerate sample. An empty string is a real (empty)
-    generation. Lone surrogate escapes (``"\\ud800"``, valid JSON but not Unicode) become
-    U+FFFD, as a UTF-8 decoder does with broken bytes, so the text can be stored."""
+    A choice without text, including ``"content": null`` (what a server sends for a refusal,
+    a content filter or a tool call), raises ``_NoText``: for a generation it is a failed
+    request, not an empty one (storing it as ``""`` would score a failure as a perfectly
+    degenerate sample); a judge's call (``Request.no_text_ok``) stores it as an empty,
+    unreadable answer once retries are spent. An empty string is a real (empty) generation.
+    Lone surrogate escapes (``"\\ud800"``, valid JSON but not Unicode) become U+FFFD, as a
+    UTF-8 decoder does with broken bytes (``_check_response`` decodes those so), so the
+    text can be stored."""
     try:
         choice = data["choices"][0]
-        text = choice["message"]["content"] if prompt is None else choice["text"]
+        if not isinstance(choice, dict):
+            raise TypeError
     except (KeyError, IndexError, TypeError):
         raise _Retryable(f"malformed response (no choices[0] text): {str(data)[:200]}") from None
+    message = choice.get("message") if prompt is None else choice
+    text = message.get("content" if prompt is None else "text") \
+        if isinstance(message, dict) else None
     if not isinstance(text, str):
         what = "null" if text is None else type(text).__name__
-        raise _Retryable(f"malformed response (the text is {what}, not a string)")
+        raise _NoText(f"malformed response (the text is {what}, not a string)", _usage(data))
     finish = "length" if choice.get("finish_reason") == "length" else "stop"
     return _LONE_SURROGATE.sub("\ufffd", text), finish, _usage(data)
 
@@ -419,8 +448,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _usage(data: Any) -> tuple[int, int]:
     """Return ``(prompt_tokens, completion_tokens)`` from ``usage``; a count that is absent,
-    not a number (``"x"``, ``true``, a list), negative or not finite is 0: the token counts
-    are bookkeeping, and a bad one must not throw away the reply it came with."""
+    not a number (``"x"``, ``true``, a list), negative, not whole, not finite or above
+    ``MAX_TOKEN_COUNT`` is 0: the token counts are bookkeeping, and a bad one must not throw
+    away the reply it came with."""
     usage = data.get("usage") if isinstance(data, dict) else None
     if not isinstance(usage, dict):
         return 0, 0
@@ -428,10 +458,13 @@ def _usage(data: Any) -> tuple[int, int]:
 
 
 def _count(value: Any) -> int:
-    """Return ``value`` as a token count: a non-negative finite number (``12``, ``12.0``),
-    else 0."""
+    """Return ``value`` as a token count: a whole number from 0 to ``MAX_TOKEN_COUNT``
+    (``12``, ``12.0``), else 0. A count the store could not hold or sum (``2**70``,
+    ``1e308``: SQLite integers stop at 2**63) is a server's bug, not a count."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0
-    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinities
+        return 0
+    if not 0 <= value <= MAX_TOKEN_COUNT:
         return 0
     return int(value)

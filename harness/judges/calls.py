@@ -90,10 +90,11 @@ def plan_calls(judge: Judge, items: Sequence[Request], texts: dict[str, str],
     """Every call ``judge`` makes on ``items`` (a run's requests, texts by key).
 
     ``inputs``: each input's fields by id (for the judge's ``task`` template); ``model`` and
-    ``backend``: the judge's, as they enter request keys."""
+    ``backend``: the judge's, as they enter request keys. Raises ``TemplateProblem`` when
+    the judge's ``task`` or ``prompt`` template fails (``check_judge`` finds that before a
+    run)."""
     params = SamplingParams(temperature=temperature(judge), top_p=1.0,
                             max_tokens=judge.max_tokens)
-    lo, hi = judge.scale
 
     def call(messages: list[dict[str, str]], item: str, other: str = "", repeat: int = 0,
              swapped: bool = False) -> Call:
@@ -101,7 +102,7 @@ def plan_calls(judge: Judge, items: Sequence[Request], texts: dict[str, str],
         key = content_key({"judge": judge.kind, "model": model, "backend": backend,
                            "messages": chat, "params": params.as_dict(), "repeat": repeat})
         request = Request(key=key, model=model, messages=chat, params=params,
-                          sample_index=repeat, seed=derive_seed(seed, key))
+                          sample_index=repeat, seed=derive_seed(seed, key), no_text_ok=True)
         return Call(judge, request, item, other, repeat, swapped)
 
     calls: list[Call] = []
@@ -110,38 +111,109 @@ def plan_calls(judge: Judge, items: Sequence[Request], texts: dict[str, str],
         return calls  # a panel asks nothing: it averages its members
     if judge.kind != "pairwise":
         for item in unique:
-            task, text = _task(item, inputs.get(item.input_id, {}), judge), texts[item.key]
-            lang = _lang(judge, task, text)
-            variables = {"task": task, "system": _system(item), "text": text,
-                         "reference": item.reference or "", "lo": lo, "hi": hi,
-                         "criterion": criterion_text(judge.criterion, lang),
-                         "questions": checklist_questions(judge.questions, lang)}
+            variables, lang = item_variables(judge, item, texts[item.key],
+                                             inputs.get(item.input_id, {}))
             messages = judge_messages(judge.kind, variables, lang, judge.prompt)
             calls += [call(messages, item.key, repeat=k) for k in range(judge.repeats)]
         return calls
-    # pairwise: the samples of different variants at the same input, grid point and index
-    slots: dict[tuple[Any, ...], dict[str, Request]] = {}
-    for r in unique:
-        slots.setdefault((r.input_id, r.grid, r.sample_index), {}).setdefault(r.variant, r)
-    for slot in slots.values():
-        for a, b in combinations(slot.values(), 2):
-            if texts[a.key] == texts[b.key] and a.messages == b.messages:
-                continue
-            tasks = {_task(a, inputs.get(a.input_id, {}), judge),
-                     _task(b, inputs.get(b.input_id, {}), judge)}
-            # the variants' own requests differ: show the input itself, not one variant's
-            task = tasks.pop() if len(tasks) == 1 else a.input_text
-            lang = _lang(judge, task, texts[a.key] + texts[b.key])
-            base = {"task": task, "system": "", "reference": a.reference or "", "lo": lo,
-                    "hi": hi, "criterion": criterion_text(judge.criterion, lang),
-                    "questions": []}
-            for k in range(judge.repeats):
-                for swapped, (first, second) in ((False, (a, b)), (True, (b, a))):
-                    messages = judge_messages("pairwise", {**base, "text_a": texts[first.key],
-                                                           "text_b": texts[second.key]},
-                                              lang, judge.prompt)
-                    calls.append(call(messages, a.key, b.key, k, swapped))
+    for a, b in pairs(unique, texts):
+        for k in range(judge.repeats):
+            for swapped, (first, second) in ((False, (a, b)), (True, (b, a))):
+                variables, lang = pair_variables(judge, first, second, texts[first.key],
+                                                 texts[second.key], inputs)
+                messages = judge_messages("pairwise", variables, lang, judge.prompt)
+                calls.append(call(messages, a.key, b.key, k, swapped))
     return calls
+
+
+def pairs(items: Sequence[Request], texts: dict[str, str]) -> list[tuple[Request, Request]]:
+    """The pairs a pairwise judge compares: the samples of every two variants at the same
+    input, grid point and sample index (one request per variant), except two that show
+    the same text for the same chat."""
+    slots: dict[tuple[Any, ...], dict[str, Request]] = {}
+    for r in items:
+        slots.setdefault((r.input_id, r.grid, r.sample_index), {}).setdefault(r.variant, r)
+    return [(a, b) for slot in slots.values() for a, b in combinations(slot.values(), 2)
+            if not (texts[a.key] == texts[b.key] and a.messages == b.messages)]
+
+
+def item_variables(judge: Judge, item: Request, text: str, fields: dict[str, Any]
+                   ) -> tuple[dict[str, Any], str]:
+    """The template variables of a rubric or checklist judge's call about ``item`` (its
+    ``text``; ``fields``: its input's, for the ``task`` template), and the language."""
+    task = _task(item, fields, judge)
+    lang = _lang(judge, task, text)
+    lo, hi = judge.scale
+    return {"task": task, "system": _system(item), "text": text,
+            "reference": item.reference or "", "lo": lo, "hi": hi,
+            "criterion": criterion_text(judge.criterion, lang),
+            "questions": checklist_questions(judge.questions, lang)}, lang
+
+
+def pair_variables(judge: Judge, a: Request, b: Request, text_a: str, text_b: str,
+                   inputs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """The template variables of a pairwise call showing ``a`` as text A and ``b`` as text
+    B, and the language. ``system`` is empty: the writer's system prompt would reveal the
+    variant."""
+    tasks = {_task(a, inputs.get(a.input_id, {}), judge),
+             _task(b, inputs.get(b.input_id, {}), judge)}
+    # the variants' own requests differ: show the input itself, not one variant's
+    task = tasks.pop() if len(tasks) == 1 else a.input_text
+    lang = _lang(judge, task, text_a, text_b)  # the same in both orders
+    lo, hi = judge.scale
+    return {"task": task, "system": "", "reference": a.reference or "", "lo": lo, "hi": hi,
+            "criterion": criterion_text(judge.criterion, lang), "questions": [],
+            "text_a": text_a, "text_b": text_b}, lang
+
+
+def planned_calls(judge: Judge, variants: int, per_variant: int) -> int:
+    """How many calls ``judge`` makes on a plan of ``variants`` prompts with ``per_variant``
+    requests each (inputs × grid points × samples), as ``plan_calls`` makes them: one per
+    request and repeat (rubric, checklist), two per pair of variants per slot and repeat
+    (pairwise), none (panel). An upper bound: requests that render the same chat are
+    judged once, and identical texts are not compared."""
+    if judge.kind == "panel":
+        return 0
+    if judge.kind == "pairwise":
+        return per_variant * (variants * (variants - 1) // 2) * 2 * judge.repeats
+    return variants * per_variant * judge.repeats
+
+
+def check_judge(judge: Judge, inputs: Sequence[dict[str, Any]], text_chars: int) -> None:
+    """Raise ``TemplateProblem`` where ``judge``'s templates would fail in a run: its
+    ``prompt`` names a variable its kind does not get (also inside an ``{% if %}`` that a
+    stand-in would not take), or its ``task`` or ``prompt`` fails to render, or renders
+    past the output limit, for any input. The calls are planned by ``plan_calls`` itself,
+    on stand-in requests (one per input, with a system prompt; two variants per input for a
+    pairwise judge) whose texts are ``text_chars`` characters long."""
+    from jinja2 import meta
+
+    from harness.prompts import TemplateProblem, _env
+
+    by_id = {str(f["id"]): f for f in inputs}
+    items = [Request(key=f"{v}|{i}", model="", messages=(("system", "stand-in system"),
+                                                         ("user", "stand-in request")),
+                     params=SamplingParams(), sample_index=0, seed=0, variant=v,
+                     input_id=i, reference=by_id[i].get("reference"), input_text="input")
+             for i in by_id for v in ("a", "b")[: 2 if judge.kind == "pairwise" else 1]]
+    texts = {r.key: ("stand-in text " * text_chars)[:text_chars] if r.variant == "a"
+             else ("other text " * text_chars)[:text_chars] for r in items}
+    if judge.prompt is not None and items:
+        a, b = items[0], items[-1]
+        variables = (pair_variables(judge, a, b, texts[a.key], texts[b.key], by_id)
+                     if judge.kind == "pairwise" else
+                     item_variables(judge, a, texts[a.key], by_id[a.input_id]))[0]
+        try:
+            names = meta.find_undeclared_variables(_env().parse(judge.prompt))
+        except Exception:  # a syntax error: rendering below says where
+            names = set()
+        unknown = sorted(names - set(variables) - set(_env().globals))
+        if unknown:
+            raise TemplateProblem(f"{unknown[0]!r} is not a variable of a {judge.kind} "
+                                  f"judge's prompt; it has: {', '.join(sorted(variables))}",
+                                  "judge prompt")
+    plan_calls(judge.model_copy(update={"repeats": 1}), items, texts, by_id, model="",
+               backend="", seed=0)
 
 
 def _lang(judge: Judge, *texts: str) -> str:
@@ -199,13 +271,16 @@ def panel_values(members: Sequence[Judge], values: dict[str, dict[str, float]]
     """A panel's value of each item: the mean over its ``members`` (rubric or checklist
     judges) of their values, each rescaled to 0-1 (a rubric's ``(v - lo) / (hi - lo)``; a
     checklist's share is one already), for the items every member has a value of."""
-    def rescaled(judge: Judge, v: float) -> float:
-        lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
-        return (v - lo) / (hi - lo)
-
     keys = set.intersection(*(set(values.get(m.metric, {})) for m in members))
     return {k: sum(rescaled(m, values[m.metric][k]) for m in members) / len(members)
             for k in keys}
+
+
+def rescaled(judge: Judge, value: float) -> float:
+    """A rubric or checklist judge's ``value`` on 0-1: a rubric's ``(v - lo) / (hi - lo)``,
+    a checklist's share as it is."""
+    lo, hi = judge.scale if judge.kind == "rubric" else (0, 1)
+    return (value - lo) / (hi - lo)
 
 
 def orders(rows: Sequence[tuple[str, str, int, int, float | None]]

@@ -14,9 +14,10 @@ from typing import Any
 
 from harness.backends import Backend
 from harness.judges.calls import item_values, panel_values, plan_calls, verdict
+from harness.prompts import TemplateProblem
 from harness.records import Request, unique
 from harness.store import Store
-from harness.suite import Judge, Suite
+from harness.suite import Judge, Suite, SuiteError
 
 # (backend name, model, judge) -> a ready backend; the runner reuses its own engine when
 # the judge runs on the same model and backend
@@ -34,23 +35,36 @@ def judge_target(judge: Judge, backend: str, model: str) -> tuple[str, str]:
 def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Request],
                texts: dict[str, str], *, backend: str, model: str, backend_key: Callable[
                    [str], str], get_backend: GetBackend, generate: Generate,
-               log: Callable[[str], None] = lambda m: None) -> dict[str, dict[str, float]]:
+               log: Callable[[str], None] = lambda m: None,
+               stats: dict[str, int] | None = None) -> dict[str, dict[str, float]]:
     """Run every judge of ``suite`` on the run's items; return {metric: {item key: value}}.
 
     ``backend_key(name)`` is the backend as it enters request keys (``hf:bfloat16`` for a
     bfloat16 hf model); ``generate(generations, todo)`` stores generations as they come
-    (the runner's own, with its progress bar)."""
+    (the runner's own, with its progress bar). ``stats`` gains ``calls`` (every judge's
+    distinct calls) and ``asked`` (those not in the store, asked now)."""
     inputs = {i.id: i.model_dump() for i in suite.inputs}
     out: dict[str, dict[str, float]] = {}
+    planned = []  # every judge's calls, planned before any is asked
     for judge in suite.judges:
         if judge.kind == "panel":
             continue  # from its members' values, below
         name, judge_model = judge_target(judge, backend, model)
-        calls = plan_calls(judge, requests, texts, inputs, model=judge_model,
-                           backend=backend_key(name), seed=suite.seed)
+        try:
+            calls = plan_calls(judge, requests, texts, inputs, model=judge_model,
+                               backend=backend_key(name), seed=suite.seed)
+        except TemplateProblem as exc:  # `harness validate` checks for this; a text can
+            # still push a template past its output limit
+            raise SuiteError(f"judges: {judge.name}: {exc.field}: {exc}") from None
+        planned.append((judge, name, judge_model, calls))
+    for judge, name, judge_model, calls in planned:
         todo = unique(store.missing([c.request for c in calls]))
+        distinct = len({c.request.key for c in calls})  # the same question is asked once
         log(f"judge {judge.name} ({judge.kind}, {judge_model} on {name}): {len(calls)} calls, "
-            f"{len(calls) - len(todo)} cached")
+            f"{distinct - len(todo)} of {distinct} distinct ones in the store")
+        if stats is not None:
+            stats["calls"] = stats.get("calls", 0) + distinct
+            stats["asked"] = stats.get("asked", 0) + len(todo)
         if todo:
             engine = get_backend(name, judge_model, judge)
             generate(engine.generate(todo), todo)

@@ -22,7 +22,12 @@ Per judge:
   pair outcomes, with a leave-one-input-out jackknife interval (4 inputs or more); pooled
   over grid points.
 
-Between judges (``judge_agreement``): Spearman's rho of every two judges' item values.
+A panel (it asks nothing: no calls, nothing unreadable) gets its ``length_bias`` and
+``member_agreement``: Krippendorff's alpha (interval) over the items, its members as coders,
+each member's values rescaled to 0-1 as the panel averages them.
+
+Between judges (``judge_agreement``): Spearman's rho of every two judges' item values; a
+panel against each judge that is not one of its members.
 Statistics: ``harness.agreement``.
 """
 
@@ -33,7 +38,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
-from harness.judges.calls import orders, pair_outcomes
+from harness.judges.calls import orders, pair_outcomes, rescaled
 from harness.judges.parse import parse_checklist
 from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
@@ -47,8 +52,14 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
     ``sample_scores``: the run's stored per-item values, ``judge.<name>`` among them."""
     by_key = {it["key"]: it for it in items}
     out: dict[str, Any] = {}
+    by_name = {j.name: j for j in judges}
     for judge in judges:
         rows = judgments.get(judge.name)
+        if judge.kind == "panel":
+            if all(judgments.get(m) for m in judge.of):  # a run that ran its members
+                out[judge.name] = _panel(judge, [by_name[m] for m in judge.of], by_key,
+                                         sample_scores, model, backend, seed)
+            continue
         if not rows:
             continue
         tuples = [(r["item_key"], r["other_key"], r["repeat"], r["swapped"], r["value"])
@@ -61,11 +72,7 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
             "repeats": judge.repeats, "calls": len(rows),
             "unreadable": share(unread, len(rows)).as_dict(),
         }
-        keys = [k for k in by_key if judge.metric in sample_scores.get(k, {})]
-        entry["length_bias"] = rank_correlation(
-            [sample_scores[k][judge.metric] for k in keys],
-            [count_words(by_key[k]["text"] or "") for k in keys],
-            clusters=[by_key[k]["input_id"] for k in keys], seed=seed).as_dict()
+        entry["length_bias"] = _length_bias(judge, by_key, sample_scores, seed)
         if judge.kind == "checklist":
             entry["questions"] = _question_rates(judge, rows)
         if judge.kind == "pairwise":
@@ -78,6 +85,31 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
                                                            seed=seed).as_dict()
         out[judge.name] = entry
     return out
+
+
+def _length_bias(judge: Judge, by_key: dict[str, dict[str, Any]],
+                 sample_scores: dict[str, dict[str, float]], seed: int) -> dict[str, Any]:
+    keys = [k for k in by_key if judge.metric in sample_scores.get(k, {})]
+    return rank_correlation([sample_scores[k][judge.metric] for k in keys],
+                            [count_words(by_key[k]["text"] or "") for k in keys],
+                            clusters=[by_key[k]["input_id"] for k in keys],
+                            seed=seed).as_dict()
+
+
+def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, Any]],
+           sample_scores: dict[str, dict[str, float]], model: str, backend: str,
+           seed: int) -> dict[str, Any]:
+    """A panel's row: it asks nothing (no calls, nothing unreadable), so its length bias,
+    and how well its members agree: Krippendorff's alpha (interval) over the items, the
+    members as coders, each member's values rescaled to 0-1 as the panel averages them."""
+    units = [[None if m.metric not in sample_scores.get(k, {}) else
+              rescaled(m, sample_scores[k][m.metric]) for m in members] for k in by_key]
+    return {"kind": "panel", "model": "mean of " + ", ".join(m.name for m in members),
+            "backend": "panel", "criterion": None, "scale": None, "repeats": 1, "calls": 0,
+            "unreadable": share(0, 0).as_dict(), "members": [m.name for m in members],
+            "length_bias": _length_bias(panel, by_key, sample_scores, seed),
+            "repeat_agreement": None,
+            "member_agreement": krippendorff_alpha(units, "interval", seed=seed).as_dict()}
 
 
 def _question_rates(judge: Judge, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,18 +137,46 @@ def _pairwise(rows: Sequence[tuple[str, str, int, int, float | None]],
                if a in by_key and b in by_key]
     return {"position": {"first_chosen": share(first, len(decisive)).as_dict(),
                          "consistent": share(agree, len(both)).as_dict()},
-            "strengths": {v: e.as_dict() for v, e in bradley_terry(matches, seed=seed).items()}}
+            "strengths": {v: _no_negative_zero(e.as_dict())
+                          for v, e in bradley_terry(matches, seed=seed).items()}}
+
+
+def _no_negative_zero(estimate: dict[str, Any]) -> dict[str, Any]:
+    """Strengths centred to mean 0 come out as -1e-17 where they are 0 (rounding): those,
+    and any -0.0, are 0.0, so that no report shows ``-0.00``."""
+    return {k: 0.0 if isinstance(v, float) and abs(v) < 1e-9 else v
+            for k, v in estimate.items()}
 
 
 def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, float]],
                     items: Sequence[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
-    """Spearman's rho between every two judges' item values (items both judged)."""
+    """Spearman's rho between every two judges' item values (items both judged); a panel
+    against every judge that is not one of its members (against a member it would agree
+    partly with itself)."""
     inputs = {it["key"]: it["input_id"] for it in items}
+    members = {j.metric: {f"judge.{m}" for m in j.of} for j in judges}
     out = []
-    for a, b in combinations([j.metric for j in judges if j.kind != "panel"], 2):
+    for a, b in combinations([j.metric for j in judges], 2):
+        if b in members[a] or a in members[b] or members[a] & members[b]:
+            continue
         keys = [k for k, s in sample_scores.items() if a in s and b in s and k in inputs]
         est = rank_correlation([sample_scores[k][a] for k in keys],
                                [sample_scores[k][b] for k in keys],
                                clusters=[inputs[k] for k in keys], seed=seed)
         out.append({"a": a, "b": b, **est.as_dict()})
     return out
+
+
+def missing_reason(summary: dict[str, Any], metric: str) -> str:
+    """Why a cell has no value of ``metric``: for a judge whose answers could not be read,
+    how many were not ("every answer unreadable (72 of 72)"), else "metric … not
+    computed"."""
+    entry = (summary.get("judges") or {}).get(metric.removeprefix("judge."))
+    if metric.startswith("judge.") and entry and entry.get("calls"):
+        n = int(entry["calls"])
+        unread = round((entry["unreadable"].get("value") or 0.0) * n)
+        if unread == n:
+            return f"every answer unreadable ({unread} of {n})"
+        return (f"no readable answer about this cell's items ({unread} of {n} answers "
+                "unreadable in the run)")
+    return f"metric {metric} not computed"

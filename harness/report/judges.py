@@ -16,7 +16,8 @@ JUDGE_HEADERS = ("judge", "kind", "model", "calls", "unreadable", "repeat agreem
                  "length bias ρ", "first shown chosen", "orders agree")
 JUDGE_NOTE = ("unreadable: share of calls whose answer could not be parsed (left out of "
               "the scores). repeat agreement: Krippendorff's α over items, repeats as "
-              "coders (1 = same score every time). length bias: Spearman ρ of the judge's "
+              "coders (1 = same score every time); for a panel, its members as coders. "
+              "length bias: Spearman ρ of the judge's "
               "value with length in words. first shown chosen: share of decisive pairwise "
               "verdicts for the text shown first (0.5 = no position bias); orders agree: "
               "share of pairs whose two orders gave the same verdict (disagreeing orders "
@@ -31,7 +32,8 @@ def judge_rows(summary: dict[str, Any]) -> list[Row]:
         pos = j.get("position") or {}
         rows.append((f"judge.{name}", str(j["kind"]), f"{j['model']} ({j['backend']})",
                      str(j["calls"]), estimate(j.get("unreadable"), pct=True),
-                     estimate(j.get("repeat_agreement")), estimate(j.get("length_bias")),
+                     estimate(j.get("repeat_agreement") or j.get("member_agreement")),
+                     estimate(j.get("length_bias")),
                      estimate(pos.get("first_chosen"), pct=True),
                      estimate(pos.get("consistent"), pct=True)))
     return rows

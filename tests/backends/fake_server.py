@@ -11,6 +11,7 @@ seen so far with the same prompt (0 for the first). Actions:
 - ``("malformed",)``: HTTP 200 with a body that is not JSON
 - ``("truncated",)``: promise a long body, send part of it, close
 - ``("json", obj)``: HTTP 200 with ``obj`` as the JSON body
+- ``("raw", data)``: HTTP 200 with the bytes ``data`` as the body (e.g. not UTF-8)
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ class FakeServer:
             payload = json.dumps(completion(body, action[1])).encode()
         elif kind == "json":
             payload = json.dumps(action[1]).encode()
+        elif kind == "raw":
+            payload = action[1]
         elif kind == "status":
             status = action[1]
             extra = action[2] if len(action) > 2 else {}

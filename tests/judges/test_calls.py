@@ -181,3 +181,111 @@ def test_the_documented_judge_examples_are_valid_suites(tmp_path):
     (tmp_path / "corpora").symlink_to(ROOT / "suites" / "corpora")
     loaded = load_suite(copy, allow_paths=[ROOT / "suites"])
     assert {j.name for j in loaded.judges} == {"coherence", "preference"}
+
+
+@pytest.mark.parametrize("judge", [
+    {"name": "r", "repeats": 3}, {"name": "c", "kind": "checklist", "questions": "ttcw"},
+    {"name": "p", "kind": "pairwise", "repeats": 2},
+])
+def test_planned_calls_count_what_plan_calls_makes(judge):
+    """The limit check counts a judge's calls without planning them; the count must be
+    what planning makes (distinct texts: nothing is skipped as identical)."""
+    from harness.judges.calls import planned_calls
+
+    grid = {**SUITE, "sampling": {"temperature": [0.5, 1.0]}}
+    suite = Suite.model_validate({**grid, "judges": [judge]})
+    requests = plan(suite)
+    texts = {r.key: f"text {r.key}" for r in requests}
+    inputs = {i.id: i.model_dump() for i in suite.inputs}
+    calls = plan_calls(suite.judges[0], requests, texts, inputs, model="m", backend="b",
+                       seed=1)
+    per_variant = len(requests) // len(suite.prompts)
+    assert planned_calls(suite.judges[0], len(suite.prompts), per_variant) == len(calls) > 0
+
+
+def _check(judge: dict, max_tokens: int = 96) -> str | None:
+    from harness.judges.calls import check_judge
+    from harness.prompts import TemplateProblem
+
+    suite = Suite.model_validate({**SUITE, "judges": [judge]})
+    try:
+        check_judge(suite.judges[0], [i.model_dump() for i in suite.inputs], max_tokens * 4)
+    except TemplateProblem as exc:
+        return f"{exc.field}: {exc}"
+    return None
+
+
+@pytest.mark.parametrize("judge,problem", [
+    ({"name": "j", "prompt": "Rate {{ text_a }}."}, "'text_a' is not a variable of a rubric"),
+    ({"name": "j", "kind": "pairwise", "prompt": "{{ text }}"},
+     "'text' is not a variable of a pairwise"),
+    ({"name": "j", "prompt": "{{ text }}{% if reference %}{{ oops }}{% endif %}"},
+     "'oops' is not a variable"),
+    ({"name": "j", "prompt": "{{ text * 999000 }}"}, "template builds a value"),
+    # 3,000 stand-in texts of 96 tokens x 4 characters: past the rendered-output limit
+    ({"name": "j", "prompt": "{% for i in range(3000) %}{{ text }}{% endfor %}"},
+     "characters (limit 1,000,000)"),
+    ({"name": "j", "task": "{{ nosuch }}"}, "judge task: 'nosuch' is undefined"),
+    ({"name": "j", "prompt": "{{ text + 1 }}"}, "judge prompt: template error"),
+])
+def test_judge_templates_are_checked_with_the_variables_their_kind_gets(judge, problem):
+    found = _check(judge)
+    assert found is not None and problem in found, found
+
+
+@pytest.mark.parametrize("judge", [
+    {"name": "j", "prompt": "{{ task }} {{ system }} {{ text }} {{ reference }} {{ lo }}-"
+                            "{{ hi }} {{ criterion }} {% for q in range(2) %}{{ q }}{% endfor %}"},
+    {"name": "j", "kind": "pairwise", "prompt": "{{ text_a }} vs {{ text_b }}"},
+    {"name": "j", "kind": "checklist", "questions": ["a?"],
+     "prompt": "{% for q in questions %}{{ loop.index }} {{ q }}{% endfor %} {{ text }}"},
+    {"name": "j", "task": "About {{ topic }}", "criterion": "coherence"},
+    {"name": "j", "prompt": "{{ text * 100 }}"},  # 38,400 characters: within the limit
+])
+def test_judge_templates_that_a_run_renders_pass(judge):
+    assert _check(judge) is None
+
+
+def test_strengths_of_a_judge_that_sees_only_ties_show_no_negative_zero():
+    """Four variants that always tie: Bradley-Terry centring leaves -8e-17s, which a report
+    would print as -0.00 [-0.00, -0.00]."""
+    from itertools import combinations
+
+    from harness.judges.reliability import judge_section
+    from harness.report.judges import strength_rows
+
+    items = [{"key": f"{v}{i}", "text": "a poem", "input_id": f"i{i}", "variant": v}
+             for v in "abcd" for i in range(4)]
+    rows = [{"item_key": f"{a}{i}", "other_key": f"{b}{i}", "repeat": 0, "swapped": s,
+             "value": 0.5, "answer": "Winner: tie"}
+            for i in range(4) for a, b in combinations("abcd", 2) for s in (0, 1)]
+    judge = Judge(name="pref", kind="pairwise")
+    section = judge_section([judge], {"pref": rows}, items, {}, "m", "hf")
+    strengths = section["pref"]["strengths"]
+    assert set(strengths) == set("abcd")
+    shown = [r[2] for r in strength_rows({"judges": section})]
+    assert len(shown) == 4 and not any("-0.00" in s for s in shown), shown
+
+
+def test_a_panel_row_has_its_length_bias_and_its_members_agreement():
+    from harness.judges.reliability import judge_agreement, judge_section
+
+    judges = [Judge(name="r", scale=(1, 5)), Judge(name="c", kind="checklist", questions=["q"]),
+              Judge(name="x"), Judge(name="both", kind="panel", of=["r", "c"])]
+    items = [{"key": f"k{i}", "text": "word " * (i + 1), "input_id": f"i{i % 5}",
+              "variant": "v"} for i in range(20)]
+    # the members agree exactly once rescaled (r on 1-5, c a share): alpha 1; the panel
+    # rewards length exactly as its members do
+    scores = {f"k{i}": {"judge.r": 1 + 4 * (i % 4) / 3, "judge.c": (i % 4) / 3,
+                        "judge.x": float(i % 3), "judge.both": (i % 4) / 3}
+              for i in range(20)}
+    calls = {name: [{"item_key": "k0", "other_key": "", "repeat": 0, "swapped": 0,
+                     "value": 1.0, "answer": "1. yes"}] for name in ("r", "c", "x")}
+    section = judge_section(judges, calls, items, scores, "m", "hf")
+    panel = section["both"]
+    assert panel["member_agreement"]["value"] == pytest.approx(1.0)
+    assert panel["length_bias"]["n"] == 20 and panel["calls"] == 0
+    assert panel["members"] == ["r", "c"]
+    pairs = [(r["a"], r["b"]) for r in judge_agreement(judges, scores, items)]
+    assert pairs == [("judge.r", "judge.c"), ("judge.r", "judge.x"), ("judge.c", "judge.x"),
+                     ("judge.x", "judge.both")]

@@ -142,6 +142,13 @@ def test_position_biased_judge_is_detected_and_cancelled(tmp_path, serve, genera
     strengths = section["strengths"]
     assert set(strengths) == {"plain", "terse", "wordy"}
     assert all(abs(s["value"]) < 1e-6 for s in strengths.values())
+    # centring to mean 0 leaves -1e-17s and -0.0s: none reaches a report as "-0.00"
+    shown = [f"{s[k]:.2f}" for s in strengths.values() for k in ("value", "lo", "hi")
+             if s[k] is not None]
+    assert shown and "-0.00" not in shown
+    from harness.report.judges import strength_rows
+
+    assert not any("-0.00" in r[2] for r in strength_rows(result.summary))
     # without the swap the first-shown variant would have won every pair
     judged = store.judgments(result.run.id)["pref"]
     unswapped = [j["value"] for j in judged if not j["swapped"]]
@@ -233,8 +240,15 @@ def test_two_judges_on_two_servers_each_reach_their_own(tmp_path, serve, generat
     assert (cell["judge.first"]["mean"], cell["judge.second"]["mean"]) == (3.0, 8.0)
     # the panel: each member rescaled to 0-1 on its 1-10 scale, then averaged
     assert cell["judge.both"]["mean"] == pytest.approx(((3 - 1) / 9 + (8 - 1) / 9) / 2)
-    assert "both" not in result.summary["judges"]  # it asks nothing: no reliability row
-    assert [r["a"] for r in result.summary["judge_agreement"]] == ["judge.first"]
+    # it asks nothing, but its values are believed as much as any judge's: a reliability
+    # row with its length bias and its members' agreement
+    panel = result.summary["judges"]["both"]
+    assert (panel["kind"], panel["calls"], panel["members"]) == ("panel", 0, ["first", "second"])
+    assert panel["length_bias"]["n"] == 72 and "member_agreement" in panel
+    Summary.model_validate(result.summary)
+    # against each other: the members; a panel is not compared with its own members
+    assert [(r["a"], r["b"]) for r in result.summary["judge_agreement"]] == [
+        ("judge.first", "judge.second")]
 
 
 def test_checklist_share_and_per_question_rates(tmp_path, serve, generation_faked):
@@ -265,3 +279,128 @@ def test_checklist_share_and_per_question_rates(tmp_path, serve, generation_fake
     from harness.report.markdown import render_markdown
 
     assert "Is it long enough?" in render_markdown(result.summary)
+
+
+def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
+                                                              generation_faked):
+    """A refusal (content null), bytes that are not UTF-8, a 5,000,000-digit answer, numbers
+    off the scale and token counts no store can hold: each answer is stored, counted as
+    unreadable (or read), the run finishes, and a re-run asks nothing and finishes too."""
+    import json
+    import zlib
+
+    from harness.checks import run_checks
+    from harness.suite import Check
+    from harness.usage import MAX_TOKEN_COUNT
+    from tests.backends.fake_server import completion
+
+    huge: list[str] = []  # the one text answered with 5,000,000 digits
+
+    def kind(text: str) -> int:
+        return zlib.crc32(text.encode()) % 8
+
+    def script(body, attempt):
+        text = _judged(body["messages"][-1]["content"])[0]
+        reply = completion(body, "Score: 5")
+        k = kind(text)
+        if k == 0:  # a refusal
+            reply["choices"][0]["message"] = {"role": "assistant", "content": None,
+                                              "refusal": "I can't help with that."}
+        elif k in (1, 2):  # not UTF-8: U+FFFD, then read (or not) like any answer
+            raw = json.dumps(completion(body, "Score: 6 @" if k == 2 else "Score: @"))
+            return ("raw", raw.encode().replace(b"@", b"\xff\xfe"))
+        elif k == 3:
+            if not huge or huge[0] == text:
+                huge[:] = [text]
+                reply["choices"][0]["message"]["content"] = "1" * 5_000_000
+            else:
+                reply["choices"][0]["message"]["content"] = "Score: 1e308"
+        elif k == 4:
+            reply["choices"][0]["message"]["content"] = "Rating: 4/5"  # another scale
+        elif k == 5:
+            reply["usage"] = {"prompt_tokens": 2**70, "completion_tokens": 1e308}
+        elif k == 6:
+            reply["usage"] = {"prompt_tokens": 2**62, "completion_tokens": -3}
+        else:
+            reply["usage"] = {"prompt_tokens": True, "completion_tokens": 4.5}
+        return ("json", reply)
+
+    server = serve(script)
+    judge = (f"  - {{name: j, kind: rubric, backend: openai, model: fake-judge, server: "
+             f"{{base_url: '{server.url}', max_retries: 1}}}}\n")
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, judge))
+    result = run_suite(suite, store)
+    asked = len(server.seen)
+    items = {i["key"]: i["text"] for i in store.run_items(result.run.id)}
+    judged = store.judgments(result.run.id)["j"]
+    assert len(judged) == 72 and huge
+    expected = {0: None, 1: None, 2: 6.0, 3: None, 4: None, 5: 5.0, 6: 5.0, 7: 5.0}
+    for row in judged:
+        assert row["value"] == expected[kind(items[row["item_key"]])], row["answer"][:40]
+    refused = [r for r in judged if kind(items[r["item_key"]]) == 0]
+    assert refused and all(r["answer"] == "" for r in refused)
+    marks = ",".join("?" * len(refused))
+    finish = {f for (f,) in store.db.execute(
+        f"SELECT finish_reason FROM generations WHERE key IN ({marks})",
+        [r["request_key"] for r in refused])}
+    assert finish == {"refused"}
+    section = result.summary["judges"]["j"]
+    unread = sum(1 for r in judged if r["value"] is None)
+    assert section["unreadable"]["value"] == pytest.approx(unread / 72)
+    # no count the store cannot read back or sum
+    top = store.db.execute("SELECT MAX(prompt_tokens), MAX(completion_tokens), "
+                           "MIN(prompt_tokens), MIN(completion_tokens) FROM generations"
+                           ).fetchone()
+    assert max(top[:2]) <= MAX_TOKEN_COUNT and min(top[2:]) >= 0
+    usage = result.summary["usage"]["rows"]["judge j"]
+    bad_prompt = sum(1 for r in judged if kind(items[r["item_key"]]) in (5, 6, 7))
+    assert usage["prompt_tokens"] == 7 * (72 - bad_prompt)
+    # a re-run asks the judge nothing and finishes with the same numbers
+    again = run_suite(load_suite(suite.path), store)
+    assert len(server.seen) == asked
+    assert again.summary["judges"]["j"] == section
+    assert again.judge_calls == 72 and again.judge_asked == 0 and result.judge_asked > 0
+    # a store written before the bound, holding 2**62 twice, still reports (no overflow)
+    store.db.execute("UPDATE generations SET prompt_tokens=? WHERE key IN (SELECT key FROM"
+                     " generations LIMIT 2)", (2**62,))
+    store.db.commit()
+    rows = store.usage(result.run.id)
+    assert all(r["prompt_tokens"] <= 72 * 7 for r in rows.values())
+    Summary.model_validate(build_summary(store, result.run.id))
+    # a check on the judge: a cell with no readable answer says why
+    rows = run_checks(again.summary, [Check.model_validate("judge.j >= 1")], None)
+    assert all(r["passed"] for r in rows)  # some answers in every cell were read
+
+
+def test_a_judge_whose_every_answer_is_unreadable_says_so(tmp_path, serve, generation_faked):
+    from harness.checks import run_checks
+    from harness.suite import Check
+
+    server = serve(lambda body, attempt: ("ok", "I cannot judge this text."))
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "mute", "rubric")))
+    result = run_suite(suite, store)
+    assert result.summary["judges"]["mute"]["unreadable"]["value"] == 1.0
+    assert "judge.mute" not in result.summary["cells"][0]["metrics"]
+    rows = run_checks(result.summary, [Check.model_validate("judge.mute >= 1")], None)
+    assert [r["reason"] for r in rows] == ["every answer unreadable (72 of 72)"] * 3
+    assert not any(r["passed"] for r in rows)
+
+
+def test_a_judge_template_failing_in_a_run_is_bad_input_and_keeps_the_generations(
+        tmp_path, serve, generation_faked):
+    """`harness validate` refuses such a template (tests/judges/test_calls.py); should a
+    real text still push one past its limit, the run stops with a SuiteError (exit 2),
+    naming the judge, before asking the judge anything, and the generations stay stored."""
+    from harness.suite import SuiteError
+
+    server = serve(lambda body, attempt: ("ok", "Score: 5"))
+    store = Store(tmp_path / "s.sqlite")
+    suite = load_suite(_suite(tmp_path, _judge(server.url, "first", "rubric")
+                              + _judge(server.url, "big", "rubric")))
+    suite.judges[1].prompt = "{{ text * 999000 }}"  # past validation, as a long text would
+    with pytest.raises(SuiteError, match="judges: big: judge prompt: template error"):
+        run_suite(suite, store)
+    assert not server.seen  # every judge is planned before any is asked
+    assert store.db.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 72

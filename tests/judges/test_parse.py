@@ -73,3 +73,58 @@ def test_choices_are_read(answer: str, expected: str) -> None:
 @pytest.mark.parametrize("answer", ["Both are good", "A and B", "", "Winner: C?"])
 def test_unreadable_choices_are_none(answer: str) -> None:
     assert parse_choice(answer) is None
+
+
+# -- numbers that must never be invented (issue 22): each is unreadable or read exactly ----
+
+@pytest.mark.parametrize("answer,lo,hi,expected", [
+    ("Score: 1e308", 1, 10, None),  # an exponent is read as one: 1e308 is off the scale
+    ('{"score": 1e308}', 1, 10, None),
+    ("Score: 10e5", 1, 10, None),
+    ("Score: 9e-1", 1, 10, None),
+    ("Score: 9e-1", 0, 1, 0.9),
+    ("Score: 1,000", 1, 10, None),  # thousands separator or decimal comma: not one number
+    ("Score: 7,5", 1, 10, None),
+    ("Score: 7, because it is vivid", 1, 10, 7.0),
+    ("Rating: 4/5", 1, 10, None),  # a denominator other than the scale's top: not rescaled
+    ("Score: 8/100", 1, 10, None),
+    ("Score: 8/10", 1, 10, 8.0),
+    ("Score: 3 out of 5", 1, 5, 3.0),
+    ("Score: 7/10 and also 3/10", 1, 10, 3.0),  # the last verdict counts
+    ("Score: 7. It is written in 3/4 time.", 1, 10, 7.0),  # another fraction: no verdict
+    ("Score: 7. On reflection, Score: 1,000", 1, 10, None),  # the last is unreadable
+    ("-1", 1, 10, None),  # never its digits without the sign
+    ("7.", 1, 10, 7.0),
+    ("7.5abc", 1, 10, None),
+    ("Score: " + "1" * 30, 1, 10, None),  # not the first digits of a long number
+    ("Score:" + " " * 5000 + "7", 1, 10, 7.0),
+])
+def test_numbers_are_read_exactly_or_not_at_all(answer, lo, hi, expected) -> None:
+    assert parse_score(answer, lo, hi) == expected
+
+
+@pytest.mark.parametrize("answer,expected", [
+    ("Winner: a tie", "tie"), ("Winner: it's a tie", "tie"), ("Winner: draw", "tie"),
+    ("Winner: A or B", None), ("Winner: A/B", None), ("Winner: A and B", None),
+    ("Winner: B, because A is weak", "B"),
+    ("Winner: B. Final answer: A or B", None),  # the last verdict names no winner
+])
+def test_ambiguous_choices_are_never_a_side(answer, expected) -> None:
+    assert parse_choice(answer) == expected
+
+
+def test_checklist_numbers_too_long_for_an_int_are_unreadable() -> None:
+    assert parse_checklist("1. yes\n" + "1" * 5000 + ". no", 1) == [True]
+    # 5000 digits is no question's number: question 2 is unanswered
+    assert parse_checklist("1. yes\n" + "2" * 5000 + ". no", 2) is None
+
+
+def test_a_five_megabyte_answer_is_parsed() -> None:
+    """The parsers are linear (benchmarks/judge_parse.py measures it: a 5 MB answer takes
+    well under a second where the old score parser needed 0.76 s for 4,000 digits): each
+    finishes on 5 MB of digits, the shape that hung runs at 100% CPU."""
+    digits = "1" * 5_000_000
+    assert parse_score(digits, 1, 10) is None
+    assert parse_checklist(digits, 3) is None
+    assert parse_choice(digits) is None
+    assert parse_score("score" + " " * 1_000_000 + "7", 1, 10) == 7.0
