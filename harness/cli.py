@@ -106,9 +106,8 @@ def _errors():
             _error(f"the disk is full ({exc}); what was generated is stored: free space "
                    "and run again to resume")
             raise typer.Exit(EXIT_RUN) from None
-        if not isinstance(exc, sqlite3.DatabaseError) or not any(
-                w in str(exc) for w in ("not a database", "malformed", "corrupt")):
-            _internal_error(exc)  # SQL the code got wrong is a bug
+        if _sql_bug(exc):
+            _internal_error(exc)
             raise typer.Exit(EXIT_INTERNAL) from None
         _error(f"the store is damaged or not a harness store ({exc}); `sqlite3 STORE "
                "'.recover'` can save what is readable")
@@ -120,6 +119,13 @@ def _errors():
     except Exception as exc:  # noqa: BLE001 - a bug: reported as one, never as exit 1 or 2
         _internal_error(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _sql_bug(exc: sqlite3.Error) -> bool:
+    """SQL the code got wrong (a bug), rather than a store that is damaged, locked,
+    read-only or not a harness store (a missing table or column can be any SQLite file)."""
+    return (isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError)
+            or "syntax error" in str(exc))
 
 
 def _internal_error(exc: BaseException) -> None:

@@ -553,9 +553,9 @@ BUGS = {
     # a lookup that went wrong in the code: once "bad input, exit 2" without a traceback
     "key-error": "def bug(*a, **k):\n    return {}['x']\n",
     "type-error": "def bug(*a, **k):\n    return None + 1\n",
-    # SQL the code got wrong (not a damaged store)
+    # SQL the code got wrong (not a damaged store, nor a file that is not a store)
     "sql-error": "def bug(*a, **k):\n    import sqlite3\n"
-                 "    sqlite3.connect(':memory:').execute('SELECT nosuch FROM nowhere')\n",
+                 "    sqlite3.connect(':memory:').execute('SELEC 1')\n",
 }
 
 
