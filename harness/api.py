@@ -187,6 +187,7 @@ def score(texts: Sequence[str], metrics: Sequence[str], *, prompt: str | None = 
     """Score texts outside any run. Per-sample metrics give a list (one value per text),
     set-level metrics one value over all the texts. ``prompt``: the user message the
     texts answer (for perplexity and relevance); ``scorer``: the model for perplexity."""
+    from harness.errors import BadValue
     from harness.metrics import Resources, SampleContext, score_samples, score_set
     from harness.scoring import split_metrics
 
@@ -197,7 +198,7 @@ def score(texts: Sequence[str], metrics: Sequence[str], *, prompt: str | None = 
             raise InputError(f"{name} must be a str or None, not {_shown(value)}")
     sample_names, set_names, cell_names = split_metrics(metrics)
     if cell_names:
-        raise KeyError(f"{cell_names[0]!r} compares inputs of a run; score it in a run")
+        raise BadValue(f"{cell_names[0]!r} compares inputs of a run; score it in a run")
     resources = Resources(embedder=embedder)
     if scorer:
         from harness.backends import make_backend

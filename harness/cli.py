@@ -1,12 +1,18 @@
 """The ``harness`` command: a thin layer that parses, calls the library and prints.
 
 Exit codes: 0 ok; 1 a check or regression failed; 2 bad input (suite, file, model, run id,
-metric name); 3 the run failed while generating (what was generated is kept).
+metric name, plugin); 3 the run failed while generating (what was generated is kept); 4 an
+internal error (a bug in harness: its traceback and a request to report it); 130
+interrupted (Ctrl-C).
+
+Every string that comes from a suite, a model, a server, a store or a sheet goes through
+``harness.terminal.safe`` (tables, titles, lines) or ``plain`` (lines printed without
+markup) before it reaches rich: escaped for rich markup, no control or bidi characters,
+secrets masked.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import sys
@@ -14,25 +20,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from harness.api import DEFAULT_STORE
+from harness.jsonout import dumps
+from harness.terminal import plain, safe
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Prompt-engineering experiments: run suites, score texts, compare runs.")
 # Piped output (CI logs, files, `| less`) gets no width limit: rich would otherwise draw
 # tables 80 columns wide and cut run ids and numbers; a table takes its natural width.
 PIPED_WIDTH = 1000
-out = Console()
+# no emoji codes: ``:skull:`` in a prompt id is shown as typed
+out = Console(emoji=False)
 if not out.is_terminal:
-    out = Console(width=PIPED_WIDTH)
-err = Console(stderr=True, soft_wrap=True)
+    out = Console(width=PIPED_WIDTH, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="SQLite store of runs and generations.")
 
-EXIT_CHECKS, EXIT_INPUT, EXIT_RUN = 1, 2, 3
+EXIT_CHECKS, EXIT_INPUT, EXIT_RUN, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
 
 
 class _Exit(Exception):
@@ -41,19 +51,35 @@ class _Exit(Exception):
         self.code = code
 
 
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """The library's errors for bad input (exit 2), and the OS errors of a path the user
+    gave (missing, a directory, not allowed). Nothing else: a ``KeyError`` or
+    ``ValueError`` from a bug is an internal error, not the user's fault."""
+    from harness.api import ReportError
+    from harness.backends.base import BackendConfigError
+    from harness.checks import GateError
+    from harness.errors import InputError
+    from harness.metrics import MissingResourceError
+    from harness.models import ModelError
+    from harness.plugins import PluginError
+    from harness.ratings import RatingError
+    from harness.store import StoreError
+    from harness.suite import SuiteError
+
+    return (InputError, SuiteError, StoreError, ModelError, MissingResourceError, GateError,
+            BackendConfigError, ReportError, PluginError, RatingError, FileNotFoundError,
+            PermissionError, IsADirectoryError, NotADirectoryError)
+
+
 @contextmanager
 def _errors():
-    """Turn library errors into one red line and the documented exit code."""
+    """Turn library errors into one red line and the documented exit code; anything else
+    is an internal error (exit 4) shown with its traceback."""
     from harness.plugins import PluginError
 
     try:  # importing the metrics loads the metric plugins, which may fail
-        from harness.api import ReportError
-        from harness.backends.base import BackendConfigError, BackendError
-        from harness.checks import GateError
-        from harness.metrics import MissingResourceError
-        from harness.models import ModelError
-        from harness.store import StoreError
-        from harness.suite import SuiteError
+        from harness.backends.base import BackendError
+        bad_input = _input_errors()
     except PluginError as exc:
         _error(str(exc))
         raise typer.Exit(EXIT_INPUT) from None
@@ -63,12 +89,10 @@ def _errors():
     except _Exit as exc:
         _error(str(exc))
         raise typer.Exit(exc.code) from None
-    except (SuiteError, StoreError, ModelError, MissingResourceError, KeyError,
-            FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError,
-            GateError, BackendConfigError, ReportError, PluginError) as exc:
-        if isinstance(exc, KeyError) and exc.args:
-            _error(exc.args[0])
-        elif isinstance(exc, OSError) and exc.filename and exc.strerror:
+    except (typer.Exit, typer.Abort, click.ClickException):
+        raise
+    except bad_input as exc:
+        if isinstance(exc, OSError) and exc.filename and exc.strerror:
             _error(f"{exc.filename}: {exc.strerror[:1].lower()}{exc.strerror[1:]}")
         else:
             _error(str(exc))
@@ -82,9 +106,38 @@ def _errors():
             _error(f"the disk is full ({exc}); what was generated is stored: free space "
                    "and run again to resume")
             raise typer.Exit(EXIT_RUN) from None
+        if _sql_bug(exc):
+            _internal_error(exc)
+            raise typer.Exit(EXIT_INTERNAL) from None
         _error(f"the store is damaged or not a harness store ({exc}); `sqlite3 STORE "
                "'.recover'` can save what is readable")
         raise typer.Exit(EXIT_INPUT) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; everything generated so far is stored: run again to resume",
+                  markup=False, highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:  # noqa: BLE001 - a bug: reported as one, never as exit 1 or 2
+        _internal_error(exc)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _sql_bug(exc: sqlite3.Error) -> bool:
+    """SQL the code got wrong (a bug), rather than a store that is damaged, locked,
+    read-only or not a harness store (a missing table or column can be any SQLite file)."""
+    return (isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError)
+            or "syntax error" in str(exc))
+
+
+def _internal_error(exc: BaseException) -> None:
+    """Print ``exc`` with its traceback (scrubbed, control characters made inert) and a
+    request for a bug report (the caller exits 4)."""
+    import traceback
+
+    err.print(plain("".join(traceback.format_exception(exc)).rstrip()), markup=False,
+              highlight=False)
+    _error(f"internal error ({type(exc).__name__}): this is a bug in harness, not a problem "
+           "with your input; please report it with the traceback above and the command "
+           "you ran. Everything already stored is kept.")
 
 
 def _check_limit(limit: int | None) -> None:
@@ -96,15 +149,14 @@ def _check_limit(limit: int | None) -> None:
 def _error(message: str) -> None:
     from rich.text import Text
 
-    from harness.secrets import scrub
-
-    err.print(Text("error: ", style="bold red") + Text(scrub(message)))
+    # a continuation line is indented: only the first line of a message starts "error:"
+    lines = plain(message).split("\n")
+    text = "\n".join(lines[:1] + [ln if ln[:1].isspace() else "  " + ln for ln in lines[1:]])
+    err.print(Text("error: ", style="bold red") + Text(text))
 
 
 def _log(message: str) -> None:
-    from harness.secrets import scrub
-
-    err.print(scrub(message), highlight=False, markup=False)
+    err.print(plain(message), highlight=False, markup=False)
 
 
 def _store(path: Path, readonly: bool = False):
@@ -138,7 +190,8 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
         n = len(plan(s, backend="hf")) if not any(
             p.fewshot and p.fewshot.strategy == "similar" for p in s.prompts) else None
         judged = plan_size(s)[1]
-        out.print(f"[green]ok[/green] {suite}: {len(s.prompts)} prompts, {len(s.inputs)} inputs, "
+        out.print(f"[green]ok[/green] {safe(suite)}: {len(s.prompts)} prompts, "
+                  f"{len(s.inputs)} inputs, "
                   + (f"{n} requests" if n is not None else "similar-example selection at run")
                   + (f", up to {judged:,} judge calls" if s.judges else ""))
 
@@ -198,9 +251,9 @@ def run(
                   f"{result.judge_calls - result.judge_asked} from the store"
                   if result.judge_calls else "")
         out.print(f"{result.generated} generated, {result.cached} from the store{judged}, "
-                  f"{result.seconds:.1f} s · store {store} · run {result.run.id}")
+                  f"{result.seconds:.1f} s · store {safe(store)} · run {safe(result.run.id)}")
         for p in paths:
-            out.print(f"report: {p}")
+            out.print(f"report: {safe(p)}")
 
 
 def _write(summary: dict[str, Any], reports: Path, formats: tuple[str, ...],
@@ -254,7 +307,7 @@ def _progress():
                   start_generation=start,
                   advance=lambda n: bar.advance(task["gen"], n),
                   end_generation=end,
-                  metric=lambda name: err.print(f"scoring {name}...", highlight=False,
+                  metric=lambda name: err.print(f"scoring {safe(name)}...", highlight=False,
                                                 style="dim"))
     try:
         yield hooks
@@ -267,16 +320,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from harness.report.markdown import cells_note, key_metrics, pareto_note
 
     metrics = key_metrics(summary)[:6]
-    table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
-                  caption=cells_note(summary) + " " + pareto_note(summary))
+    table = Table(title=safe(f"{summary['run']['suite']} · run {summary['run']['id']}"),
+                  caption=safe(cells_note(summary) + " " + pareto_note(summary)))
     table.add_column("cell", no_wrap=True)
     table.add_column("n", justify="right")
     for m in metrics:
-        table.add_column(m, justify="right")
+        table.add_column(safe(m), justify="right")
     frontier = set(summary["pareto"]["cells"])
     for cell in summary["cells"]:
         name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
-        table.add_row(name, str(cell["n"]),
+        table.add_row(safe(name), str(cell["n"]),
                       *[value_ci(cell["metrics"].get(m), bound_digits=2) for m in metrics])
     out.print(table)
 
@@ -294,11 +347,11 @@ def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
         note = sec.note
         if sec.part == "human":
             note = " ".join([*human_lines(summary), note])
-        table = Table(title=sec.title, caption=note.strip() or None)
+        table = Table(title=safe(sec.title), caption=safe(note.strip()) or None)
         for h in sec.headers:
-            table.add_column(h)
+            table.add_column(safe(h))
         for row in sec.rows:
-            table.add_row(*row)
+            table.add_row(*map(safe, row))
         out.print(table)
 
 
@@ -336,14 +389,14 @@ def score(
         names = [m.strip() for m in metrics.split(",") if m.strip()]
         result = score_file(texts, names, scorer=scorer, sources=sources, embedder=embedder)
         if as_json:
-            print(json.dumps(result, ensure_ascii=False, indent=2))
+            print(dumps(result, indent=2))
             return
-        table = Table(title=str(texts))
+        table = Table(title=safe(texts))
         table.add_column("group")
         for n in names:
-            table.add_column(n, justify="right")
+            table.add_column(safe(n), justify="right")
         for group, values in result.items():
-            table.add_row(group, *[f"{values[n]:.4g}" for n in names])
+            table.add_row(safe(group), *[f"{values[n]:.4g}" for n in names])
         out.print(table)
 
 
@@ -359,8 +412,8 @@ def list_metrics() -> None:
     for name in sorted(METRICS):
         spec = METRICS[name]
         star = "*" if name in DEFAULT_METRICS else ""
-        table.add_row(name + star, spec.kind, spec.higher_is or "", spec.description,
-                      spec.source)
+        table.add_row(*map(safe, (name + star, spec.kind, spec.higher_is or "",
+                                  spec.description, spec.source)))
     out.print(table)
 
 
@@ -375,7 +428,7 @@ def runs(store: Path = StoreOpt,
         for col in ("run", "suite", "model", "backend", "status", "generations", "started"):
             table.add_column(col)
         for r in _store(store, readonly=True).runs(limit):
-            table.add_row(r.id, r.suite_name, r.model, r.backend, r.status,
+            table.add_row(*map(safe, (r.id, r.suite_name, r.model, r.backend, r.status)),
                           f"{r.n_generated}/{r.n_requests}",
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)))
         out.print(table)
@@ -402,7 +455,7 @@ def report(
         text = render(_summary_of(run_id, store), _formats(fmt)[0])
         if output:
             output.write_text(text, encoding="utf-8")
-            out.print(f"report: {output}")
+            out.print(f"report: {safe(output)}")
         else:
             sys.stdout.write(text)
 
@@ -438,9 +491,8 @@ def baseline(
     with _errors():
         summary = build_summary(_store(store, readonly=True), run_id, samples=False)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True)
-                          + "\n", encoding="utf-8")
-        out.print(f"baseline of run {summary['run']['id']}: {output}")
+        output.write_text(dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        out.print(f"baseline of run {safe(summary['run']['id'])}: {safe(output)}")
 
 
 @app.command()
@@ -480,15 +532,16 @@ def check(
                         "--baseline was given", EXIT_INPUT)
         result.summary["checks"] = rows
         _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
-        table = Table(title=f"checks of {s.name} (run {result.run.id})",
+        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"),
                       caption="relative rows: one-sided paired t-test over shared inputs, "
                               "Holm-adjusted; mdc = smallest worsening caught with 80% power")
         for col in ("", "check", "cell", "value", "baseline", "n", "mdc", "why"):
             table.add_column(col, no_wrap=col not in ("check", "why"))
         for r in sorted(rows, key=lambda r: r["passed"]):
             table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
-                          r["check"], r["cell"], num(r["value"]), num(r["baseline"]),
-                          str(r["n_inputs"] or ""), num(r.get("mdc")), r["reason"])
+                          safe(r["check"]), safe(r["cell"]), num(r["value"]),
+                          num(r["baseline"]), str(r["n_inputs"] or ""), num(r.get("mdc")),
+                          safe(r["reason"]))
         out.print(table)
         failed = [r for r in rows if not r["passed"]]
         if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -540,25 +593,25 @@ def compare(
             text = render_compare(result, title, fmt)
             if output:
                 output.write_text(text, encoding="utf-8")
-                out.print(f"comparison: {output}")
+                out.print(f"comparison: {safe(output)}")
             else:
                 sys.stdout.write(text)
             return
         if fmt != "table":
             raise _Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}",
                         EXIT_INPUT)
-        table = Table(title=title, caption=result["method"] + "; * = p_adj < 0.05")
+        table = Table(title=safe(title), caption=safe(result["method"] + "; * = p_adj < 0.05"))
         for col in ("cell", "metric", "A", "B", "B − A", "95% CI", "n", "p_adj", ""):
             table.add_column(col, no_wrap=True)
         for r in result["rows"]:
-            table.add_row(r["cell"], r["metric"], f"{r['a']:.4g}", f"{r['b']:.4g}",
+            table.add_row(safe(r["cell"]), safe(r["metric"]), f"{r['a']:.4g}", f"{r['b']:.4g}",
                           f"{r['diff']:+.4g}", ci(r), str(r["n_pairs"]), p_value(r["p_adj"]),
-                          ("* " + (f"{r['better']} better" if r["better"] else "differs"))
+                          safe("* " + (f"{r['better']} better" if r["better"] else "differs"))
                           if r["significant"] else "")
         out.print(table)
         for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
             if cells:
-                out.print(f"only in {side}: {', '.join(cells)}")
+                out.print(f"only in {side}: {safe(', '.join(cells))}")
 
 
 def _compare_title(result: dict[str, Any]) -> str:
@@ -571,18 +624,6 @@ rate_app = typer.Typer(no_args_is_help=True,
                        help="Blinded human ratings: export a sheet, import it filled in "
                             "(docs/ratings.md).")
 app.add_typer(rate_app, name="rate")
-
-
-@contextmanager
-def _rating_errors():
-    """``_errors``, with bad rating input (``RatingError``) as exit 2 too."""
-    from harness.ratings import RatingError
-
-    with _errors():
-        try:
-            yield
-        except RatingError as exc:
-            raise _Exit(str(exc), EXIT_INPUT) from None
 
 
 @rate_app.command("export")
@@ -604,7 +645,7 @@ def rate_export(
     Which variant and cell each item is stays in the store, not in the files."""
     from harness.ratings import export_sheet, parse_scale, write_sheet
 
-    with _rating_errors():
+    with _errors():
         _store(store, readonly=True).close()  # a missing store is an error, not created
         st = _store(store)
         sheet = export_sheet(st, run_id, kind="pairwise" if pairs else "rating",
@@ -618,12 +659,12 @@ def rate_export(
                 f"{len(sheet.rows)} texts (rated {scale.strip()})")
         for note in sheet.notes:
             _log(f"note: {note}")
-        out.print(f"sheet {sheet.id} of run {sheet.run_id}: {what}"
+        out.print(f"sheet {safe(sheet.id)} of run {safe(sheet.run_id)}: {safe(what)}"
                   + ("" if sheet.created else " (exported before: same items and key)"))
         for p in paths:
-            out.print(f"wrote {p}")
+            out.print(f"wrote {safe(p)}")
         out.print(f"the key (which variant and cell each item is) is kept in the store "
-                  f"{store}, not in the files; fill in 'rating' and 'rater', then "
+                  f"{safe(store)}, not in the files; fill in 'rating' and 'rater', then "
                   f"`harness rate import FILE`")
 
 
@@ -640,16 +681,17 @@ def rate_import(
     Importing a file again changes nothing."""
     from harness.ratings import import_ratings
 
-    with _rating_errors():
+    with _errors():
         _store(store, readonly=True).close()  # a missing store is an error, not created
         st = _store(store)
         result = import_ratings(st, file, rater=rater)
         n_raters = len(result.raters)
-        out.print(f"imported {result.n_ratings} ratings from {n_raters} "
-                  f"rater{'s' if n_raters != 1 else ''} ({', '.join(result.raters)}) for run "
-                  f"{', '.join(result.runs)} (sheet {', '.join(result.sheets)}): "
-                  f"{result.new} new, {result.changed} changed, {result.unchanged} unchanged"
-                  + (f"; {result.blank} rows left blank" if result.blank else ""))
+        out.print(safe(f"imported {result.n_ratings} ratings from {n_raters} "
+                       f"rater{'s' if n_raters != 1 else ''} ({', '.join(result.raters)}) "
+                       f"for run {', '.join(result.runs)} (sheet {', '.join(result.sheets)})"
+                       f": {result.new} new, {result.changed} changed, {result.unchanged} "
+                       "unchanged" + (f"; {result.blank} rows left blank" if result.blank
+                                      else "")))
         from harness.run_summary import build_summary
 
         for run_id in result.runs:
@@ -657,9 +699,20 @@ def rate_import(
 
 
 def main() -> None:
-    """Entry point of the ``harness`` console script."""
+    """Entry point of the ``harness`` console script. Errors raised outside a command's
+    ``_errors`` block (a metric plugin failing as a command imports the library) get the
+    same treatment: a plugin that fails to load is exit 2, anything else exit 4."""
+    from harness.plugins import PluginError
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    app()
+    try:
+        app()
+    except PluginError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_INPUT)
+    except Exception as exc:  # noqa: BLE001 - a bug: reported as one
+        _internal_error(exc)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

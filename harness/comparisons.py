@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.analysis import better_when_higher
+from harness.errors import UnknownName
 from harness.metrics import METRICS
 from harness.stats import ALPHA, MIN_PAIRS, adjust, paired_test
 
@@ -56,7 +57,7 @@ def compare_within(summary: dict[str, Any], by: str = "variant", reference: str 
     levels = list(dict.fromkeys(key(c) for c in cells))
     ref = reference if reference is not None else (levels[0] if levels else None)
     if ref is not None and ref not in levels:
-        raise KeyError(f"no {by} {ref!r} in the run; it has: {', '.join(levels)}")
+        raise UnknownName(f"no {by} {ref!r} in the run; it has: {', '.join(levels)}")
     by_pos = {(key(c), other(c)): c for c in cells}
     pairs = []
     for c in cells:

@@ -21,3 +21,8 @@ class UnknownName(InputError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class BadValue(InputError, ValueError):
+    """A value of the wrong kind or out of range (a set-level metric where a per-sample one
+    is needed, a malformed line of a corpus); also a ``ValueError``."""

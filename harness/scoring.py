@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import InputError, UnknownName
 from harness.metrics import (
     METRICS,
     Resources,
@@ -53,12 +54,12 @@ class Scores:
 
 
 def split_metrics(names: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """Return (sample-level, set-level, cell-level) names; raise KeyError for an unknown
-    metric."""
+    """Return (sample-level, set-level, cell-level) names; raise ``UnknownName`` (a
+    ``KeyError``) for an unknown metric."""
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         valid = ", ".join(sorted(METRICS))
-        raise KeyError(f"unknown metric {unknown[0]!r}; valid metrics: {valid}")
+        raise UnknownName(f"unknown metric {unknown[0]!r}; valid metrics: {valid}")
     return tuple([n for n in names if METRICS[n].kind == kind]  # type: ignore[return-value]
                  for kind in ("sample", "set", "cell"))
 
@@ -231,7 +232,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
     sentence-embedding model (alias or directory) for the embedding metrics. The metric
     names, the file and the ``sources`` (UTF-8 text files, or ``.jsonl`` with a ``"text"``
     per line) are all checked before anything is scored. Raises
-    ``FileNotFoundError``/``KeyError`` for bad input (the CLI's exit 2), naming the file
+    ``FileNotFoundError``/``InputError`` for bad input (the CLI's exit 2), naming the file
     and line.
     """
     import json
@@ -242,11 +243,11 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         if not p.exists():
             raise FileNotFoundError(f"{p}: no such {what}")
         if p.is_dir():
-            raise KeyError(f"{p}: is a directory, not a {what}")
+            raise InputError(f"{p}: is a directory, not a {what}")
         try:
             data = p.read_bytes()
         except OSError as exc:
-            raise KeyError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+            raise InputError(f"{p}: cannot read it ({exc.strerror or exc})") from None
         try:
             if b"\0" in data:
                 at = data.index(b"\0")
@@ -254,7 +255,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             why = f"{exc.reason} at byte {exc.start}"
-            raise KeyError(f"{p}: not UTF-8 text ({why})" if what == "file" else
+            raise InputError(f"{p}: not UTF-8 text ({why})" if what == "file" else
                            f"{p}: not a UTF-8 text file ({why}); a {what} must be UTF-8 text"
                            " or JSONL") from None
 
@@ -264,7 +265,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         except (ValueError, RecursionError):  # JSONDecodeError, >4300-digit ints, nesting
             row = None
         if not isinstance(row, dict) or "text" not in row:
-            raise KeyError(f'{where}: expected a JSON object with a "text" field')
+            raise InputError(f'{where}: expected a JSON object with a "text" field')
         return row
 
     def string_field(row: dict, name: str, where: str) -> str:
@@ -278,11 +279,11 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
                     "an object" if isinstance(value, dict) else "null")
             hint = (f"; quote it: \"{name}\": \"{json.dumps(value)}\""
                     if name == "group" and kind == "a number" else "")
-            raise KeyError(f'{where}: "{name}" must be a string, not {kind}{hint}')
+            raise InputError(f'{where}: "{name}" must be a string, not {kind}{hint}')
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise KeyError(f'{where}: "{name}" is not valid Unicode (a lone surrogate '
+            raise InputError(f'{where}: "{name}" is not valid Unicode (a lone surrogate '
                            "escape such as \\ud800)") from None
         return value
 
@@ -292,7 +293,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
 
     path = Path(path)
     if not list(metrics):
-        raise KeyError("no metrics given; name at least one (see `harness metrics`)")
+        raise InputError("no metrics given; name at least one (see `harness metrics`)")
     split_metrics(metrics)  # an unknown name is bad input before any file is read
     lines = read_text(path, "file").splitlines()
     for src in map(Path, sources):  # what Resources.sources will read, checked up front
@@ -317,7 +318,7 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
                                                      input_text=prompt,
                                                      reference=reference)))
     if not items:
-        raise KeyError(f"{path}: no texts")
+        raise InputError(f"{path}: no texts")
     resources = Resources(source_paths=list(sources), embedder=embedder)
     if scorer:
         from harness.backends import make_backend

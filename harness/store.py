@@ -34,6 +34,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from harness.jsonout import dumps
 from harness.migrations import StoreError, migrate, newer_than_known, read_older
 from harness.records import Generation, Request
 
@@ -472,7 +473,7 @@ class Store:
     def export_jsonl(self, run_id: str) -> Iterable[str]:
         """Yield one JSON line per item of the run: plan fields, prompt and text."""
         for item in self.run_items(run_id):
-            yield json.dumps(item, ensure_ascii=False)
+            yield dumps(item)
 
 
 def _git_commit() -> str | None:

@@ -257,11 +257,17 @@ class Judge(_Strict):
         return f"judge.{self.name}"
 
 
-class Price(_Strict):
-    """What a model's tokens cost, in your currency per million tokens."""
+# the largest price per million tokens: 1e9 of any currency is far above any real price,
+# and keeps every cost finite (1e308 would overflow to infinity once multiplied by tokens)
+MAX_PRICE = 1e9
 
-    input: float = Field(0.0, ge=0)
-    output: float = Field(0.0, ge=0)
+
+class Price(_Strict):
+    """What a model's tokens cost, in your currency per million tokens: finite, from 0 to
+    ``MAX_PRICE``."""
+
+    input: float = Field(0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    output: float = Field(0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
 
 
 class Adaptive(_Strict):

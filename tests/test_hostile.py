@@ -1,8 +1,12 @@
 """Hostile input: every row runs the real CLI on one bad (or odd but valid) input and expects
 the documented exit code (0 ok, 1 check failed, 2 bad input, 3 the backend failed), a
-fragment of the message, exactly one ``error:`` line for a failure, and never a traceback.
-Then unit tests of the fixes behind some rows: Markdown and HTML escaping of suite and model
-strings, and the openai backend's reading of odd replies.
+fragment of the message, exactly one ``error:`` line for a failure, never a traceback, and
+no escape sequence or bidirectional override in the output. Then the terminal: suite,
+model, sheet and rater strings with rich markup, ANSI escapes and bidi controls through
+``run``, ``runs``, ``compare``, ``check`` and ``rate``; the exit codes of an internal error
+(4) and an interrupt (130); unit tests of the fixes behind some rows: Markdown, HTML,
+terminal and JSON escaping of suite and model strings, and the openai backend's reading of
+odd replies.
 
 Rows marked xfail (strict) are known failures in code outside this file's scope; they turn
 into errors ("XPASS(strict)") as soon as that code is fixed, so the mark gets removed.
@@ -99,6 +103,24 @@ def _report_json() -> str:
 
 
 LINES = '{"text": "the cat sat"}\n{"text": "a dog ran"}\n'
+# what a terminal acts on: rich markup (``[/]`` alone crashed rich; ``[link=...]`` made a
+# live hyperlink), an OSC title change ended by BEL, a screen clear, a right-to-left override
+MARKUP = "[/]"
+LINK = "[link=https://evil.example/]alice[/link]"
+ANSI = "\x1b]0;pwned\x07\x1b[2J"
+RLO = "\u202e"
+EVIL_TERM = f"{MARKUP} {LINK} {ANSI} {RLO}gnp.exe"
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _groups(*groups: str) -> str:
+    return "".join(json.dumps({"text": f"text {i} of {g}", "group": g}) + "\n"
+                   for i, g in enumerate(groups))
+
+
+def _priced(price: str) -> str:
+    return _suite().replace("metrics:", f"prices: {{served-model: {{input: 1, output: {price}}}}}"
+                            "\nmetrics:")
 
 
 def row(name: str, args: list[str], code: int, says: str, files: dict[str, Any] | None = None,
@@ -259,6 +281,26 @@ CASES = [
         "unknown dtype 'float8'", {"s.yaml": _suite()}),
     row("run-batch-size-zero", ["run", "s.yaml", "--batch-size", "0"], 2,
         "--batch-size", {"s.yaml": _suite()}),
+    # -- the terminal: markup, escapes and bidi controls are shown, not acted on --------------
+    row("score-group-markup-and-escapes", ["score", "t.jsonl", "--metrics", "length_words"], 0,
+        f"{MARKUP} {LINK}", {"t.jsonl": _groups(EVIL_TERM, "plain")}),
+    row("score-unknown-metric-markup", ["score", "t.jsonl", "--metrics", "[/]x"], 2,
+        "unknown metric '[/]x'", {"t.jsonl": LINES}),
+    row("score-unknown-metric-escape", ["score", "t.jsonl", "--metrics", "a\x1b[2Jb"], 2,
+        "unknown metric 'a\\x1b[2Jb'", {"t.jsonl": LINES}),
+    row("validate-path-markup", ["validate", "[red]s.yaml"], 0, "ok [red]s.yaml",
+        {"[red]s.yaml": _suite()}),
+    # -- reports are strict JSON: prices that would make a cost infinite are refused ----------
+    row("validate-price-inf", ["validate", "s.yaml"], 2,
+        "s.yaml:8:35: prices.served-model.output: Input should be a finite number",
+        {"s.yaml": _priced(".inf")}),
+    row("validate-price-nan", ["validate", "s.yaml"], 2, "should be a finite number",
+        {"s.yaml": _priced(".nan")}),
+    row("validate-price-1e308", ["validate", "s.yaml"], 2,
+        "prices.served-model.output: Input should be less than or equal to 1000000000",
+        {"s.yaml": _priced("1e308")}),
+    row("run-priced-json-report", ["run", "s.yaml", "--format", "json"], 0, "4 generated",
+        {"s.yaml": _priced("1e9")}),
 ]
 
 
@@ -379,10 +421,19 @@ def test_hostile_input(tmp_path: Path, server_url: str, args: list[str],
     if code != 0:
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1, shown
+    # not a terminal: rich writes no styles, so any escape or BEL came from the input
+    assert not re.search("[\x1b\x07\x9b]", proc.stdout + proc.stderr), shown
+    assert not BIDI.search(proc.stdout + proc.stderr), shown
+    for report in tmp_path.glob("reports/*.json"):
+        json.loads(report.read_text("utf-8"), parse_constant=_no_constant)
     if markdown:
         html = _render_markdown(proc.stdout)
         for tag in ("<img", "<a ", "<b>"):
             assert tag not in html, f"{tag} in the rendered Markdown\n{shown}"
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} in a JSON report (strict parsers reject it)")
 
 
 def _render_markdown(text: str) -> str:
@@ -575,3 +626,207 @@ def test_reply_bytes_that_are_not_utf8_become_replacement_characters(serve) -> N
     gens = list(backend(srv.url).generate(make_requests(1)))
     assert gens[0].text == "Score: 7 \ufffd\ufffd\ufffd" and srv.attempts["p0"] == 1
 
+
+# -- the terminal: suite, model and rater strings are shown, never acted on ------------------
+
+# a suite whose prompt id, model name and check carry markup, escapes and a bidi override;
+# the prompt id becomes a cell id shown by run, runs, compare, check and the rating tables
+EVIL_SUITE = """\
+name: evil
+model: "m[/]odel \\e]8;;https://evil.example/\\e\\\\x\\e]8;;\\e\\\\ \\u202e"
+backend: openai
+server: {{base_url: "{url}", max_retries: 1, timeout: 10}}
+samples: 2
+prompts:
+  - {{id: "p[/]x [link=https://evil.example/]alice[/link] \\e]0;pwned\\a\\e[2J \\u202egnp",
+     template: "Say {{{{ topic }}}}."}}
+  - {{id: "q[bold]", template: "Tell {{{{ topic }}}}."}}
+inputs: [{{id: a, topic: one}}, {{id: b, topic: two}}, {{id: c, topic: three}}]
+metrics: [distinct_2, length_words]
+checks: ["length_words >= 0"]
+"""
+# what rich itself sends a terminal: colours, and the progress bar's hide/show cursor, erase
+# line and cursor up; never a screen clear (ESC[2J) or an OSC (ESC]: title, hyperlink)
+RICH_CODES = re.compile(r"\x1b\[(?:[0-9;]*m|\?25[lh]|2K|[0-9]*[AG])")
+
+
+def _cli(cwd: Path, *args: str, color: bool = True) -> subprocess.CompletedProcess:
+    """The CLI with rich forced to act as on a terminal (colours on)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "300"}
+    if color:
+        env["FORCE_COLOR"] = "1"
+    env.pop("NO_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True,
+                          text=True, errors="replace", cwd=cwd, env=env, timeout=300)
+
+
+def _inert(proc: subprocess.CompletedProcess, code: int = 0) -> str:
+    """Assert the exit code, no traceback, and nothing but rich's own codes for the terminal
+    to act on; return stdout and stderr without them."""
+    shown = f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == code, shown
+    assert "Traceback" not in proc.stderr, shown
+    text = RICH_CODES.sub("", proc.stdout + proc.stderr)
+    assert not re.search("[\x1b\x07\x9b]", text), shown  # no OSC (title, link), no clear
+    assert not BIDI.search(text), shown
+    return text
+
+
+def test_suite_strings_reach_the_terminal_inert(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / "s.yaml").write_text(EVIL_SUITE.format(url=server_url), encoding="utf-8")
+    shown = _inert(_cli(tmp_path, "run", "s.yaml"))
+    # the strings are shown as typed (rich markup and all), with the controls replaced
+    assert "p[/]x [link=https://evil.example/]alice[/link] \ufffd]0;pwned\ufffd\ufffd[2J" \
+        in shown and "q[bold]" in shown
+    assert "gnp" in shown and "12 generated" in shown
+    assert (tmp_path / "reports" / "evil-latest.md").exists()
+    runs = _inert(_cli(tmp_path, "runs"))
+    assert "m[/]odel" in runs
+    compare = _inert(_cli(tmp_path, "compare", "latest"))
+    assert "p[/]x [link=https://evil.example/]alice[/link]" in compare
+    check = _inert(_cli(tmp_path, "check", "s.yaml"))
+    assert "checks passed" in check and "q[bold]" in check
+    report = _inert(_cli(tmp_path, "report", "latest", "--format", "md"))
+    assert "alice" in report
+    export = _inert(_cli(tmp_path, "export", "latest"))
+    rows = [json.loads(line) for line in export.splitlines()]
+    assert any(RLO in r["variant"] and "\x1b" in r["variant"] for r in rows)  # data kept
+
+
+def test_rater_names_reach_the_terminal_inert(tmp_path: Path, server_url: str) -> None:
+    import csv
+
+    (tmp_path / "s.yaml").write_text(EVIL_SUITE.format(url=server_url), encoding="utf-8")
+    _inert(_cli(tmp_path, "run", "s.yaml", "--format", "json"))
+    _inert(_cli(tmp_path, "rate", "export", "--out", "sheet"))
+    with open(tmp_path / "sheet.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    raters = [LINK, f"bob{ANSI}{RLO}", "carol [/]"]
+    for i, r in enumerate(rows):
+        r["rating"], r["rater"] = str(1 + i % 5), raters[i % 3]
+    with open(tmp_path / "filled.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    shown = _inert(_cli(tmp_path, "rate", "import", "filled.csv"))
+    assert LINK in shown and "carol [/]" in shown and "bob\ufffd]0;pwned" in shown
+    assert f"imported {len(rows)} ratings from 3 raters" in shown
+
+
+# -- exit codes: a bug is an internal error (4), never "check failed" (1) or "bad input" (2) -
+
+def _patched_cli(cwd: Path, patch: str, *args: str) -> subprocess.CompletedProcess:
+    """Run the CLI's ``main`` with ``patch`` (Python) applied first."""
+    code = (f"import sys\n{patch}\nfrom harness.cli import main\n"
+            f"sys.argv = {['harness', *args]!r}\nmain()\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+
+
+BUGS = {
+    # a lookup that went wrong in the code: once "bad input, exit 2" without a traceback
+    "key-error": "def bug(*a, **k):\n    return {}['x']\n",
+    "type-error": "def bug(*a, **k):\n    return None + 1\n",
+    # SQL the code got wrong (not a damaged store, nor a file that is not a store)
+    "sql-error": "def bug(*a, **k):\n    import sqlite3\n"
+                 "    sqlite3.connect(':memory:').execute('SELEC 1')\n",
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, bug) -> None:
+    (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
+    patch = BUGS[bug] + "import harness.scoring\nharness.scoring.score_file = bug\n"
+    proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
+    shown = f"exit {proc.returncode}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == 4, shown
+    assert "Traceback (most recent call last)" in proc.stderr and "in bug" in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "internal error" in errors[0], shown
+    assert "bug in harness" in proc.stderr and "please report it" in proc.stderr
+
+
+def test_an_internal_error_outside_a_command_body_is_exit_4(tmp_path) -> None:
+    """Raised while a command imports the library, before its error handling starts."""
+    patch = ("import harness.runner\n"
+             "class Boom:\n"
+             "    def __getattr__(self, name):\n"
+             "        raise RuntimeError('half-installed')\n"
+             "sys.modules['harness.runner'] = Boom()\n")
+    proc = _patched_cli(tmp_path, patch, "run", "s.yaml")
+    assert proc.returncode == 4, proc.stderr
+    assert "half-installed" in proc.stderr and "please report it" in proc.stderr
+
+
+def test_an_interrupt_is_exit_130_and_says_what_is_kept(tmp_path) -> None:
+    (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
+    patch = ("def stop(*a, **k):\n    raise KeyboardInterrupt\n"
+             "import harness.scoring\nharness.scoring.score_file = stop\n")
+    proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_readme_documents_every_exit_code() -> None:
+    from harness import cli
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    para = readme[readme.index("Exit codes:"):].split("\n\n")[0]
+    for code in (0, cli.EXIT_CHECKS, cli.EXIT_INPUT, cli.EXIT_RUN, cli.EXIT_INTERNAL,
+                 cli.EXIT_INTERRUPTED):
+        assert re.search(rf"\b{code}\b", para), code
+    assert "bug" in para
+
+
+# -- terminal, Markdown and JSON escaping: unit tests ----------------------------------------
+
+TERM_PAYLOADS = [MARKUP, LINK, ANSI, RLO + "abc", "a\\", "a\\[b]", "\\[/]", "x [bold]y",
+                 "[", "]", "[#fff]c", "[@click]d", ":skull: e", "tab\tnl\ncr\r", "nul\x00",
+                 "c1\x9b[2J", "lone \ud800", "\u2066iso\u2069 \u200fmark", "plain"]
+
+
+@pytest.mark.parametrize("payload", TERM_PAYLOADS)
+def test_safe_text_renders_exactly_its_inert_characters(payload: str) -> None:
+    from rich.console import Console
+
+    from harness.terminal import one_line, safe
+
+    console = Console(width=200, force_terminal=True, emoji=False, color_system=None)
+    with console.capture() as cap:
+        console.print(safe(payload), end="")
+        console.print(safe(payload) + " [red]after[/red]", end="")
+    expected = one_line(payload)
+    assert cap.get() == expected + expected + " after"
+    assert not re.search("[\x00-\x1f\x7f-\x9f\ud800-\udfff]", expected)
+    assert not BIDI.search(expected)
+
+
+def test_markdown_drops_bidi_controls() -> None:
+    from harness.report.markdown import render_markdown
+
+    s = _hostile_summary()
+    s["run"]["model"] = f"{RLO}evil\u2066x\u2069\u200f"
+    s["cells"][0]["cell"] = f"{RLO}gnp.exe"
+    text = render_markdown(s)
+    assert not BIDI.search(text) and "gnp.exe" in text and "evilx" in text
+
+
+def test_json_writer_is_strict_and_escapes_what_a_terminal_acts_on() -> None:
+    from harness.jsonout import dumps
+    from harness.report import render
+
+    s = make_summary()
+    s["cells"][0]["metrics"]["distinct_2"].update(mean=float("nan"), hi=float("inf"))
+    s["usage"] = {"total": {"cost": float("inf")}, "rows": {"x": {"cost": -float("inf")}}}
+    s["run"]["model"] = f"m{RLO}\x9b2J\x1b\ud800"
+    text = render(s, "json")
+    data = json.loads(text, parse_constant=_no_constant)
+    metric = data["cells"][0]["metrics"]["distinct_2"]
+    assert metric["mean"] is None and metric["hi"] is None and metric["lo"] is not None
+    assert data["usage"]["total"]["cost"] is None and data["usage"]["rows"]["x"]["cost"] is None
+    assert data["run"]["model"] == f"m{RLO}\x9b2J\x1b\ud800"  # the value reads back
+    assert not re.search(f"[\x1b\x9b{RLO}\ud800]", text)  # but the text shows it escaped
+    text.encode("utf-8")
+    assert json.loads(dumps({"n": 10 ** 30, "t": (1.5, float("nan"))})) == \
+        {"n": 10 ** 30, "t": [1.5, None]}

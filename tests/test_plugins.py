@@ -1,5 +1,7 @@
 """Plugins through entry points: examples/plugin installed into a scratch directory adds
-a metric and a backend that a suite uses; a broken plugin is named, exit 2."""
+a metric and a backend that a suite uses; a plugin that fails to load is named, exit 2, in
+every command; a plugin metric that raises or returns something other than one finite
+number per text is named with its plugin, exit 2, and the run's generations stay stored."""
 
 from __future__ import annotations
 
@@ -64,19 +66,151 @@ def test_without_the_plugin_its_backend_is_an_unknown_name(tmp_path):
     assert "unknown backend 'echo'" in got.stderr and "Traceback" not in got.stderr
 
 
-def test_a_broken_plugin_is_named_with_exit_2(tmp_path):
-    dist = tmp_path / "site" / "broken_plugin-0.1.dist-info"
+def fake_site(tmp_path: Path, name: str, module: str, group: str = "harness.metrics") -> Path:
+    """A directory with one plugin (entry point ``name`` in ``group``), the Python source
+    ``module`` as its module ``<name>_mod``, as an installed distribution would leave it."""
+    site = tmp_path / f"site-{name}"
+    dist = site / f"{name}_plugin-0.1.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\n"
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-plugin\n"
                                    "Version: 0.1\n", encoding="utf-8")
-    (dist / "entry_points.txt").write_text("[harness.metrics]\nbroken = broken_mod\n",
+    (dist / "entry_points.txt").write_text(f"[{group}]\n{name} = {name}_mod\n",
                                            encoding="utf-8")
-    (tmp_path / "site" / "broken_mod.py").write_text("raise ImportError('needs numpy 9')\n",
-                                                     encoding="utf-8")
-    got = harness(tmp_path / "site", tmp_path, "metrics")
+    (site / f"{name}_mod.py").write_text(module, encoding="utf-8")
+    return site
+
+
+# every command, with arguments it would accept: a plugin failing to load stops each the same
+# way before the arguments are used
+COMMANDS = [["metrics"], ["validate", "s.yaml"], ["runs"], ["export"], ["run", "s.yaml"],
+            ["check", "s.yaml"], ["report"], ["compare", "latest"], ["baseline", "-o", "b.json"],
+            ["score", "t.jsonl"], ["rate", "export"], ["rate", "import", "f.csv"]]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)
+def test_a_broken_plugin_is_named_with_exit_2_in_every_command(tmp_path, cmd):
+    site = fake_site(tmp_path, "broken", "raise ImportError('needs numpy 9')\n")
+    got = harness(site, tmp_path, *cmd)
     assert got.returncode == 2, got.stderr
     assert "plugin 'broken'" in got.stderr and "needs numpy 9" in got.stderr
     assert "Traceback" not in got.stderr
+    assert [ln for ln in got.stderr.splitlines() if ln.startswith("error:")] == \
+        [ln for ln in got.stderr.splitlines() if ln.strip()]  # one line, nothing else
+
+
+def test_a_plugin_that_exits_on_import_is_named(tmp_path):
+    site = fake_site(tmp_path, "quits", "import sys\nsys.exit('no GPU here')\n")
+    got = harness(site, tmp_path, "metrics")
+    assert got.returncode == 2 and "plugin 'quits'" in got.stderr
+    assert "SystemExit: no GPU here" in got.stderr
+
+
+# a plugin metric per way of returning something that is not a finite number (and one that
+# raises); the env var picks which, so one plugin serves every case
+BAD_VALUES = {
+    "nan": "float('nan')", "inf": "float('inf')", "none": "None", "string": "'0.5'",
+    "huge-int": "10 ** 400", "complex": "1j", "list": "[1.0]", "raises": "1 / 0",
+}
+BAD_MODULE = """\
+from harness.metrics.registry import metric
+
+BAD = {bad!r}
+
+
+def _value(kind):
+    return {{k: (lambda v=v: eval(v)) for k, v in BAD.items()}}[kind]()
+
+
+@metric("bad_sample", kind="sample", description="bad", source="test", higher_is=None)
+def bad_sample(texts, contexts, resources):
+    import os
+    return [1.0] + [_value(os.environ["BAD"]) for _ in texts[1:]]
+
+
+@metric("bad_set", kind="set", description="bad", source="test", higher_is=None)
+def bad_set(texts, resources):
+    import os
+    return _value(os.environ["BAD"])
+
+
+@metric("bad_count", kind="sample", description="bad", source="test", higher_is=None)
+def bad_count(texts, contexts, resources):
+    return [0.5]
+
+
+@metric("bad_shape", kind="sample", description="bad", source="test", higher_is=None)
+def bad_shape(texts, contexts, resources):
+    return 0.5
+"""
+
+
+def _bad_site(tmp_path: Path) -> Path:
+    return fake_site(tmp_path, "badvals", BAD_MODULE.format(bad=BAD_VALUES))
+
+
+@pytest.mark.parametrize("metric", ["bad_sample", "bad_set"])
+@pytest.mark.parametrize("bad", sorted(BAD_VALUES))
+def test_a_plugin_metric_returning_no_finite_number_is_named_with_exit_2(
+        tmp_path, monkeypatch, bad, metric):
+    (tmp_path / "t.jsonl").write_text('{"text": "a b"}\n{"text": "c d"}\n', encoding="utf-8")
+    monkeypatch.setenv("BAD", bad)
+    got = harness(_bad_site(tmp_path), tmp_path, "score", "t.jsonl", "--metrics", metric)
+    assert got.returncode == 2, got.stderr
+    assert "Traceback" not in got.stderr
+    (line,) = [ln for ln in got.stderr.splitlines() if ln.startswith("error:")]
+    assert f"metric {metric!r} (plugin 'badvals')" in line
+    if bad == "raises":
+        assert "failed at " in line and "ZeroDivisionError" in line
+    else:
+        assert "returned" in line and ("text 2 of 2" in line or metric == "bad_set")
+
+
+@pytest.mark.parametrize("metric, says", [
+    ("bad_count", "returned 1 values for 2 texts"),
+    ("bad_shape", "returned 0.5, not a list of 2 numbers (one per text)"),
+])
+def test_a_plugin_metric_returning_the_wrong_shape_is_named_with_exit_2(tmp_path, metric,
+                                                                        says):
+    (tmp_path / "t.jsonl").write_text('{"text": "a b"}\n{"text": "c d"}\n', encoding="utf-8")
+    got = harness(_bad_site(tmp_path), tmp_path, "score", "t.jsonl", "--metrics", metric)
+    assert got.returncode == 2 and "Traceback" not in got.stderr, got.stderr
+    assert f"metric {metric!r} (plugin 'badvals') {says}" in got.stderr
+
+
+def test_a_bad_plugin_metric_in_a_run_loses_nothing_stored(site, tmp_path, monkeypatch):
+    """The run stops with exit 2 naming the metric; its generations stay in the store and
+    the next run (without the metric) reuses every one."""
+    bad_site = _bad_site(tmp_path)
+    both = Path(f"{bad_site}{os.pathsep}{site}")
+    (tmp_path / "plug.yaml").write_text(SUITE.replace("metrics: [", "metrics: [bad_sample, "),
+                                        encoding="utf-8")
+    monkeypatch.setenv("BAD", "nan")
+    got = harness(both, tmp_path, "run", "plug.yaml")
+    assert got.returncode == 2, got.stderr
+    assert "metric 'bad_sample' (plugin 'badvals') returned nan" in got.stderr
+    assert "Traceback" not in got.stderr
+    runs = harness(both, tmp_path, "runs")
+    assert "failed" in runs.stdout and "6/6" in runs.stdout
+    (tmp_path / "plug.yaml").write_text(SUITE, encoding="utf-8")
+    again = harness(both, tmp_path, "run", "plug.yaml", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert "0 generated, 6 from the store" in again.stdout
+
+
+def test_a_built_in_metric_returning_nan_is_an_internal_error():
+    """Not the user's fault: a bug in harness (the CLI's exit 4), named all the same."""
+    from harness.metrics import METRICS, score_samples
+    from harness.metrics.registry import MetricError, Resources, SampleContext
+
+    spec = METRICS["length_words"]
+    try:
+        METRICS["length_words"] = type(spec)(**{**spec.__dict__,
+                                                "fn": lambda t, c, r: [float("nan")] * len(t)})
+        with pytest.raises(ArithmeticError, match="metric 'length_words' returned nan") as e:
+            score_samples(["length_words"], ["a"], [SampleContext([], "")], Resources())
+        assert not isinstance(e.value, MetricError)
+    finally:
+        METRICS["length_words"] = spec
 
 
 def test_an_in_tree_backend_is_its_module_and_one_registry_line(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """An API key never reaches stdout, stderr, the store or the reports: keys with a
 newline, non-ASCII characters and spaces, a server that echoes the key in its error, and a
-successful run."""
+successful run; nor does a password in a server URL (``http://user:password@host``)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,62 @@ def test_scrub_masks_every_form():
     out = scrub(msg)
     assert MARK not in out and "abc.def" not in out and out.count("***") >= 3
     assert scrub("a plain message") == "a plain message"
+
+
+PASSWORD = "pw-S3CR3T-77ab"
+CRED_SUITE = """\
+name: cred
+model: served-model
+backend: openai
+server: {{base_url: "{url}", max_retries: 0, timeout: 5}}
+samples: 1
+prompts: [{{id: p, template: "Say {{{{ topic }}}}."}}]
+inputs: [{{id: a, topic: hi}}, {{id: b, topic: yo}}]
+metrics: [length_words]
+{judges}"""
+
+
+def _with_credentials(url: str) -> str:
+    return url.replace("http://", f"http://admin:{PASSWORD}@")
+
+
+@pytest.mark.parametrize("where", ["server", "judge"])
+def test_a_password_in_a_server_url_never_leaks(tmp_path, where):
+    """``http://user:password@host`` in a suite's (or a judge's) server URL: the request
+    fails (nothing listens there), and the URL in the error, on stderr and in the store's
+    ``runs.error``, shows ``***`` for the credentials."""
+    def ok(body, attempt):
+        return ("ok", "answer to " + prompt_id(body))
+
+    srv = FakeServer(ok)
+    dead = _with_credentials("http://127.0.0.1:1/v1")  # connection refused
+    try:
+        judges = "" if where == "server" else (
+            f'judges:\n  - {{name: j, server: {{base_url: "{dead}", max_retries: 0, '
+            'timeout: 5}}\n')
+        url = dead if where == "server" else _with_credentials(srv.url)
+        (tmp_path / "c.yaml").write_text(CRED_SUITE.format(url=url, judges=judges),
+                                         encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "c.yaml"],
+                              capture_output=True, text=True, cwd=tmp_path,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    finally:
+        srv.close()
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "http://***@127.0.0.1:1/v1" in proc.stderr
+    assert PASSWORD not in _everything(tmp_path, proc)
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "results" / "harness.sqlite")
+    (error,) = db.execute("SELECT error FROM runs").fetchone()
+    assert "http://***@127.0.0.1:1/v1" in error and PASSWORD not in error
+
+
+def test_scrub_masks_url_credentials():
+    assert scrub("GET http://admin:pw@host:8000/v1 failed") == "GET http://***@host:8000/v1 failed"
+    # a password with an @ is masked whole; the host and path stay
+    assert scrub("'https://u:p@ss@h/v1/chat'") == "'https://***@h/v1/chat'"
+    # no userinfo: nothing to mask
+    for text in ("http://host/a@b", "mail a@b.c", "http://host/v1?user=x@y"):
+        assert scrub(text) == text

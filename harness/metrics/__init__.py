@@ -16,6 +16,7 @@ from harness.metrics.embedding import Embedder
 from harness.metrics.overlap import SourceIndex, verbatim_overlaps
 from harness.metrics.registry import (
     METRICS,
+    MetricError,
     MetricSpec,
     MissingResourceError,
     Resources,
@@ -52,6 +53,7 @@ __all__ = [
     "METRICS",
     "Embedder",
     "MetricSpec",
+    "MetricError",
     "MissingResourceError",
     "Resources",
     "SampleContext",

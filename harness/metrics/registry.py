@@ -12,7 +12,12 @@ Two kinds of metric:
   (e.g. how similar an input's samples are to other inputs' samples).
 
 Every value is a finite float: empty texts, single-sample sets and one-token texts get a
-defined value that each metric documents.
+defined value that each metric documents. What a metric returns is checked before it is
+used or stored: anything but a finite real number (NaN, ±inf, None, a string, a complex
+number, a list, an int too large for a float), or the wrong number of values, stops the
+scoring with a ``MetricError`` (exit 2) naming the metric and, for a plugin's metric, the
+plugin; so does an exception raised inside a plugin's metric. A built-in metric doing so
+is a bug in the harness (``ArithmeticError``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness.errors import BadValue, InputError, UnknownName
+from harness.plugins import loading
 
 if TYPE_CHECKING:
     from harness.metrics.embedding import Embedder
@@ -55,6 +63,17 @@ class MetricSpec:
     # ``weight`` (perplexity pooled by tokens: exp(total NLL / total tokens))
     pool: str = "mean"
     weight: str | None = None
+    plugin: str | None = None  # the entry point that registered it; None: built in
+
+    @property
+    def label(self) -> str:
+        """``metric 'name'``, with ``(plugin 'p')`` for a plugin's metric: for messages."""
+        return f"metric {self.name!r}" + (f" (plugin {self.plugin!r})" if self.plugin else "")
+
+
+class MetricError(InputError):
+    """A plugin's metric failed, or returned something that is not one finite number per
+    text (set, input); the message names the metric and its plugin."""
 
 
 def pool_values(spec: MetricSpec | None, values: Sequence[float],
@@ -165,7 +184,7 @@ def read_source_documents(paths: Sequence[str | Path]) -> list[str]:
                     try:
                         docs.append(str(json.loads(line)["text"]))
                     except (ValueError, KeyError, TypeError) as e:
-                        raise ValueError(
+                        raise BadValue(
                             f'{path}:{lineno}: expected a JSON object with a "text" field'
                         ) from e
         else:
@@ -213,6 +232,7 @@ def metric(
             bounds=bounds,
             pool=pool,
             weight=weight,
+            plugin=loading(),
         )
         return fn
 
@@ -220,27 +240,77 @@ def metric(
 
 
 def get_specs(names: Sequence[str], kind: str | None = None) -> list[MetricSpec]:
-    """Return the specs of ``names``; raise ``KeyError`` listing the valid names for an
-    unknown one, or ``ValueError`` when a metric is not of ``kind``."""
+    """Return the specs of ``names``; raise ``UnknownName`` (a ``KeyError``) listing the
+    valid names for an unknown one, or ``BadValue`` (a ``ValueError``) when a metric is not
+    of ``kind``."""
     specs = []
     for name in names:
         if name not in METRICS:
-            raise KeyError(f"unknown metric {name!r}; valid metrics: {', '.join(sorted(METRICS))}")
+            raise UnknownName(f"unknown metric {name!r}; valid metrics: "
+                              f"{', '.join(sorted(METRICS))}")
         spec = METRICS[name]
         if kind is not None and spec.kind != kind:
             valid = ", ".join(sorted(n for n, s in METRICS.items() if s.kind == kind))
-            raise ValueError(
+            raise BadValue(
                 f"metric {name!r} is a {spec.kind}-level metric; {kind}-level: {valid}"
             )
         specs.append(spec)
     return specs
 
 
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ArithmeticError(f"metric {name!r} produced {value}; this is a bug in the metric")
-    return value
+def _bad(spec: MetricSpec, problem: str) -> Exception:
+    """The error for a metric that misbehaved: a plugin's is bad input (``MetricError``),
+    a built-in one's a bug."""
+    if spec.plugin:
+        return MetricError(f"{spec.label} {problem}; fix or uninstall the plugin (what was "
+                           "generated is stored, and a run reuses it)")
+    return ArithmeticError(f"{spec.label} {problem}; this is a bug in the metric")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _finite(spec: MetricSpec, value: Any, where: str = "") -> float:
+    """``value`` as a float when it is a finite real number, else the error ``_bad`` gives.
+    Real numbers are Python's and numpy's ints, floats and bools."""
+    if isinstance(value, str | bytes | complex) or not hasattr(value, "__float__"):
+        raise _bad(spec, f"returned {_show(value)}{where}, not a number")
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise _bad(spec, f"returned {_show(value)}{where}, not a finite float ({exc})") from None
+    if not math.isfinite(number):
+        raise _bad(spec, f"returned {number}{where}, not a finite number")
+    return number
+
+
+def _values(spec: MetricSpec, values: Any, n: int, of: str) -> list[float]:
+    """One finite float per item from a sample or cell metric's return value."""
+    if isinstance(values, str | bytes | dict) or not hasattr(values, "__len__"):
+        raise _bad(spec, f"returned {_show(values)}, not a list of {n} numbers (one per {of})")
+    if len(values) != n:
+        raise _bad(spec, f"returned {len(values)} values for {n} {of}s")
+    return [_finite(spec, v, f" ({of} {i + 1} of {n})") for i, v in enumerate(values)]
+
+
+def _call(spec: MetricSpec, *args: Any) -> Any:
+    """Run a metric's function; an exception from a plugin's names the metric and plugin
+    (and where it was raised), except ``MissingResourceError``, which says what to do."""
+    if not spec.plugin:
+        return spec.fn(*args)
+    try:
+        return spec.fn(*args)
+    except MissingResourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a plugin raises is named
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)
+        at = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise _bad(spec, f"failed{at}: {type(exc).__name__}: {first}") from None
 
 
 def score_samples(
@@ -259,10 +329,8 @@ def score_samples(
         raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
     out: dict[str, list[float]] = {}
     for spec in get_specs(names, SAMPLE):
-        values = spec.fn(list(texts), list(contexts), resources)
-        if len(values) != len(texts):
-            raise ArithmeticError(f"metric {spec.name!r} returned {len(values)} values")
-        out[spec.name] = [_finite(spec.name, v) for v in values]
+        values = _call(spec, list(texts), list(contexts), resources)
+        out[spec.name] = _values(spec, values, len(texts), "text")
     return out
 
 
@@ -278,7 +346,7 @@ def score_set(
             _default_resources = Resources()
         resources = _default_resources
     return {
-        spec.name: _finite(spec.name, spec.fn(list(texts), resources))
+        spec.name: _finite(spec, _call(spec, list(texts), resources))
         for spec in get_specs(names, SET)
     }
 
@@ -294,10 +362,8 @@ def score_cell(names: Sequence[str], groups: Sequence[Sequence[str]],
         resources = _default_resources
     out: dict[str, list[float]] = {}
     for spec in get_specs(names, CELL):
-        values = spec.fn([list(g) for g in groups], resources)
-        if len(values) != len(groups):
-            raise ArithmeticError(f"metric {spec.name!r} returned {len(values)} values")
-        out[spec.name] = [_finite(spec.name, v) for v in values]
+        values = _call(spec, [list(g) for g in groups], resources)
+        out[spec.name] = _values(spec, values, len(groups), "input")
     return out
 
 

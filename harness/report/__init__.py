@@ -3,10 +3,10 @@ also the baseline format) and self-contained HTML."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from harness.jsonout import dumps
 from harness.report.markdown import render_markdown
 
 FORMATS = ("md", "json", "html")
@@ -17,7 +17,7 @@ def render(summary: dict[str, Any], fmt: str) -> str:
     if fmt == "md":
         return render_markdown(summary)
     if fmt == "json":
-        return json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        return dumps(summary, indent=2, sort_keys=True) + "\n"
     if fmt == "html":
         from harness.report.html import render_html
 

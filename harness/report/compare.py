@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
+from harness.jsonout import dumps
 from harness.report.format import ci, md_escape, p_value
 
 
@@ -84,5 +84,5 @@ def render_compare(result: dict[str, Any], title: str, fmt: str) -> str:
     if fmt == "html":
         return render_compare_html(result, title)
     if fmt == "json":
-        return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        return dumps(result, indent=2) + "\n"
     raise ValueError(f"unknown comparison format {fmt!r}; expected one of {COMPARE_FORMATS}")

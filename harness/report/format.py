@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.terminal import one_line
+
 MISSING = "–"
 
 
@@ -50,9 +52,6 @@ def estimate(e: dict[str, Any] | None, pct: bool = False) -> str:
 # code spans, emphasis and strikethrough, links and images, autolinks and raw HTML,
 # entities, table cells, math ($...$)
 _MD_ACTIVE = re.compile(r"([\\`*_~\[\]()!<>&|$])")
-# C0 controls, DEL and C1: a line break ends the table row or heading it is in (and the
-# next line could open a block); the others are replaced, NUL as CommonMark does
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -64,10 +63,13 @@ def md_escape(text: Any, code: bool = False) -> str:
     ``code=True``: a whole code span (delimiters included) whose content is literal; its
     fence is longer than any run of backticks in the text, so the text cannot close it.
     Code spans do not honour ``\\|``, so they are never used inside a table. Either way,
-    tabs and line breaks become spaces and other control characters U+FFFD.
+    the text is ``harness.terminal.one_line``: tabs and line breaks become spaces (a line
+    break would end the table row or heading it is in, and the next line could open a
+    block), other control characters U+FFFD (NUL as CommonMark does), and bidirectional
+    formatting characters (U+202E and the like, which reorder what a reader sees) are
+    dropped.
     """
-    s = _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r\x0b\x0c" else "\ufffd",
-                     str(text))
+    s = one_line(text)
     if not code:
         return _MD_ACTIVE.sub(r"\\\1", s)
     fence = "`" * (max(map(len, _BACKTICKS.findall(s)), default=0) + 1)
