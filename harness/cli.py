@@ -432,6 +432,8 @@ def check(
                                     "show more than this beyond noise (docs/statistics.md)."),
     metric: list[str] = typer.Option([], "--metric", help="Metrics judged against the "
                                      "baseline (default: the plot axes)."),
+    allow_other_suite: bool = typer.Option(False, "--allow-other-suite", help="Judge a "
+                                           "baseline written by another suite."),
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
     limit: int = typer.Option(None, min=1, help="Only the first N inputs."),
@@ -441,7 +443,7 @@ def check(
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
-    from harness.checks import run_checks
+    from harness.checks import FAIL, NEW, PASS, footer, run_checks
     from harness.report.format import num
     from harness.report.markdown import render_markdown
     from harness.runner import run_suite
@@ -453,27 +455,33 @@ def check(
         with _progress() as progress:
             result = run_suite(s, _store(store), backend=backend, limit=limit,
                                progress=progress)
-        rows = run_checks(result.summary, s.checks, base, metric, tolerance)
+        rows = run_checks(result.summary, s.checks, base, metric, tolerance,
+                          allow_other_suite=allow_other_suite)
         if not rows:
             raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
                         "--baseline was given", EXIT_INPUT)
         result.summary["checks"] = rows
         _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
-        table = Table(title=f"checks of {s.name} (run {result.run.id})",
-                      caption="relative rows: one-sided paired t-test over shared inputs, "
-                              "Holm-adjusted; mdc = smallest worsening caught with 80% power")
-        for col in ("", "check", "cell", "value", "baseline", "n", "mdc", "why"):
+        table = Table(title=f"checks of {s.name} (run {result.run.id})")
+        for col in ("result", "check", "cell", "value", "baseline", "n", "mdc", "why"):
             table.add_column(col, no_wrap=col not in ("check", "why"))
-        for r in sorted(rows, key=lambda r: r["passed"]):
-            table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
-                          r["check"], r["cell"], num(r["value"]), num(r["baseline"]),
-                          str(r["n_inputs"] or ""), num(r.get("mdc")), r["reason"])
+        style = {PASS: "green", FAIL: "red", NEW: "cyan"}
+        for r in sorted(rows, key=lambda r: (r["passed"], r["status"] != NEW)):
+            table.add_row(f"[{style[r['status']]}]{r['status']}[/]", r["check"], r["cell"],
+                          num(r["value"]), num(r["baseline"]), str(r["n_inputs"] or ""),
+                          num(r.get("mdc")), r["reason"])
         out.print(table)
+        notes = footer(tolerance if base is not None else None)
+        for line in notes:
+            out.print(line, highlight=False, markup=False)
         failed = [r for r in rows if not r["passed"]]
+        new = sum(r["status"] == NEW for r in rows)
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-                fh.write(render_markdown(result.summary, rows) + "\n")
-        out.print(f"{len(rows) - len(failed)}/{len(rows)} checks passed")
+                fh.write(render_markdown(result.summary, rows) + "\n"
+                         + "".join(f"- {line}\n" for line in notes))
+        out.print(f"{len(rows) - len(failed) - new}/{len(rows)} checks passed"
+                  + (f", {new} new (not judged)" if new else ""))
         if failed:
             raise typer.Exit(EXIT_CHECKS)
 
@@ -497,13 +505,21 @@ def compare(
                                   "(default: the first)."),
     fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
     output: Path = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
+    show_all: bool = typer.Option(False, "--all", help="Also show metrics that are the same "
+                                  "everywhere and bookkeeping ones (scored_tokens)."),
     store: Path = StoreOpt,
 ) -> None:
     """Paired comparison: B − A per cell and metric over shared inputs, its 95% interval,
     and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
     its variants (or grid points) with each other."""
     from harness.comparisons import compare_runs, compare_within
-    from harness.report.compare import COMPARE_FORMATS, render_compare
+    from harness.report.compare import (
+        COMPARE_FORMATS,
+        HEADERS,
+        render_compare,
+        summary_line,
+        verdict,
+    )
     from harness.report.format import ci, p_value
 
     with _errors():
@@ -511,9 +527,9 @@ def compare(
         if run_b is None:
             if by not in ("variant", "grid"):
                 raise _Exit(f"--by must be variant or grid, not {by!r}", EXIT_INPUT)
-            result = compare_within(sa, by=by, reference=reference)
+            result = compare_within(sa, by=by, reference=reference, show_all=show_all)
         else:
-            result = compare_runs(sa, _summary_of(run_b, store))
+            result = compare_runs(sa, _summary_of(run_b, store), show_all=show_all)
         title = _compare_title(result)
         if fmt in COMPARE_FORMATS:
             text = render_compare(result, title, fmt)
@@ -527,17 +543,17 @@ def compare(
             raise _Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}",
                         EXIT_INPUT)
         table = Table(title=title, caption=result["method"] + "; * = p_adj < 0.05")
-        for col in ("cell", "metric", "A", "B", "B − A", "95% CI", "n", "p_adj", ""):
-            table.add_column(col, no_wrap=True)
+        for col in HEADERS:
+            table.add_column(col, no_wrap=col != "verdict")
         for r in result["rows"]:
             table.add_row(r["cell"], r["metric"], f"{r['a']:.4g}", f"{r['b']:.4g}",
                           f"{r['diff']:+.4g}", ci(r), str(r["n_pairs"]), p_value(r["p_adj"]),
-                          ("* " + (f"{r['better']} better" if r["better"] else "differs"))
-                          if r["significant"] else "")
+                          ("* " if r["significant"] else "") + verdict(r))
         out.print(table)
         for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
             if cells:
                 out.print(f"only in {side}: {', '.join(cells)}")
+        out.print(summary_line(result), highlight=False, markup=False)
 
 
 def _compare_title(result: dict[str, Any]) -> str:
