@@ -428,8 +428,9 @@ def check(
     suite: Path = typer.Argument(..., help="Suite YAML file."),
     baseline_file: Path = typer.Option(None, "--baseline", help="Baseline JSON to compare to."),
     tolerance: float = typer.Option(0.1, help="Allowed worsening vs the baseline, as a share "
-                                    "of the baseline value; a row fails only when the data "
-                                    "show more than this beyond noise (docs/statistics.md)."),
+                                    "of the baseline's scale (the larger of |mean| and the SD "
+                                    "over inputs); a row fails only when the data show more "
+                                    "than this beyond noise (docs/statistics.md)."),
     metric: list[str] = typer.Option([], "--metric", help="Metrics judged against the "
                                      "baseline (default: the plot axes)."),
     allow_other_suite: bool = typer.Option(False, "--allow-other-suite", help="Judge a "
