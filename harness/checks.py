@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from harness.analysis import better_when_higher
@@ -99,6 +100,39 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     for row, p_adj in zip(pending, adjust([r["p"] for r in pending], "holm"), strict=True):
         _decide(row, p_adj, alpha, level)
     return rows + pending
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What ``harness check`` decided: the rows (absolute checks, then relative ones) and
+    the lines that say what they mean."""
+
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if not r["passed"]]
+
+    def count_line(self) -> str:
+        """``8/12 checks passed, 4 new (not judged)``."""
+        new = sum(r["status"] == NEW for r in self.rows)
+        return (f"{len(self.rows) - len(self.failed) - new}/{len(self.rows)} checks passed"
+                + (f", {new} new (not judged)" if new else ""))
+
+
+def gate(summary: dict[str, Any], checks: Sequence[Check], baseline: dict[str, Any] | None,
+         metrics: Sequence[str] = (), tolerance: float = 0.1, alpha: float = ALPHA,
+         allow_other_suite: bool = False) -> Gate:
+    """The CI gate on a run's ``summary``: ``run_checks`` and the footer that explains the
+    rows; failing rows first, then new ones. Raises ``GateError`` when there is nothing to
+    check (no ``checks`` and no ``baseline``) or nothing can be judged."""
+    rows = run_checks(summary, checks, baseline, metrics, tolerance, alpha, allow_other_suite)
+    if not rows:
+        raise GateError(f"{summary['run'].get('suite') or 'the suite'}: nothing to check: the "
+                        "suite has no `checks:` and no --baseline was given")
+    rows.sort(key=lambda r: (r["passed"], r["status"] != NEW))
+    return Gate(rows, footer(tolerance if baseline is not None else None, alpha))
 
 
 def footer(tolerance: float | None, alpha: float = ALPHA) -> list[str]:
@@ -182,7 +216,8 @@ def _check_set_sizes(summary: dict[str, Any], base_cells: dict[str, Any],
             spec = METRICS.get(metric)
             cur = cell["metrics"].get(metric)
             old = (base or {}).get("metrics", {}).get(metric)
-            if spec is None or spec.kind == "sample" or cur is None or old is None:
+            if (spec is None or spec.kind == "sample" or cur is None or old is None
+                    or not old.get("n") or not cur.get("n")):  # no sample count: unknown
                 continue
             if set_size(cur) != set_size(old):
                 moved.append(f"{metric} in {cell['cell']}: {set_size(old):g} samples per "

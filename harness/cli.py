@@ -444,7 +444,7 @@ def check(
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
-    from harness.checks import FAIL, NEW, PASS, footer, run_checks
+    from harness.checks import FAIL, NEW, PASS, gate
     from harness.report.format import num
     from harness.report.markdown import render_markdown
     from harness.runner import run_suite
@@ -456,34 +456,27 @@ def check(
         with _progress() as progress:
             result = run_suite(s, _store(store), backend=backend, limit=limit,
                                progress=progress)
-        rows = run_checks(result.summary, s.checks, base, metric, tolerance,
-                          allow_other_suite=allow_other_suite)
-        if not rows:
-            raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
-                        "--baseline was given", EXIT_INPUT)
-        result.summary["checks"] = rows
+        judged = gate(result.summary, s.checks, base, metric, tolerance,
+                      allow_other_suite=allow_other_suite)
+        result.summary["checks"] = judged.rows
         _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
         table = Table(title=f"checks of {s.name} (run {result.run.id})")
         for col in ("result", "check", "cell", "value", "baseline", "n", "mdc", "why"):
             table.add_column(col, no_wrap=col not in ("check", "why"))
         style = {PASS: "green", FAIL: "red", NEW: "cyan"}
-        for r in sorted(rows, key=lambda r: (r["passed"], r["status"] != NEW)):
+        for r in judged.rows:
             table.add_row(f"[{style[r['status']]}]{r['status']}[/]", r["check"], r["cell"],
                           num(r["value"]), num(r["baseline"]), str(r["n_inputs"] or ""),
                           num(r.get("mdc")), r["reason"])
         out.print(table)
-        notes = footer(tolerance if base is not None else None)
-        for line in notes:
+        for line in judged.notes:
             out.print(line, highlight=False, markup=False)
-        failed = [r for r in rows if not r["passed"]]
-        new = sum(r["status"] == NEW for r in rows)
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-                fh.write(render_markdown(result.summary, rows) + "\n"
-                         + "".join(f"- {line}\n" for line in notes))
-        out.print(f"{len(rows) - len(failed) - new}/{len(rows)} checks passed"
-                  + (f", {new} new (not judged)" if new else ""))
-        if failed:
+                fh.write(render_markdown(result.summary, judged.rows) + "\n"
+                         + "".join(f"- {line}\n" for line in judged.notes))
+        out.print(judged.count_line())
+        if judged.failed:
             raise typer.Exit(EXIT_CHECKS)
 
 
