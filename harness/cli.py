@@ -125,6 +125,10 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
 
     with _errors():
         s = load_suite(suite, allow_path, allow_env)
+        from harness.runner import check_scorer
+
+        check_scorer(s, s.backend)  # a scorer that cannot load here fails now, not after
+
         n = len(plan(s, backend="hf")) if not any(
             p.fewshot and p.fewshot.strategy == "similar" for p in s.prompts) else None
         out.print(f"[green]ok[/green] {suite}: {len(s.prompts)} prompts, {len(s.inputs)} inputs, "

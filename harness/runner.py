@@ -18,6 +18,8 @@ from typing import Any
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
+from harness.metrics.registry import METRICS
+from harness.models import loadable_offline
 from harness.plan import backend_key, plan
 from harness.profile import Profile
 from harness.prompts import rank_examples
@@ -110,6 +112,9 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
               else None)
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker,
                     dtype=dtype)
+    check_scorer(suite, backend_name, model)
+    scorer_model = suite.scorer or model
+    same_model = scorer_model == model and backend_name != "openai"
     config: dict[str, Any] = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
     if suite.judges:  # only then, so that earlier runs' configs (and resuming) are unchanged
@@ -141,8 +146,6 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                                             dtype=dtype)
             return engines[key]
 
-        scorer_model = suite.scorer or model
-        same_model = scorer_model == model and backend_name != "openai"
 
         def load_scorer() -> Backend:
             with profile.pause("load scorer"):
@@ -254,6 +257,31 @@ def _judge(suite: Suite, store: Store, run: Run, requests: list[Request], backen
                       backend_key=lambda name: backend_key(name, dtype),
                       get_backend=lambda name, m, judge: engine_for(name, m, judge.server),
                       generate=generate, log=progress.log)
+
+
+def check_scorer(suite: Suite, backend: str, model: str | None = None) -> None:
+    """Refuse, before any generation, a run whose metrics need a scoring model that cannot
+    be loaded here: perplexity is scored in-process with transformers (by the generating
+    engine itself only when it is a local one), and a suite served by an OpenAI-compatible
+    server names a model that usually exists only on the server. Raises
+    ``BackendConfigError`` naming the fix."""
+    model = model or suite.model
+    scorer_model = suite.scorer or model
+    if scorer_model == model and backend != "openai":
+        return  # the generating engine scores; loading it is the run's own check
+    metrics = with_weights(suite.metrics or DEFAULT_METRICS)
+    needing = [m for m in metrics if m in METRICS and "scorer" in METRICS[m].needs]
+    if not needing or loadable_offline(scorer_model):
+        return
+    where = "the suite's `scorer`" if suite.scorer else (
+        f"the generating model, served by the {backend} backend" if backend == "openai"
+        else "the generating model")
+    raise BackendConfigError(
+        f"{', '.join(needing)} needs a scoring model loaded here, and {scorer_model!r} "
+        f"({where}) is neither the embedded model, a local model directory, nor in the "
+        f"local Hugging Face cache. Set `scorer:` in the suite to one that is (for example "
+        f"`scorer: smollm2-135m`, the embedded model), or leave {', '.join(needing)} out "
+        f"of `metrics:`.")
 
 
 def _scorer_id(model: str, dtype: str) -> str:
