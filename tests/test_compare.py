@@ -279,7 +279,7 @@ def test_gate_new_cells_set_sizes_added_inputs_and_other_suites(tmp_path, fake_b
     runner = CliRunner()
     st = ["--store", str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r")]
     suite = _suite(tmp_path)
-    assert runner.invoke(app, ["run", str(suite), *st[:2]]).exit_code == 0
+    assert runner.invoke(app, ["run", str(suite), *st]).exit_code == 0
     base = tmp_path / "base.json"
     assert runner.invoke(app, ["baseline", "latest", "-o", str(base), *st[:2]]).exit_code == 0
     text = suite.read_text(encoding="utf-8")
