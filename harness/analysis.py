@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from harness.metrics import METRICS, MetricSpec, pool_values
+from harness.metrics import METRICS, MetricSpec, pool_values, value_bounds
 from harness.stats import ALPHA, cell_interval
 
 SCHEMA_VERSION = 2
@@ -73,7 +73,8 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
             if per_input:
                 # samples back a one-input interval only when the input's value is their mean
                 by_mean = spec is None or spec.pool == "mean" or spec.weight is None
-                bounds = spec.bounds if spec else tuple(
+                set_size = max(len(keys) for keys in cell["inputs"].values())
+                bounds = value_bounds(spec, set_size) if spec else tuple(
                     described.get(name, {}).get("bounds") or (None, None))
                 iv = cell_interval(list(per_input.values()),
                                    (samples or None) if by_mean else None, seed=seed,
@@ -134,7 +135,7 @@ def summary_from_inputs(values: dict[str, dict[str, dict[str, float]]], run_id: 
             k = len(per_input)
             spec = METRICS.get(name)
             iv = (cell_interval(list(per_input.values()), n_samples=k * samples_per_input,
-                                bounds=spec.bounds if spec else (None, None))
+                                bounds=value_bounds(spec, samples_per_input))
                   if intervals else None)
             out[name] = {"mean": sum(per_input.values()) / k if k else 0.0,
                          "lo": iv.lo if iv else None, "hi": iv.hi if iv else None,

@@ -132,7 +132,7 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
     """Paired comparison. With ``b``: B − A per cell and metric over shared inputs. Without:
     the variants (``by="variant"``) or grid points (``by="grid"``) of ``a`` against a
     reference. ``a``/``b`` are run ids, JSON report files or summaries. Rows carry the
-    difference, its 95% interval, n and a Benjamini–Hochberg adjusted p-value."""
+    difference, its FCR-adjusted interval, n and a Benjamini–Hochberg adjusted p-value."""
     from harness.comparisons import compare_runs, compare_within
 
     by = _choice(by, "by", ("variant", "grid"))

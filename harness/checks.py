@@ -1,30 +1,45 @@
 """The CI gate: a suite's absolute checks, and regressions against a baseline that fail
 only when they can be told from noise.
 
-- Absolute checks (``distinct_2 >= 0.3``) hold on each cell's mean.
+- Absolute checks (``distinct_2 >= 0.3``) compare each cell's mean with the threshold, as
+  written: no allowance for noise (a cell whose interval straddles the threshold passes or
+  fails on its mean).
 - Relative checks (the suite's ``max_increase`` / ``max_decrease``, and the regression
-  rows of ``harness check --baseline``: each judged metric may get worse by at most
-  ``tolerance`` × |baseline mean|) are one-sided paired t-tests over the inputs the run
-  and the baseline share: H0 "worse by at most the allowed change" against H1 "worse by
-  more". A row fails when its Holm-adjusted p-value is below ``alpha``; Holm runs across
-  every relative row of the gate, so an unchanged prompt fails the whole gate with
-  probability at most ``alpha`` (family-wise). Each row says the smallest worsening it
-  would catch with 80% power (``mdc``) and, when the estimate is worse than allowed but
-  not beyond noise, how many inputs would decide it.
+  rows of ``harness check --baseline``) are one-sided paired t-tests over the inputs the
+  run and the baseline share: H0 "worse by at most the allowed change" against H1 "worse
+  by more". A regression row's allowed change is ``tolerance`` × the metric's scale in the
+  baseline: the larger of |mean| and the standard deviation over inputs, both over the
+  shared inputs (so a metric whose mean is near 0 still has a margin). A row fails when
+  its Holm-adjusted p-value is below ``alpha``; Holm runs across every relative row of
+  the gate, so an unchanged prompt fails the whole gate with probability at most
+  ``alpha`` (family-wise). Each row says the smallest worsening it would catch with 80%
+  power (``mdc``) and, when the estimate is worse than allowed but not beyond noise, how
+  many inputs would decide it.
+- A row's ``value`` and ``baseline`` are the means over the inputs it tests (those both
+  have); ``not_judged`` lists the others. A cell, grid point or metric the baseline does
+  not have is reported as ``new``: not judged, not failed.
+- The gate refuses (``GateError``, exit 2) what it cannot judge: a baseline of another
+  suite (unless allowed), no shared cell, per-input values missing, a set metric whose set
+  size (samples per input) changed — set metrics move with set size alone.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from harness.analysis import better_when_higher
+from harness.comparisons import inputs_phrase, set_size
 from harness.judges.reliability import missing_reason
+from harness.metrics import METRICS
 from harness.stats import ALPHA, MIN_PAIRS, adjust, inputs_needed, min_detectable, paired_test
 from harness.suite import Check
 
 POWER = 0.8
+PASS, FAIL, NEW = "pass", "FAIL", "new"
 
 
 class GateError(ValueError):
@@ -33,12 +48,14 @@ class GateError(ValueError):
 
 def run_checks(summary: dict[str, Any], checks: Sequence[Check],
                baseline: dict[str, Any] | None, metrics: Sequence[str] = (),
-               tolerance: float = 0.1, alpha: float = ALPHA) -> list[dict[str, Any]]:
+               tolerance: float = 0.1, alpha: float = ALPHA,
+               allow_other_suite: bool = False) -> list[dict[str, Any]]:
     """Return one row per (check, cell): absolute checks, then relative ones.
 
     With ``baseline``, ``metrics`` (default: the plot's x and y axes) are judged for
     regressions with relative ``tolerance``. Raises ``GateError`` when a baseline is given
-    but nothing can be compared with it.
+    but nothing can be compared with it, or it should not be (another suite, without
+    ``allow_other_suite``; a set metric at another set size).
     """
     rows = [_absolute(check, cell, summary) for check in checks if check.op is not None
             for cell in _cells(summary, check)]
@@ -48,7 +65,10 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
         (c, c.metric, "increase" if c.max_increase is not None else "decrease",
          c.max_increase if c.max_increase is not None else c.max_decrease, None)
         for c in checks if c.op is None]
+    base_cells = {c["cell"]: c for c in (baseline or {}).get("cells", [])}
     if baseline is not None:
+        _check_baseline(summary, baseline, base_cells)
+        _check_suite(summary, baseline, allow_other_suite)
         # default: the plot's axes that have a better direction (a length axis has none)
         judged = list(metrics) or [m for m in (summary["pareto"]["x"], summary["pareto"]["y"])
                                    if m and better_when_higher(m) is not None]
@@ -65,22 +85,73 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
                                 "max_increase/max_decrease check instead")
             relative.append((None, m, "decrease" if up else "increase", None, tolerance))
     pending = []
-    base_cells = {c["cell"]: c for c in (baseline or {}).get("cells", [])}
     if baseline is not None:
-        _check_baseline(summary, baseline, base_cells)
+        _check_set_sizes(summary, base_cells, {metric for _, metric, *_ in relative})
     for check, metric, bad, allowed, rel in relative:
         for cell in _cells(summary, check):
             pending.append(_relative(check, metric, bad, allowed, rel, cell,
                                      base_cells.get(cell["cell"]), alpha, summary))
     tested = [r for r in pending if r["p"] is not None]
-    if baseline is not None and pending and not tested:
+    judged_rows = [r for r in pending if r["status"] != NEW and r["baseline"] is not None]
+    if baseline is not None and judged_rows and not tested:
         raise GateError(f"no baseline comparison can be tested: a paired test needs at least "
                         f"{MIN_PAIRS} inputs shared with the baseline per cell "
-                        f"({pending[0]['reason']})")
+                        f"({judged_rows[0]['reason']})")
     level = alpha / max(1, len(tested))  # Holm's first step: the MDC is for this level
     for row, p_adj in zip(pending, adjust([r["p"] for r in pending], "holm"), strict=True):
         _decide(row, p_adj, alpha, level)
     return rows + pending
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What ``harness check`` decided: the rows (absolute checks, then relative ones) and
+    the lines that say what they mean."""
+
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.rows if not r["passed"]]
+
+    def count_line(self) -> str:
+        """``8/12 checks passed, 4 new (not judged)``."""
+        new = sum(r["status"] == NEW for r in self.rows)
+        return (f"{len(self.rows) - len(self.failed) - new}/{len(self.rows)} checks passed"
+                + (f", {new} new (not judged)" if new else ""))
+
+
+def gate(summary: dict[str, Any], checks: Sequence[Check], baseline: dict[str, Any] | None,
+         metrics: Sequence[str] = (), tolerance: float = 0.1, alpha: float = ALPHA,
+         allow_other_suite: bool = False) -> Gate:
+    """The CI gate on a run's ``summary``: ``run_checks`` and the footer that explains the
+    rows; failing rows first, then new ones. Raises ``GateError`` when there is nothing to
+    check (no ``checks`` and no ``baseline``) or nothing can be judged."""
+    rows = run_checks(summary, checks, baseline, metrics, tolerance, alpha, allow_other_suite)
+    if not rows:
+        raise GateError(f"{summary['run'].get('suite') or 'the suite'}: nothing to check: the "
+                        "suite has no `checks:` and no --baseline was given")
+    rows.sort(key=lambda r: (r["passed"], r["status"] != NEW))
+    return Gate(rows, footer(tolerance if baseline is not None else None, alpha))
+
+
+def footer(tolerance: float | None, alpha: float = ALPHA) -> list[str]:
+    """What the gate's rows mean, for the foot of its table (terminal and Markdown)."""
+    lines = ["absolute checks (metric >= value): each cell's mean against the threshold, as "
+             "written, with no allowance for noise."]
+    lines.append("relative rows: one-sided paired t-test over the inputs shared with the "
+                 f"baseline, Holm-adjusted across rows; a row fails when p_adj < {alpha:g}. "
+                 "value/baseline are means over those shared inputs; mdc = the smallest "
+                 f"worsening caught with {POWER:.0%} power.")
+    if tolerance is not None:
+        lines.append(f"tolerance {tolerance:g}: a regression row may get worse by {tolerance:g}"
+                     " × the baseline's scale for that cell (the larger of |mean| and the SD "
+                     "over inputs), before noise; max_increase/max_decrease checks allow "
+                     "the amount they name.")
+    lines.append("new: a cell, grid point or metric the baseline does not have; reported, "
+                 "not judged.")
+    return lines
 
 
 def _cells(summary: dict[str, Any], check: Check | None) -> list[dict[str, Any]]:
@@ -97,6 +168,7 @@ def _absolute(check: Check, cell: dict[str, Any], summary: dict[str, Any]) -> di
     row["value"] = m["mean"]
     assert check.op is not None and check.value is not None
     row["passed"] = _holds(m["mean"], check.op, check.value)
+    row["status"] = PASS if row["passed"] else FAIL
     if not row["passed"]:
         row["reason"] = f"{m['mean']:.4g} violates {check.op} {check.value:g}"
     return row
@@ -104,8 +176,20 @@ def _absolute(check: Check, cell: dict[str, Any], summary: dict[str, Any]) -> di
 
 def _row(check: str, cell: str) -> dict[str, Any]:
     return {"check": check, "cell": cell, "value": None, "baseline": None, "passed": False,
-            "reason": "", "p": None, "p_adj": None, "n_inputs": 0, "worse_by": None,
-            "allowed": None, "mdc": None, "more_inputs": None, "sd": None}
+            "status": FAIL, "reason": "", "p": None, "p_adj": None, "n_inputs": 0,
+            "worse_by": None, "allowed": None, "mdc": None, "more_inputs": None, "sd": None,
+            "not_judged": [], "new_inputs": []}
+
+
+def _check_suite(summary: dict[str, Any], baseline: dict[str, Any], allowed: bool) -> None:
+    ours = (summary.get("run") or {}).get("suite")
+    run = baseline.get("run") or {}
+    # a file without a run gets its path as id and suite (harness.api.report_shape)
+    theirs = run.get("suite") if run.get("suite") != run.get("id") else None
+    if ours and theirs and ours != theirs and not allowed:
+        raise GateError(f"the baseline is a run of suite {theirs!r}, this is suite {ours!r}: "
+                        "matching cell and input ids would be compared as if they were the "
+                        "same; pass --allow-other-suite if they are")
 
 
 def _check_baseline(summary: dict[str, Any], baseline: dict[str, Any],
@@ -123,6 +207,31 @@ def _check_baseline(summary: dict[str, Any], baseline: dict[str, Any],
                         "harness); write it again with `harness baseline RUN -o FILE`")
 
 
+def _check_set_sizes(summary: dict[str, Any], base_cells: dict[str, Any],
+                     metrics: set[str]) -> None:
+    """Refuse to judge a set metric whose samples per input differ from the baseline's."""
+    moved = []
+    for cell in summary["cells"]:
+        base = base_cells.get(cell["cell"])
+        for metric in sorted(metrics):
+            spec = METRICS.get(metric)
+            cur = cell["metrics"].get(metric)
+            old = (base or {}).get("metrics", {}).get(metric)
+            if (spec is None or spec.kind == "sample" or cur is None or old is None
+                    or not old.get("n") or not cur.get("n")):  # no sample count: unknown
+                continue
+            if set_size(cur) != set_size(old):
+                moved.append(f"{metric} in {cell['cell']}: {set_size(old):g} samples per "
+                             f"input in the baseline, {set_size(cur):g} now")
+    if moved:
+        raise GateError("set metrics move with the number of samples per input (Self-BLEU "
+                        "rises, distinct-n falls as sets grow), so a change of `samples` "
+                        "would be judged as a regression of the prompt: " + "; ".join(moved[:3])
+                        + ("; …" if len(moved) > 3 else "") + ". Write a new baseline after "
+                        "changing samples (`harness baseline RUN -o FILE`), or judge only "
+                        "per-sample metrics (--metric)")
+
+
 def _relative(check: Check | None, metric: str, bad: str, allowed: float | None,
               rel: float | None, cell: dict[str, Any], base_cell: dict[str, Any] | None,
               alpha: float, summary: dict[str, Any]) -> dict[str, Any]:
@@ -136,21 +245,49 @@ def _relative(check: Check | None, metric: str, bad: str, allowed: float | None,
         return row
     row["value"] = cur["mean"]
     if base is None:
-        row["reason"] = "no baseline value for this cell"
+        row.update(passed=True, status=NEW,
+                   reason=("new cell: not in the baseline, not judged" if base_cell is None
+                           else f"new metric: {metric} is not in the baseline, not judged"))
         return row
-    row["baseline"] = base["mean"]
-    margin = allowed if allowed is not None else (rel or 0.0) * abs(base["mean"])
-    row["allowed"] = margin
     old, new = base.get("inputs") or {}, cur.get("inputs") or {}
+    shared = [k for k in new if k in old]
+    row["new_inputs"] = sorted(set(new) - set(old))
+    row["not_judged"] = row["new_inputs"] + sorted(set(old) - set(new))
+    if shared:  # the row's numbers are over the inputs it tests
+        row["value"] = statistics.fmean(new[k] for k in shared)
+        row["baseline"] = statistics.fmean(old[k] for k in shared)
+    else:
+        row["baseline"] = base["mean"]
+    if allowed is not None:
+        margin = allowed
+    else:
+        vals = [old[k] for k in shared]
+        spread = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        margin = (rel or 0.0) * max(abs(row["baseline"]), spread)
+    row["allowed"] = margin
     # worsening per input is new - old (increase is bad) or old - new (decrease is bad)
     a, b = (old, new) if bad == "increase" else (new, old)
     t = paired_test(a, b, alpha=alpha, margin=margin, alternative="greater")
     row.update(p=t.p, n_inputs=t.n_pairs, worse_by=t.diff, sd=t.sd)
     if t.p is None:
-        row["passed"] = True
-        row["reason"] = (f"not judged: {t.n_pairs} input(s) shared with the baseline, a test "
-                         f"needs {MIN_PAIRS}")
+        row["passed"], row["status"] = True, PASS
+        row["reason"] = (f"not judged: {inputs_phrase(t.n_pairs)} shared with the baseline, "
+                         f"a test needs {MIN_PAIRS}") + _unjudged(row)
     return row
+
+
+def _unjudged(row: dict[str, Any]) -> str:
+    """The inputs a row could not judge: added since the baseline, or missing now."""
+    added = row["new_inputs"]
+    gone = [k for k in row["not_judged"] if k not in added]
+    parts = []
+    if added:
+        parts.append(f"{inputs_phrase(len(added))} not in the baseline ("
+                     + ", ".join(added[:4]) + (", …" if len(added) > 4 else "") + ")")
+    if gone:
+        parts.append(f"{inputs_phrase(len(gone), 'baseline input')} missing here ("
+                     + ", ".join(gone[:4]) + (", …" if len(gone) > 4 else "") + ")")
+    return "; not judged: " + " and ".join(parts)
 
 
 def _decide(row: dict[str, Any], p_adj: float | None, alpha: float, level: float) -> None:
@@ -161,21 +298,24 @@ def _decide(row: dict[str, Any], p_adj: float | None, alpha: float, level: float
     if sd is not None and sd > 0:
         row["mdc"] = margin + (min_detectable(sd, n, level, POWER) or math.inf)
     row["passed"] = not (p_adj is not None and p_adj < alpha)
+    row["status"] = PASS if row["passed"] else FAIL
+    over = f"over {inputs_phrase(n)}"
     if not row["passed"]:
         row["reason"] = (f"worse by {worse:.4g} (allowed {margin:.4g}); p_adj {p_adj:.2g} "
-                         f"over {n} inputs")
+                         f"{over}")
     elif sd == 0 and worse == 0:
-        row["reason"] = "identical to the baseline"
+        row["reason"] = f"identical to the baseline {over}"
     elif worse > margin:
         need = inputs_needed(sd or 0.0, worse - margin, level, POWER)
         row["more_inputs"] = None if need is None else max(0, need - n)
         row["reason"] = (f"worse by {worse:.4g} > allowed {margin:.4g} but within noise "
-                         f"(p_adj {p_adj:.2g}); "
+                         f"(p_adj {p_adj:.2g} {over}); "
                          + (f"about {need} inputs would decide it" if need else
                             "no practical number of inputs would decide it"))
     else:
         row["reason"] = (f"{'worse' if worse > 0 else 'better'} by {abs(worse):.4g}; "
-                         f"allowed {margin:.4g}")
+                         f"allowed {margin:.4g} ({over})")
+    row["reason"] += _unjudged(row)
 
 
 def _holds(value: float, op: str, bound: float) -> bool:

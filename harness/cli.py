@@ -500,10 +500,13 @@ def check(
     suite: Path = typer.Argument(..., help="Suite YAML file."),
     baseline_file: Path = typer.Option(None, "--baseline", help="Baseline JSON to compare to."),
     tolerance: float = typer.Option(0.1, help="Allowed worsening vs the baseline, as a share "
-                                    "of the baseline value; a row fails only when the data "
-                                    "show more than this beyond noise (docs/statistics.md)."),
+                                    "of the baseline's scale (the larger of |mean| and the SD "
+                                    "over inputs); a row fails only when the data show more "
+                                    "than this beyond noise (docs/statistics.md)."),
     metric: list[str] = typer.Option([], "--metric", help="Metrics judged against the "
                                      "baseline (default: the plot axes)."),
+    allow_other_suite: bool = typer.Option(False, "--allow-other-suite", help="Judge a "
+                                           "baseline written by another suite."),
     store: Path = StoreOpt,
     backend: str = typer.Option(None, help="hf, vllm, openai or auto."),
     limit: int = typer.Option(None, help="Only the first N inputs."),
@@ -513,7 +516,7 @@ def check(
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
-    from harness.checks import run_checks
+    from harness.checks import FAIL, NEW, PASS, gate
     from harness.report.format import num
     from harness.report.markdown import render_markdown
     from harness.runner import run_suite
@@ -526,29 +529,27 @@ def check(
         with _progress() as progress:
             result = run_suite(s, _store(store), backend=backend, limit=limit,
                                progress=progress)
-        rows = run_checks(result.summary, s.checks, base, metric, tolerance)
-        if not rows:
-            raise _Exit(f"{suite}: nothing to check: the suite has no `checks:` and no "
-                        "--baseline was given", EXIT_INPUT)
-        result.summary["checks"] = rows
+        judged = gate(result.summary, s.checks, base, metric, tolerance,
+                      allow_other_suite=allow_other_suite)
+        result.summary["checks"] = judged.rows
         _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
-        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"),
-                      caption="relative rows: one-sided paired t-test over shared inputs, "
-                              "Holm-adjusted; mdc = smallest worsening caught with 80% power")
-        for col in ("", "check", "cell", "value", "baseline", "n", "mdc", "why"):
+        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"))
+        for col in ("result", "check", "cell", "value", "baseline", "n", "mdc", "why"):
             table.add_column(col, no_wrap=col not in ("check", "why"))
-        for r in sorted(rows, key=lambda r: r["passed"]):
-            table.add_row("[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
-                          safe(r["check"]), safe(r["cell"]), num(r["value"]),
-                          num(r["baseline"]), str(r["n_inputs"] or ""), num(r.get("mdc")),
-                          safe(r["reason"]))
+        style = {PASS: "green", FAIL: "red", NEW: "cyan"}
+        for r in judged.rows:
+            table.add_row(f"[{style[r['status']]}]{r['status']}[/]", safe(r["check"]),
+                          safe(r["cell"]), num(r["value"]), num(r["baseline"]),
+                          str(r["n_inputs"] or ""), num(r.get("mdc")), safe(r["reason"]))
         out.print(table)
-        failed = [r for r in rows if not r["passed"]]
+        for line in judged.notes:
+            out.print(plain(line), highlight=False, markup=False)
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-                fh.write(render_markdown(result.summary, rows) + "\n")
-        out.print(f"{len(rows) - len(failed)}/{len(rows)} checks passed")
-        if failed:
+                fh.write(render_markdown(result.summary, judged.rows) + "\n"
+                         + "".join(f"- {line}\n" for line in judged.notes))
+        out.print(judged.count_line())
+        if judged.failed:
             raise typer.Exit(EXIT_CHECKS)
 
 
@@ -571,13 +572,21 @@ def compare(
                                   "(default: the first)."),
     fmt: str = typer.Option("table", "--format", help="table, md, html or json."),
     output: Path = typer.Option(None, "-o", "--output", help="File (default: stdout)."),
+    show_all: bool = typer.Option(False, "--all", help="Also show metrics that are the same "
+                                  "everywhere and bookkeeping ones (scored_tokens)."),
     store: Path = StoreOpt,
 ) -> None:
     """Paired comparison: B − A per cell and metric over shared inputs, its 95% interval,
     and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
     its variants (or grid points) with each other."""
     from harness.comparisons import compare_runs, compare_within
-    from harness.report.compare import COMPARE_FORMATS, render_compare
+    from harness.report.compare import (
+        COMPARE_FORMATS,
+        HEADERS,
+        render_compare,
+        summary_line,
+        verdict,
+    )
     from harness.report.format import ci, p_value
 
     with _errors():
@@ -585,9 +594,9 @@ def compare(
         if run_b is None:
             if by not in ("variant", "grid"):
                 raise _Exit(f"--by must be variant or grid, not {by!r}", EXIT_INPUT)
-            result = compare_within(sa, by=by, reference=reference)
+            result = compare_within(sa, by=by, reference=reference, show_all=show_all)
         else:
-            result = compare_runs(sa, _summary_of(run_b, store))
+            result = compare_runs(sa, _summary_of(run_b, store), show_all=show_all)
         title = _compare_title(result)
         if fmt in COMPARE_FORMATS:
             text = render_compare(result, title, fmt)
@@ -601,17 +610,17 @@ def compare(
             raise _Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}",
                         EXIT_INPUT)
         table = Table(title=safe(title), caption=safe(result["method"] + "; * = p_adj < 0.05"))
-        for col in ("cell", "metric", "A", "B", "B − A", "95% CI", "n", "p_adj", ""):
-            table.add_column(col, no_wrap=True)
+        for col in HEADERS:
+            table.add_column(col, no_wrap=col != "verdict")
         for r in result["rows"]:
             table.add_row(safe(r["cell"]), safe(r["metric"]), f"{r['a']:.4g}", f"{r['b']:.4g}",
                           f"{r['diff']:+.4g}", ci(r), str(r["n_pairs"]), p_value(r["p_adj"]),
-                          safe("* " + (f"{r['better']} better" if r["better"] else "differs"))
-                          if r["significant"] else "")
+                          safe(("* " if r["significant"] else "") + verdict(r)))
         out.print(table)
         for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
             if cells:
                 out.print(f"only in {side}: {safe(', '.join(cells))}")
+        out.print(plain(summary_line(result)), highlight=False, markup=False)
 
 
 def _compare_title(result: dict[str, Any]) -> str:

@@ -264,3 +264,161 @@ def test_noise_rerun_passes_and_shift_fails_the_gate(tmp_path, monkeypatch):
     failed = [r for r in run_checks(longer, checks, base, metrics=["distinct_2"])
               if not r["passed"]]
     assert failed and {r["check"] for r in failed} == {checks[0].describe()}
+
+
+def _check(runner, suite, *args):
+    res = runner.invoke(app, ["check", str(suite), *args])
+    return res.exit_code, res.output
+
+
+def test_gate_new_cells_set_sizes_added_inputs_and_other_suites(tmp_path, fake_backend):
+    """End to end through `harness check` (issue 22): a new variant is reported as new and
+    passes; a change of `samples` is refused for set metrics (exit 2, saying why); inputs
+    added since the baseline are listed as not judged and the row's numbers are over the
+    inputs it tests; a baseline of another suite is refused unless allowed."""
+    runner = CliRunner()
+    st = ["--store", str(tmp_path / "s.sqlite"), "--reports", str(tmp_path / "r")]
+    suite = _suite(tmp_path)
+    assert runner.invoke(app, ["run", str(suite), *st]).exit_code == 0
+    base = tmp_path / "base.json"
+    assert runner.invoke(app, ["baseline", "latest", "-o", str(base), *st[:2]]).exit_code == 0
+    text = suite.read_text(encoding="utf-8")
+
+    # a new variant: its cells have no baseline value
+    suite.write_text(text.replace("prompts:\n", "prompts:\n  - id: third\n"
+                                  "    template: \"A haiku about {{ topic }}.\"\n"),
+                     encoding="utf-8")
+    code, out = _check(runner, suite, "--baseline", str(base), *st)
+    assert code == 0, out
+    assert "new cell: not in the baseline, not judged" in out and "FAIL" not in out
+    assert "4 new (not judged)" in out  # 2 metrics × 2 grid points of the new variant
+    assert "no allowance for noise" in out and "larger of |mean| and the SD" in out
+
+    # 3 -> 6 samples per input: the set metrics (distinct_2, self_bleu) move with set size
+    suite.write_text(text.replace("samples: 3", "samples: 6"), encoding="utf-8")
+    code, out = _check(runner, suite, "--baseline", str(base), *st)
+    assert code == 2 and "samples per input" in out and "3 samples per input in the " \
+        "baseline, 6 now" in " ".join(out.split()), out
+
+    # two inputs added after the baseline: judged over the 5 shared, the 2 new listed
+    suite.write_text(text.replace("inputs:\n", "inputs:\n  - {id: fog, topic: fog}\n"
+                                  "  - {id: snow, topic: snow}\n"), encoding="utf-8")
+    code, out = _check(runner, suite, "--baseline", str(base), *st)
+    assert code == 0, out
+    rows = [r for r in json.loads(_latest(tmp_path / "r"))["checks"] if r["baseline"]]
+    assert rows and all(r["n_inputs"] == 5 and r["not_judged"] == ["fog", "snow"]
+                        for r in rows)
+    cells = {c["cell"]: c for c in json.loads(_latest(tmp_path / "r"))["cells"]}
+    r = rows[0]
+    metric = r["check"].split()[0]
+    inputs = cells[r["cell"]]["metrics"][metric]["inputs"]
+    shared = [v for k, v in inputs.items() if k not in ("fog", "snow")]
+    assert r["value"] == pytest.approx(sum(shared) / 5)  # the mean over what it tests
+    assert "2 inputs not in the baseline (fog, snow)" in " ".join(out.split())
+
+    # a baseline of another suite with the same cell and input ids
+    other = json.loads(base.read_text(encoding="utf-8"))
+    other["run"]["suite"] = "otherproject"
+    (tmp_path / "other.json").write_text(json.dumps(other), encoding="utf-8")
+    suite.write_text(text, encoding="utf-8")
+    code, out = _check(runner, suite, "--baseline", str(tmp_path / "other.json"), *st)
+    assert code == 2 and "otherproject" in out and "--allow-other-suite" in out
+    code, out = _check(runner, suite, "--baseline", str(tmp_path / "other.json"),
+                       "--allow-other-suite", *st)
+    assert code == 0, out
+
+
+def _latest(reports) -> str:
+    files = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    return files[-1].read_text(encoding="utf-8")
+
+
+def test_gate_margin_has_a_floor_for_metrics_near_zero():
+    """A metric whose baseline mean is ~0 (a rare repetition rate) gets an allowed change
+    from its spread over inputs, not 10% of ~0: a worsening well inside that spread passes,
+    one far beyond it fails."""
+    from harness.analysis import summary_from_inputs
+
+    base = {"v|t=1": {"repetition": {f"i{j}": v for j, v in
+                                     enumerate([0.0, 0.02, -0.0, 0.01, 0.0, 0.03, 0.0, 0.01])}}}
+    a = summary_from_inputs(base, "a", samples_per_input=4)
+    small = summary_from_inputs({"v|t=1": {"repetition": {
+        k: v + 0.001 * (j % 3) for j, (k, v) in enumerate(base["v|t=1"]["repetition"].items())
+    }}}, "b",
+        samples_per_input=4)
+    (row,) = run_checks(small, [], a, ["repetition"], tolerance=0.1)
+    assert row["allowed"] > 0.1 * abs(row["baseline"]) and row["allowed"] > 0.001
+    assert row["passed"] and "better" not in row["reason"]
+    big = summary_from_inputs({"v|t=1": {"repetition": {
+        k: v + 0.2 + 0.01 * (j % 3) for j, (k, v) in enumerate(
+            base["v|t=1"]["repetition"].items())}}}, "b",
+        samples_per_input=4)
+    (row,) = run_checks(big, [], a, ["repetition"], tolerance=0.1)
+    assert not row["passed"] and row["status"] == "FAIL"
+
+
+def test_compare_hides_constant_and_bookkeeping_rows_and_ends_with_a_summary(
+        tmp_path, fake_backend):
+    store, a, b = _two_runs(tmp_path, max_tokens=40)
+    runner = CliRunner()
+    st = ["--store", str(store.path)]
+    sa = build_summary(store, a)
+    for c in sa["cells"]:  # a metric that is 0 everywhere, like `degenerate`
+        c["metrics"]["constant_zero"] = {"mean": 0.0, "lo": 0.0, "hi": 0.0, "n": 15,
+                                         "n_inputs": 5, "method": "t over inputs",
+                                         "inputs": {i: 0.0 for i in c["metrics"][
+                                             "distinct_2"]["inputs"]}}
+    result = compare_within(sa)
+    assert result["hidden"] == ["constant_zero"]
+    assert all(r["metric"] != "constant_zero" for r in result["rows"])
+    assert any(r["metric"] == "constant_zero" for r in compare_within(sa, show_all=True)[
+        "rows"])
+    out = runner.invoke(app, ["compare", a, *st]).output
+    last = out.strip().splitlines()[-1]
+    assert last.startswith(f"{compare_within(build_summary(store, a))['significant']} of ")
+    assert "tested row" in last and "verdict" in out
+    # one count everywhere: the Markdown and HTML reports say the same line
+    from html import escape
+
+    from harness.report import render
+    from harness.report.format import md_escape
+
+    summary = build_summary(store, a)
+    assert md_escape(last) in render(summary, "md")
+    assert escape(last) in render(summary, "html")
+
+
+def test_compare_intervals_agree_with_verdicts_and_stay_in_bounds():
+    """FCR-adjusted intervals (level 1 − alpha·R/m): a row's interval excludes 0 exactly
+    when its row is significant, and no interval leaves the metric's possible differences
+    (a pass rate's in [−1, 1]); a count metric's cell interval stays in [1, set size]."""
+    import numpy as np
+
+    from harness.analysis import summary_from_inputs
+
+    rng = np.random.default_rng(3)
+    ids = [f"i{j}" for j in range(6)]
+    va, vb = {}, {}
+    for c in range(12):
+        cell = f"v|t={c}"
+        shift = 0.0 if c % 3 else -0.8
+        pa = rng.uniform(0.85, 1.0, 6)
+        va[cell] = {"constraint_pass": dict(zip(ids, pa, strict=True)),
+                    "distinct_answers": dict(zip(ids, rng.choice([2.0, 3.0], 6), strict=True))}
+        vb[cell] = {"constraint_pass": dict(zip(ids, np.clip(
+            pa + shift + rng.normal(0, 0.3, 6), 0, 1), strict=True)),
+                    "distinct_answers": dict(zip(ids, rng.choice([1.0, 3.0], 6), strict=True))}
+    a = summary_from_inputs(va, "a", samples_per_input=3)
+    b = summary_from_inputs(vb, "b", samples_per_input=3)
+    result = compare_runs(a, b)
+    assert result["significant"] >= 1
+    for r in result["rows"]:
+        if r["p"] is None:
+            continue
+        assert (not r["lo"] <= 0 <= r["hi"]) == r["significant"] or r["lo"] == 0 == r["hi"], r
+        lim = 1.0 if r["metric"] == "constraint_pass" else 2.0
+        assert -lim <= r["lo"] <= r["hi"] <= lim
+    for s in (a, b):
+        for c in s["cells"]:
+            m = c["metrics"]["distinct_answers"]
+            assert 1.0 <= m["lo"] <= m["hi"] <= 3.0

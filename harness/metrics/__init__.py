@@ -26,6 +26,7 @@ from harness.metrics.registry import (
     score_cell,
     score_samples,
     score_set,
+    value_bounds,
     with_weights,
 )
 from harness.metrics.tokenize import tokenize
@@ -60,6 +61,7 @@ __all__ = [
     "SourceIndex",
     "metric",
     "pool_values",
+    "value_bounds",
     "score_cell",
     "score_samples",
     "score_set",

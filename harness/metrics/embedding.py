@@ -190,6 +190,7 @@ def cross_input_similarity(groups: list[list[str]], resources: Resources) -> lis
 @metric(
     "vendi_score",
     bounds=(1.0, None),
+    counts_samples=True,
     kind=SET,
     description="Vendi score of the embeddings: effective number of distinct samples",
     source="Friedman & Dieng 2023, arXiv:2210.02410",

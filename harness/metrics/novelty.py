@@ -109,7 +109,8 @@ def utility(labels: Sequence[int], patience: float = PATIENCE) -> float:
     source="Zhang et al. 2025, NoveltyBench distinct_k, arXiv:2504.05228",
     higher_is="diverse",
     needs=("embedder", "equivalence"),
-    bounds=(0.0, None),
+    bounds=(1.0, None),
+    counts_samples=True,
 )
 def distinct_answers(texts: list[str], resources: Resources) -> float:
     """``distinct_k``: the number of classes of ``partition(judge.matrix(texts))``, the

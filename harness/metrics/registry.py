@@ -63,6 +63,8 @@ class MetricSpec:
     # ``weight`` (perplexity pooled by tokens: exp(total NLL / total tokens))
     pool: str = "mean"
     weight: str | None = None
+    # a count of distinct samples (distinct answers, Vendi): at most the set size
+    counts_samples: bool = False
     plugin: str | None = None  # the entry point that registered it; None: built in
 
     @property
@@ -74,6 +76,18 @@ class MetricSpec:
 class MetricError(InputError):
     """A plugin's metric failed, or returned something that is not one finite number per
     text (set, input); the message names the metric and its plugin."""
+
+
+def value_bounds(spec: MetricSpec | None, set_size: float | None = None
+                 ) -> tuple[float | None, float | None]:
+    """The values a metric can take: its ``bounds``, and for a metric that counts distinct
+    samples at most ``set_size`` (the samples per input; the largest when they differ)."""
+    if spec is None:
+        return (None, None)
+    lo, hi = spec.bounds
+    if spec.counts_samples and set_size:
+        hi = set_size if hi is None else min(hi, set_size)
+    return lo, hi
 
 
 def pool_values(spec: MetricSpec | None, values: Sequence[float],
@@ -208,6 +222,7 @@ def metric(
     bounds: tuple[float | None, float | None] = (None, None),
     pool: str = "mean",
     weight: str | None = None,
+    counts_samples: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as metric ``name`` in ``METRICS``."""
     if kind not in _KINDS:
@@ -233,6 +248,7 @@ def metric(
             pool=pool,
             weight=weight,
             plugin=loading(),
+            counts_samples=counts_samples,
         )
         return fn
 

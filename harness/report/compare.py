@@ -20,14 +20,32 @@ def explain(result: dict[str, Any]) -> str:
     """One sentence saying what the rows are computed over and how they are corrected."""
     return (f"B − A per row over the inputs both sides share (n = pairs); {result['method']}; "
             f"a row is significant when its adjusted p (p_adj) is below {result['alpha']:g}. "
-            "Fewer than 3 shared inputs: not tested.")
+            "Not tested: fewer than 3 shared inputs, or a set metric whose set sizes differ.")
+
+
+CI_HEADER = "adj. CI"  # the interval column: FCR-adjusted (``harness.comparisons``)
+HEADERS = ("cell", "metric", "A", "B", "B − A", CI_HEADER, "n", "p_adj", "verdict")
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    """The comparison in one line: rows that differ of those tested, what was not tested,
+    what was left out. Every renderer and the terminal print this same count."""
+    sig, tested = result["significant"], result["tested"]
+    text = (f"{sig} of {tested} tested row{'' if tested == 1 else 's'} "
+            f"differ{'s' if sig == 1 else ''} (p_adj < {result['alpha']:g})")
+    if result["untested"]:
+        text += f"; {result['untested']} not tested (see their notes)"
+    if result["hidden"]:
+        text += ("; left out, the same everywhere or bookkeeping: "
+                 + ", ".join(result["hidden"]))
+    return text + "."
 
 
 def render_compare_markdown(result: dict[str, Any], title: str) -> str:
     """Return a Markdown table of B − A per row, significant rows marked."""
     lines = [f"# {md_escape(title)}", "", md_escape(explain(result)), "",
-             "| cell | metric | A | B | B − A | 95% CI | n | p_adj | |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             md_escape(summary_line(result)), "",
+             "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for r in result["rows"]:
         cell = md_escape(str(r["cell"]))
         mark = f"**{md_escape(verdict(r))}**" if r["significant"] else md_escape(verdict(r))
@@ -51,9 +69,8 @@ def compare_table_html(result: dict[str, Any], only_significant: bool = False) -
                     f"<td>{r['a']:.4g}</td><td>{r['b']:.4g}</td><td>{r['diff']:+.4g}</td>"
                     f"<td>{ci(r)}</td><td>{r['n_pairs']}</td><td>{p_value(r['p_adj'])}</td>"
                     f"<td>{escape(verdict(r))}</td></tr>")
-    return ('<table class="compare"><tr><th>cell</th><th>metric</th><th>A</th><th>B</th>'
-            "<th>B − A</th><th>95% CI</th><th>n</th><th>p_adj</th><th></th></tr>"
-            + "".join(rows) + "</table>")
+    return ('<table class="compare"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
+            + "</tr>" + "".join(rows) + "</table>")
 
 
 def render_compare_html(result: dict[str, Any], title: str) -> str:
@@ -70,6 +87,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 td:first-child,td:nth-child(2){{text-align:left}}tr.sig{{background:#fff3cd}}</style></head>
 <body><h1>{escape(title)}</h1>
 <p>{escape(explain(result))} Highlighted rows are significant.</p>
+<p>{escape(summary_line(result))}</p>
 {compare_table_html(result)}{only}</body></html>
 """
 

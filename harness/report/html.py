@@ -21,7 +21,7 @@ from html import escape as _html_escape
 from typing import Any
 
 from harness.analysis import best_cells, direction, mostly_degenerate
-from harness.report.compare import compare_table_html, explain
+from harness.report.compare import compare_table_html, explain, summary_line
 from harness.report.format import num, value_ci
 from harness.report.judges import PARTS, human_lines, sections
 from harness.report.markdown import cells_note, key_metrics
@@ -393,15 +393,14 @@ def _comparisons(summary: dict[str, Any]) -> str:
     head = '<section id="comparisons"><h2>Variants compared (paired by input)</h2>'
     if len({c["variant"] for c in summary["cells"]}) < 2:
         return head + '<p class="note">One variant: nothing to compare.</p></section>'
-    result = compare_within(summary, by="variant", metrics=key_metrics(summary))
-    sig = sum(r["significant"] for r in result["rows"])
+    result = compare_within(summary, by="variant")  # the rows `harness compare` shows
+    sig = result["significant"]
     shown = (compare_table_html(result, only_significant=True) if sig else
              '<p class="note">No row differs beyond noise: with more inputs a smaller '
              "difference becomes detectable.</p>")
     return (head + f'<p class="note">Each variant (B) against <code>'
             f'{escape(str(result["reference"]))}</code> (A) at the same grid point. '
-            f"{escape(explain(result))} <b>{sig} of {result['tested']} tested rows "
-            "differ</b>:</p>" + shown
+            f"{escape(explain(result))} <b>{escape(summary_line(result))}</b></p>" + shown
             + f'<details id="all-comparisons"><summary>all {len(result["rows"])} rows</summary>'
             + compare_table_html(result) + "</details></section>")
 

@@ -42,15 +42,15 @@ def cells_note(summary: dict[str, Any]) -> str:
     n = "/".join(map(str, ns)) or "0"
     per = sorted({round(c["n"] / max(1, c.get("n_inputs") or 1), 2) for c in cells})
     size = "/".join(f"{p:g}" for p in per) or "0"
-    text = (f"Each cell: {k} inputs, {n} samples in all ({size} per input: the set size of "
-            "the set metrics, which move with it). A value is the mean over inputs (a set "
-            "metric is computed per input over its samples); 95% interval: "
+    text = (f"Each cell: {k} input{'' if k == '1' else 's'}, {n} samples in all ({size} "
+            "per input: the set size of the set metrics, which move with it). A value is the "
+            "mean over inputs (a set metric is computed per input over its samples); 95% interval: "
             + ("; ".join(methods) or "none") + ".")
     if len(per) > 1:
         text += " Set sizes differ between cells: do not compare their set metrics."
     if ks and ks[0] < 4:
-        text += (f" With {ks[0]} input(s) intervals are wide or missing: add inputs to the "
-                 "suite to narrow them.")
+        text += (f" With {ks[0]} input{'' if ks[0] == 1 else 's'} intervals are wide or "
+                 "missing: add inputs to the suite to narrow them.")
     return text
 
 
@@ -131,17 +131,17 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
 
 def _variant_comparisons(summary: dict[str, Any], metrics: list[str]) -> list[str]:
     from harness.comparisons import compare_within
-    from harness.report.compare import verdict
+    from harness.report.compare import CI_HEADER, summary_line, verdict
 
     if len({c["variant"] for c in summary["cells"]}) < 2:
         return []
-    result = compare_within(summary, by="variant", metrics=metrics)
+    result = compare_within(summary, by="variant")  # the rows `harness compare` shows
     sig = [r for r in result["rows"] if r["significant"]]
     lines = [f"## Variants vs {_esc(result['reference'], code=True)} (paired by input)", "",
-             f"{len(sig)} of {result['tested']} tested rows differ ({_esc(result['method'])}; "
-             f"{len(result['rows']) - result['tested']} rows had too few shared inputs to test)."]
+             f"{_esc(summary_line(result))} ({_esc(result['method'])})"]
     if sig:
-        lines += ["", "| cells | metric | B − A | 95% CI | p_adj | |", "|---|---|---|---|---|---|"]
+        lines += ["", f"| cells | metric | B − A | {CI_HEADER} | p_adj | verdict |",
+                  "|---|---|---|---|---|---|"]
         for r in sig:
             lines.append(f"| {_esc(r['cell'])} | {_esc(r['metric'])} | {r['diff']:+.3g} | "
                          f"[{r['lo']:.3g}, {r['hi']:.3g}] | {r['p_adj']:.2g} | "

@@ -8,12 +8,14 @@ from harness.stats import (
     METHOD_BOOT_T,
     METHOD_NONE,
     METHOD_ONE_INPUT,
+    METHOD_SCALED,
     METHOD_T,
     adjust,
     cell_interval,
     inputs_needed,
     min_detectable,
     paired_test,
+    scaled_interval,
 )
 
 
@@ -99,9 +101,29 @@ def test_cell_interval_methods_by_number_of_inputs():
 def test_cell_interval_is_clipped_to_the_metrics_range():
     raw = cell_interval([0.99, 0.2, 0.97])
     assert raw.hi > 1.0 and raw.lo < 0.0  # Student t with 2 df on bounded values
-    clipped = cell_interval([0.99, 0.2, 0.97], bounds=(0.0, 1.0))
-    assert (clipped.lo, clipped.hi) == (0.0, 1.0) and clipped.mean == raw.mean
-    assert cell_interval([2.0, 900.0, 5.0], bounds=(1.0, None)).lo == 1.0
+    # a value on a bound: Student t, clipped
+    clipped = cell_interval([1.0, 0.2, 0.97], bounds=(0.0, 1.0))
+    assert (clipped.lo, clipped.hi) == (0.0, 1.0) and clipped.method == METHOD_T
+    # all inside: the interval on the logit scale, which cannot leave the bounds
+    inside = cell_interval([0.99, 0.2, 0.97], bounds=(0.0, 1.0))
+    assert inside.method == METHOD_SCALED and inside.mean == raw.mean
+    assert 0.0 < inside.lo < inside.mean < inside.hi < 1.0
+    skewed = cell_interval([2.0, 900.0, 5.0], bounds=(1.0, None))  # log(x - 1) scale
+    assert skewed.method == METHOD_SCALED and 1.0 < skewed.lo < 2.0 < 900.0 < skewed.hi
+
+
+def test_scaled_interval_is_cox_for_log_normal_values():
+    """On the log scale the interval is Cox's for a log-normal mean: exp(ybar + s²/2 ±
+    t·sqrt(s²/k + s⁴/(2(k − 1)))) (Zhou & Gao 1997), here with k − 1 df."""
+    y = np.array([0.1, 0.5, -0.3, 1.2, 0.4])
+    k, m, s2 = y.size, y.mean(), y.var(ddof=1)
+    half = stats.t.ppf(0.975, k - 1) * np.sqrt(s2 / k + s2 ** 2 / (2 * (k - 1)))
+    lo, hi = scaled_interval(np.exp(y), (0.0, None))  # type: ignore[misc]
+    assert (lo, hi) == pytest.approx((np.exp(m + s2 / 2 - half), np.exp(m + s2 / 2 + half)),
+                                     rel=1e-5)
+    assert scaled_interval([0.2, 0.3], (0.0, 1.0)) is None  # too few inputs
+    assert scaled_interval([0.0, 0.2, 0.3], (0.0, 1.0)) is None  # a value on a bound
+    assert scaled_interval([0.2, 0.3, 0.4], (None, None)) is None  # unbounded metric
 
 
 def test_bootstrap_t_interval_is_asymmetric_for_skewed_inputs():
