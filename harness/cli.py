@@ -243,22 +243,11 @@ def _progress():
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    from harness.report.format import value_ci
-    from harness.report.markdown import cells_note, key_metrics, pareto_note
+    """The cells table, laid out for the terminal's width (``harness.report.terminal``)."""
+    from harness.report.terminal import cells_tables
 
-    metrics = key_metrics(summary)[:6]
-    table = Table(title=f"{summary['run']['suite']} · run {summary['run']['id']}",
-                  caption=cells_note(summary) + " " + pareto_note(summary))
-    table.add_column("cell", no_wrap=True)
-    table.add_column("n", justify="right")
-    for m in metrics:
-        table.add_column(m, justify="right")
-    frontier = set(summary["pareto"]["cells"])
-    for cell in summary["cells"]:
-        name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
-        table.add_row(name, str(cell["n"]),
-                      *[value_ci(cell["metrics"].get(m), bound_digits=2) for m in metrics])
-    out.print(table)
+    for part in cells_tables(summary, out.width):
+        out.print(part)
 
 
 def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
