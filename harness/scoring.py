@@ -93,25 +93,25 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         apply = [applies(spec, it.context) for it in items]
         # the store caches these values only when every item has a generation key
         cache = store if store is not None and len(keys) == len(items) else None
-        values: list[float | None]
+        found: list[float | None]
         if cache is not None:
             cached = cache.sample_scores(keys, name, spec.version, contexts)
             todo = [i for i, key in enumerate(keys) if key not in cached and apply[i]]
-            values = [cached.get(key, 0.0) if a else None
-                      for key, a in zip(keys, apply, strict=True)]
+            found = [cached.get(key, 0.0) if a else None
+                     for key, a in zip(keys, apply, strict=True)]
         else:
             todo = [i for i in range(len(items)) if apply[i]]
-            values = [0.0 if a else None for a in apply]
+            found = [0.0 if a else None for a in apply]
         if todo:
             fresh = score_samples([name], [items[i].text for i in todo],
                                   [items[i].context for i in todo], resources)[name]
             for i, v in zip(todo, fresh, strict=True):
-                values[i] = v
+                found[i] = v
             if cache is not None:
                 cache.add_sample_scores(name, spec.version,
                                         [(keys[i], contexts[i], float(v))
                                          for i, v in zip(todo, fresh, strict=True)])
-        out.sample[name] = values
+        out.sample[name] = found
     groups: dict[Hashable, list[ScoreItem]] = {}
     for it in items:
         groups.setdefault(it.group, []).append(it)
@@ -338,10 +338,10 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         for m, v in scores.sample.items():
             spec = METRICS[m]
             w = scores.sample.get(spec.weight) if spec.weight else None
-            have = [i for i in idx if v[i] is not None]  # where the metric applies
+            have = {i: x for i in idx if (x := v[i]) is not None}  # where the metric applies
             if have:
-                values[m] = pool_values(spec, [float(v[i]) for i in have],  # type: ignore[arg-type]
-                                        [w[i] for i in have] if w is not None else None)
+                weights = [float(w[i] or 0.0) for i in have] if w is not None else None
+                values[m] = pool_values(spec, list(have.values()), weights)
         values.update(scores.groups.get(group_id, {}))
         # a metric that applies to none of the group's texts (e.g. BLEU without a
         # reference) is absent from its result
