@@ -129,3 +129,27 @@ def test_truncated_samples_are_counted_per_cell():
     s = summarize({"id": "r"}, items, {k["key"]: {"length_words": 5.0} for k in items}, {})
     by = {c["cell"]: c for c in s["cells"]}
     assert by["v|t=1"]["truncated"] == 3 and by["w|t=1"]["truncated"] is None
+
+
+def test_constraint_pass_is_absent_for_a_variant_without_constraints(tmp_path, fake_backend):
+    from harness.runner import run_suite
+    from harness.store import Store
+    from harness.suite import load_suite
+
+    path = tmp_path / "c.yaml"
+    path.write_text("""\
+name: c
+model: smollm2-135m
+backend: hf
+samples: 2
+defaults: {max_tokens: 8}
+prompts:
+  - {id: free, template: "Write about {{ topic }}."}
+  - {id: short, template: "Write briefly about {{ topic }}.", constraints: {max_words: 3}}
+inputs: [{id: a, topic: rain}, {id: b, topic: sun}]
+metrics: [constraint_pass, length_words]
+""", encoding="utf-8")
+    summary = run_suite(load_suite(path), Store(tmp_path / "s.sqlite")).summary
+    by = {c["variant"]: c["metrics"] for c in summary["cells"]}
+    assert "constraint_pass" not in by["free"] and "length_words" in by["free"]
+    assert 0.0 <= by["short"]["constraint_pass"]["mean"] <= 1.0
