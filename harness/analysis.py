@@ -298,8 +298,8 @@ def excluded_cells(cells: Sequence[dict[str, Any]]) -> dict[str, str]:
                               "degenerate (empty, under 3 words or word salad)")
         elif (m and median and m["mean"] >= SALAD_PERPLEXITY
               and m["mean"] >= SALAD_FACTOR * median):
-            out[c["cell"]] = (f"word salad: perplexity {m['mean']:.0f} is "
-                              f"{m['mean'] / median:.0f}× the run's median cell ({median:.3g})")
+            out[c["cell"]] = (f"word salad: perplexity {m['mean']:.0f}, {m['mean'] / median:.0f}"
+                              f" times the run's median cell's, {median:.3g}")
     return out
 
 
