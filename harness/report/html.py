@@ -281,7 +281,8 @@ def _tradeoff(summary: dict[str, Any]) -> str:
             continue
         on = cell["cell"] in frontier_ids
         p = Point(mx["mean"], my["mean"], mx.get("lo"), mx.get("hi"), my.get("lo"), my.get("hi"),
-                  title=f"{cell['cell']}\n{x} = {value_ci(mx)}\n{y} = {value_ci(my)}", ring=on)
+                  title=f"{cell['cell']}\n{x} = {value_ci(mx)}\n{y} = {value_ci(my)}", ring=on,
+                  hollow=cell["cell"] in (pareto.get("excluded") or {}))
         series[variants.index(cell["variant"])].points.append(p)
         if on:
             frontier.append((p.x, p.y))
@@ -296,7 +297,8 @@ def _tradeoff(summary: dict[str, Any]) -> str:
             "95% intervals over inputs (a point without whiskers has none); "
             + ("" if pareto.get("note") else "ringed points joined by the dashed line form "
                "the Pareto frontier (no other cell is better on both axes); ")
-            + "points at the same place are drawn apart, each joined to it by a grey line"
+            + "points at the same place are drawn apart, each joined to it by a grey line; "
+            "hollow points are cells left out as degenerate or word salad"
             + (f"; better cells lie {better}" if better else "") + ".</p>"
             + _legend(variants) + svg
             + f'<div id="pareto-cells">{listed}</div></section>')

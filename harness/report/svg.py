@@ -33,6 +33,7 @@ class Point:
     yhi: float | None = None
     title: str = ""  # hover tooltip
     ring: bool = False  # emphasise (e.g. a Pareto-frontier cell)
+    hollow: bool = False  # set apart (e.g. a cell left out of the frontier)
 
 
 @dataclass
@@ -213,7 +214,9 @@ def _point(p: Point, col: str, sx: Scale, sy: Scale,
     if p.ring:
         parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="9" fill="none" stroke="#222" '
                      'stroke-width="1.5"/>')
-    parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="{col}" stroke="#fff" '
+    parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="#fff" stroke="{col}" '
+                 'stroke-width="2"/>' if p.hollow else
+                 f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="{col}" stroke="#fff" '
                  'stroke-width="1"/>')
     parts.append("</g>")
     return "".join(parts)

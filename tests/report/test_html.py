@@ -4,6 +4,7 @@ real thing in headless Chromium (driven by Playwright) with an XSS payload and C
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -340,3 +341,32 @@ def test_grouped_browser_in_chromium(browser, tmp_path: Path) -> None:
     assert page.locator("#sample-count").inner_text() == "3 of 14 samples shown"
     assert not errors, errors
     page.close()
+
+
+def test_coincident_frontier_points_are_drawn_apart() -> None:
+    """Two frontier cells at the same values (the slogans run had two rings for three
+    cells): each gets its own marker and ring, off the shared spot by a grey line."""
+    from harness.report.svg import DODGE_PX, Point, Series, chart, dodge
+
+    offsets = dodge([(100.0, 100.0), (100.0, 100.0), (103.0, 101.0), (300.0, 50.0)])
+    assert (300.0, 50.0) not in offsets
+    spots = [(100 + dx, 100 + dy) for dx, dy in offsets[(100.0, 100.0)]]
+    spots += [(103 + dx, 101 + dy) for dx, dy in offsets[(103.0, 101.0)]]
+    assert len(spots) == 3
+    assert min(math.dist(a, b) for a in spots for b in spots if a != b) > DODGE_PX
+    svg = chart([Series("a", "#000", [Point(0.5, 2.0, ring=True), Point(0.5, 2.0, ring=True),
+                                      Point(0.9, 9.0, hollow=True)])], "x", "y")
+    rings = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="9"', svg)
+    assert len(set(rings)) == 2  # two rings at two places
+    assert svg.count('stroke="#888"') == 2 and 'fill="#fff" stroke="#000"' in svg
+
+
+def test_grid_points_read_as_in_cell_ids_and_cut_shares_are_shown() -> None:
+    summary = make_summary()
+    for c in summary["cells"]:
+        c["grid"] = {"temperature": float(c["grid"]["temperature"]) + 0.7}
+        c["truncated"] = 1
+    out = render_html(summary)
+    assert "temperature=1</th>" in out and "temperature=1.0" not in out
+    cut = out[out.index('class="truncated"'):]
+    assert cut.count("50%") == 6  # 1 of 2 samples in each of the 6 cells
