@@ -166,3 +166,31 @@ def test_one_cell_cannot_race(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SuiteError, match="at least two cells"):
         load_suite(path)
+
+
+def test_a_race_on_an_openai_compatible_server(tmp_path, serve):
+    """Controlled variants behind a local server: 'varied' answers with fresh words,
+    'repetitive' with two; the race drops 'repetitive' and the server sees only the
+    requests the race used (every one once)."""
+    from tests.backends.fake_server import completion, prompt_id
+
+    def script(body, attempt):  # noqa: ANN001, ANN202
+        prompt = prompt_id(body)
+        rng = random.Random(f"{prompt}|{body.get('seed')}")
+        words = (rng.sample(WORDS, 20) if prompt.startswith("A ")
+                 else [rng.choice(WORDS[:2]) for _ in range(20)])
+        return ("json", completion(body, " ".join(words)))
+
+    server = serve(script)
+    path = _suite(tmp_path, adaptive="{objective: distinct_2, batch: 4}")
+    text = path.read_text().replace("backend: hf", "backend: openai\nserver: {base_url: \""
+                                    + server.url + "\", max_retries: 1, timeout: 10}")
+    text = text.replace('  - {id: middling, template: "C {{ topic }}."}\n', "")
+    path.write_text(text, encoding="utf-8")
+    result = run_suite(load_suite(path), Store(tmp_path / "s.sqlite"))
+    race = result.summary["race"]
+    assert {c["cell"]: c["status"] for c in race["cells"]} == {"varied": "left",
+                                                               "repetitive": "dropped"}
+    assert len(server.seen) == race["generations"] < 2 * 40 * 3
+    keys = [(prompt_id(b), b.get("seed")) for _, _, b in server.seen]
+    assert len(keys) == len(set(keys)), "a request was sent twice"
