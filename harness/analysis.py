@@ -48,8 +48,11 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
     cells: dict[str, dict[str, Any]] = {}
     for item in items:
         cell = cells.setdefault(item["cell"], {"cell": item["cell"], "variant": item["variant"],
-                                               "grid": item["grid"], "inputs": {}})
+                                               "grid": item["grid"], "inputs": {},
+                                               "truncated": None})
         cell["inputs"].setdefault(item["input_id"], []).append(item["key"])
+        if item.get("finish_reason") is not None:  # recorded: count the samples cut short
+            cell["truncated"] = (cell["truncated"] or 0) + (item["finish_reason"] == "length")
     names = sorted({m for s in sample_scores.values() for m in s}
                    | {m for s in set_scores.values() for m in s}
                    | {m for s in (pooled or {}).values() for m in s})
@@ -89,9 +92,9 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
                                  "inputs": {}}
         out_cells.append({"cell": cell["cell"], "variant": cell["variant"],
                           "grid": cell["grid"], "n": n_samples,
-                          "n_inputs": len(cell["inputs"]), "metrics": metrics})
+                          "n_inputs": len(cell["inputs"]), "truncated": cell["truncated"],
+                          "metrics": metrics})
     x, y = _axes(names, plot or {})
-    frontier = pareto_frontier(out_cells, x, y)
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
@@ -105,8 +108,7 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
         },
         "metrics": {n: described.get(n) or _describe(n) for n in names},
         "cells": out_cells,
-        "pareto": {"x": x, "y": y, "cells": frontier,
-                   "within_noise": within_noise_of_frontier(out_cells, x, y, frontier)},
+        "pareto": pareto_section(out_cells, x, y),
     }
 
 
@@ -149,7 +151,7 @@ def summary_from_inputs(values: dict[str, dict[str, dict[str, float]]], run_id: 
                       "n": k * samples_per_input, "n_inputs": k, "metrics": out})
     return {"schema_version": SCHEMA_VERSION, "run": {"id": run_id},
             "metrics": {n: _describe(n) for n in sorted(names)}, "cells": cells,
-            "pareto": {"x": None, "y": None, "cells": [], "within_noise": []}}
+            "pareto": pareto_section(cells, None, None)}
 
 
 def _describe(name: str) -> dict[str, Any]:
@@ -181,20 +183,79 @@ def direction(higher_is: str | None) -> bool | None:
     return None if higher_is is None else higher_is in _UP
 
 
-def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | None) -> list[str]:
+# What each axis of the creativity–coherence plot may be. Creativity: a metric whose
+# higher values are more diverse, or one of these homogeneity metrics (lower = more
+# diverse). Coherence: a metric whose higher values are more coherent, a judge's or human
+# raters' score (the suite names the criterion), or perplexity (lower = more fluent).
+LESS_IS_DIVERSE = frozenset({"self_bleu", "homogenization_rougel", "compression_ratio",
+                             "cross_input_similarity"})
+LESS_IS_COHERENT = frozenset({"perplexity"})
+
+
+def axes_note(x: str, y: str) -> str | None:
+    """Why ``x`` and ``y`` are not a creativity (x) – coherence (y) pair, or None when they
+    are one; a frontier over another pair (e.g. two coherence metrics, or a pass rate as
+    "coherence") would name a trade-off the data do not measure."""
+    def role(m: str) -> str | None:
+        spec = METRICS.get(m)
+        if m.startswith(JUDGED) or m in LESS_IS_COHERENT or (spec and spec.higher_is ==
+                                                              "coherent"):
+            return "coherence"
+        if m in LESS_IS_DIVERSE or (spec and spec.higher_is == "diverse"):
+            return "creativity"
+        return None
+
+    wrong = [f"{axis} = {m} is " + (f"a {r} metric" if r else "neither a creativity nor a "
+                                    "coherence metric")
+             for axis, m, want in (("x", x, "creativity"), ("y", y, "coherence"))
+             if (r := role(m)) != want]
+    if not wrong:
+        return None
+    return ("No creativity–coherence frontier: the plot's " + " and ".join(wrong)
+            + "; name a diversity metric (e.g. distinct_2, embedding_diversity) as x and a "
+            "coherence metric (perplexity, relevance, a judge) as y in `plot:` for one.")
+
+
+def pareto_section(cells: Sequence[dict[str, Any]], x: str | None, y: str | None
+                   ) -> dict[str, Any]:
+    """Return the summary's ``pareto``: the plot axes ``x``/``y``; the ``cells`` on the
+    creativity–coherence frontier and those ``within_noise`` of it, both among the cells
+    not ``excluded`` ({cell: why}: mostly degenerate, or word salad by perplexity); a
+    ``note`` instead of a frontier when the axes are not a creativity–coherence pair; and
+    ``undecided`` when the run cannot separate most cells (``undecided_cells``)."""
+    out: dict[str, Any] = {"x": x, "y": y, "cells": [], "within_noise": [], "excluded": {},
+                           "note": None, "undecided": None}
+    out["excluded"] = excluded = excluded_cells(cells)  # never best in a column either
+    if not x or not y:
+        return out
+    out["note"] = axes_note(x, y)
+    if out["note"]:
+        return out
+    frontier = pareto_frontier(cells, x, y, excluded)
+    noise = within_noise_of_frontier(cells, x, y, frontier, excluded)
+    out.update(cells=frontier, within_noise=noise,
+               undecided=undecided_cells(cells, x, y, frontier, noise, excluded))
+    return out
+
+
+def pareto_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | None,
+                    excluded: dict[str, str] | None = None) -> list[str]:
     """Return the ids of cells no other cell beats on both ``x`` and ``y``.
 
     Each axis is oriented by its metric's direction (e.g. more diverse is better on x,
     lower perplexity is better on y). A cell dominates another if it is at least as good on
-    both and strictly better on one. Mostly degenerate cells are left out.
+    both and strictly better on one. Cells in ``excluded`` (default: ``excluded_cells``)
+    take no part: a cell of empty or garbled replies is not a trade-off, however diverse
+    its nothing looks.
     """
     if not x or not y:
         return []
+    excluded = excluded_cells(cells) if excluded is None else excluded
     sx = 1.0 if better_when_higher(x) is not False else -1.0
     sy = 1.0 if better_when_higher(y) is not False else -1.0
     points = [(c["cell"], sx * c["metrics"][x]["mean"], sy * c["metrics"][y]["mean"])
               for c in cells if x in c["metrics"] and y in c["metrics"]
-              and not mostly_degenerate(c)]
+              and c["cell"] not in excluded]
     frontier = []
     for cid, px, py in points:
         dominated = any(qx >= px and qy >= py and (qx > px or qy > py)
@@ -209,10 +270,79 @@ DEGENERATE_LIMIT = 0.5
 
 def mostly_degenerate(cell: dict[str, Any]) -> bool:
     """True when at least half of a cell's samples are degenerate (empty, symbols only,
-    under 3 words): such a cell never counts as best or on the Pareto frontier, however
-    diverse its nothing looks."""
+    under 3 words, or word salad: ``harness.metrics.length.degenerate``): such a cell
+    never counts as best or on the Pareto frontier, however diverse its nothing looks."""
     m = cell["metrics"].get("degenerate")
     return m is not None and m["mean"] >= DEGENERATE_LIMIT
+
+
+# A cell whose perplexity is this many times the median cell's of its run, and at least
+# SALAD_PERPLEXITY, reads as word salad to its own model (docs/metrics.md, "degenerate").
+SALAD_FACTOR = 10.0
+SALAD_PERPLEXITY = 100.0
+
+
+def excluded_cells(cells: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Return {cell id: why} for the cells that never count as best or on the Pareto
+    frontier: at least half of their samples degenerate (``mostly_degenerate``), or a
+    perplexity at least ``SALAD_FACTOR`` times the median cell's of the run and at least
+    ``SALAD_PERPLEXITY``: text the scoring model finds that improbable is word salad
+    (nonsense words, random capitals), however diverse it is."""
+    ppl = sorted(c["metrics"]["perplexity"]["mean"] for c in cells
+                 if "perplexity" in c["metrics"])
+    median = (ppl[(len(ppl) - 1) // 2] + ppl[len(ppl) // 2]) / 2 if ppl else None
+    out: dict[str, str] = {}
+    for c in cells:
+        m = c["metrics"].get("perplexity")
+        if mostly_degenerate(c):
+            out[c["cell"]] = (f"{c['metrics']['degenerate']['mean']:.0%} of its samples are "
+                              "degenerate (empty, under 3 words or word salad)")
+        elif (m and median and m["mean"] >= SALAD_PERPLEXITY
+              and m["mean"] >= SALAD_FACTOR * median):
+            out[c["cell"]] = (f"word salad: perplexity {m['mean']:.0f}, {m['mean'] / median:.0f}"
+                              f" times the run's median cell's, {median:.3g}")
+    return out
+
+
+def undecided_cells(cells: Sequence[dict[str, Any]], x: str, y: str, frontier: Sequence[str],
+                    noise: Sequence[str], excluded: dict[str, str]) -> dict[str, Any] | None:
+    """Return, when most of the eligible cells (three or more, not ``excluded``) are on the
+    frontier or within noise of it, how many that is (``close`` of ``of``), the inputs
+    the cells have (``n_inputs``) and ``inputs_needed``: the median over the cells within
+    noise of the inputs a paired t-test (``harness.stats.inputs_needed``, 80% power) needs
+    to show the cell that dominates it by means better on one axis, at the difference and
+    spread observed (None when no number of inputs would); else None."""
+    from harness.stats import inputs_needed, paired_test
+
+    by_id = {c["cell"]: c for c in cells if x in c["metrics"] and y in c["metrics"]
+             and c["cell"] not in excluded}
+    close = len(frontier) + len(noise)
+    if len(by_id) < 3 or close * 2 <= len(by_id):
+        return None
+    signs = {m: 1.0 if better_when_higher(m) is not False else -1.0 for m in (x, y)}
+
+    def better(q: dict[str, Any], p: dict[str, Any]) -> bool:
+        return all(signs[m] * q["metrics"][m]["mean"] >= signs[m] * p["metrics"][m]["mean"]
+                   for m in (x, y))
+
+    needs = []
+    for pid in noise:
+        p = by_id[pid]
+        best: int | None = None
+        for q in by_id.values():
+            if q is p or not better(q, p):
+                continue
+            for m in (x, y):
+                t = paired_test(p["metrics"][m].get("inputs") or {},
+                                q["metrics"][m].get("inputs") or {})
+                n = inputs_needed(t.sd or 0.0, signs[m] * t.diff) if t.sd is not None else None
+                if n is not None and (best is None or n < best):
+                    best = n
+        if best is not None:
+            needs.append(best)
+    k = max((c.get("n_inputs") or 0 for c in by_id.values()), default=0)
+    return {"close": close, "of": len(by_id), "n_inputs": k,
+            "inputs_needed": sorted(needs)[(len(needs) - 1) // 2] if needs else None}
 
 
 def _oriented(c: dict[str, Any], metric: str, sign: float) -> tuple[float, float, float]:
@@ -229,20 +359,23 @@ def clearly_better(a: tuple[float, float, float], b: tuple[float, float, float])
 
 
 def within_noise_of_frontier(cells: Sequence[dict[str, Any]], x: str | None, y: str | None,
-                             frontier: Sequence[str]) -> list[str]:
+                             frontier: Sequence[str],
+                             excluded: dict[str, str] | None = None) -> list[str]:
     """Return the cells off the Pareto frontier that no cell dominates *clearly*.
 
     A cell q clearly dominates p when q is at least as good on both axes by means and its
     95% interval lies wholly on the better side of p's on at least one axis. Cells
     dominated only by means are within noise of the frontier: more inputs could put them
-    on it. A cell without an interval is compared by its mean alone.
+    on it. A cell without an interval is compared by its mean alone. ``excluded`` cells
+    (default: ``excluded_cells``) take no part.
     """
     if not x or not y:
         return []
+    excluded = excluded_cells(cells) if excluded is None else excluded
     sx = 1.0 if better_when_higher(x) is not False else -1.0
     sy = 1.0 if better_when_higher(y) is not False else -1.0
     pts = {c["cell"]: (_oriented(c, x, sx), _oriented(c, y, sy)) for c in cells
-           if x in c["metrics"] and y in c["metrics"] and not mostly_degenerate(c)}
+           if x in c["metrics"] and y in c["metrics"] and c["cell"] not in excluded}
     out = []
     for cid, (px, py) in pts.items():
         if cid in frontier:

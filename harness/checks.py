@@ -57,8 +57,10 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     but nothing can be compared with it, or it should not be (another suite, without
     ``allow_other_suite``; a set metric at another set size).
     """
+    # a cell the metric does not apply to (no constraint, persona, reference) has no row
     rows = [_absolute(check, cell, summary) for check in checks if check.op is not None
-            for cell in _cells(summary, check)]
+            for cell in _cells(summary, check)
+            if check.metric in cell["metrics"] or check.metric not in summary["metrics"]]
     # (check or None for a regression row, metric, bad direction, allowed change or None,
     #  relative tolerance or None)
     relative: list[tuple[Check | None, str, str, float | None, float | None]] = [

@@ -29,6 +29,15 @@ from harness.api import DEFAULT_STORE
 from harness.jsonout import dumps
 from harness.terminal import plain, safe
 
+
+def _flag_type(self: Any, ctx: Any) -> str | None:
+    """A flag takes no value: typer 0.29's help would print ``--json <bool>``."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Prompt-engineering experiments: run suites, score texts, compare runs.")
 # Piped output (CI logs, files, `| less`) gets no width limit: rich would otherwise draw
@@ -296,6 +305,16 @@ def _progress():
                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
     task: dict[str, Any] = {}
 
+    def metric(name: str) -> None:
+        """One line for all the metrics (a cached rerun scores 17 from the store in a
+        blink); a terminal also shows the metric being computed, in place."""
+        if "scoring" not in task:
+            err.print("scoring...", highlight=False, style="dim")
+            task["scoring"] = err.status(f"scoring {safe(name)}...")
+            task["scoring"].start()
+        else:
+            task["scoring"].update(f"scoring {safe(name)}...")
+
     def start(todo: int, total: int) -> None:
         task["gen"] = bar.add_task("generating", total=todo)
         bar.start()
@@ -307,31 +326,21 @@ def _progress():
                   start_generation=start,
                   advance=lambda n: bar.advance(task["gen"], n),
                   end_generation=end,
-                  metric=lambda name: err.print(f"scoring {safe(name)}...", highlight=False,
-                                                style="dim"))
+                  metric=metric)
     try:
         yield hooks
     finally:
         bar.stop()
+        if "scoring" in task:
+            task["scoring"].stop()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    from harness.report.format import value_ci
-    from harness.report.markdown import cells_note, key_metrics, pareto_note
+    """The cells table, laid out for the terminal's width (``harness.report.terminal``)."""
+    from harness.report.terminal import cells_tables
 
-    metrics = key_metrics(summary)[:6]
-    table = Table(title=safe(f"{summary['run']['suite']} · run {summary['run']['id']}"),
-                  caption=safe(cells_note(summary) + " " + pareto_note(summary)))
-    table.add_column("cell", no_wrap=True)
-    table.add_column("n", justify="right")
-    for m in metrics:
-        table.add_column(safe(m), justify="right")
-    frontier = set(summary["pareto"]["cells"])
-    for cell in summary["cells"]:
-        name = cell["cell"] + (" ★" if cell["cell"] in frontier else "")
-        table.add_row(safe(name), str(cell["n"]),
-                      *[value_ci(cell["metrics"].get(m), bound_digits=2) for m in metrics])
-    out.print(table)
+    for part in cells_tables(summary, out.width):
+        out.print(part)
 
 
 def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
@@ -376,7 +385,8 @@ def score(
     metrics: str = typer.Option("distinct_1,distinct_2,self_bleu,compression_ratio,mean_length",
                                 help="Comma-separated metric names (see `harness metrics`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
-    scorer: str = typer.Option(None, help="Model for perplexity (texts scored without prompt)."),
+    scorer: str = typer.Option(None, help="Model for perplexity, e.g. smollm2-135m (texts "
+                                          "scored given their prompt, if any)."),
     sources: list[Path] = typer.Option([], "--source", help="Corpus file for overlap metrics."),
     embedder: str = typer.Option(None, help="Sentence-embedding model for the embedding "
                                  "metrics: all-minilm-l6-v2 (default, English-trained) or a "
@@ -391,12 +401,15 @@ def score(
         if as_json:
             print(dumps(result, indent=2))
             return
-        table = Table(title=safe(texts))
+        from harness.report.format import num
+
+        table = Table(title=safe(texts), caption="– = the metric does not apply to any text "
+                      "of the group (e.g. bleu without a reference)")
         table.add_column("group")
         for n in names:
             table.add_column(safe(n), justify="right")
         for group, values in result.items():
-            table.add_row(safe(group), *[f"{values[n]:.4g}" for n in names])
+            table.add_row(safe(group), *[num(values.get(n)) for n in names])
         out.print(table)
 
 
@@ -420,16 +433,22 @@ def list_metrics() -> None:
 @app.command()
 def runs(store: Path = StoreOpt,
          limit: int = typer.Option(20, min=1, help="How many.")) -> None:
-    """List the newest runs in the store."""
+    """List the newest runs in the store: how many generations each made and how many it
+    was served from the store (a cached rerun makes none)."""
     import time
 
     with _errors():
-        table = Table()
-        for col in ("run", "suite", "model", "backend", "status", "generations", "started"):
-            table.add_column(col)
-        for r in _store(store, readonly=True).runs(limit):
+        table = Table(caption="generated: made by the run, of its requests; from store: "
+                              "made by an earlier run and reused")
+        for col in ("run", "suite", "model", "backend", "status", "generated", "from store",
+                    "started"):
+            table.add_column(col, no_wrap=col in ("run", "started"))
+        st = _store(store, readonly=True)
+        rows = st.runs(limit)
+        made = st.generated_by([r.id for r in rows])
+        for r in rows:
             table.add_row(*map(safe, (r.id, r.suite_name, r.model, r.backend, r.status)),
-                          f"{r.n_generated}/{r.n_requests}",
+                          f"{made[r.id]}/{r.n_requests}", str(max(0, r.n_generated - made[r.id])),
                           time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)))
         out.print(table)
 
@@ -533,14 +552,26 @@ def check(
                       allow_other_suite=allow_other_suite)
         result.summary["checks"] = judged.rows
         _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
-        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"))
-        for col in ("result", "check", "cell", "value", "baseline", "n", "mdc", "why"):
+        rows = judged.rows
+        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"),
+                      caption="relative rows: one-sided paired t-test over shared inputs, "
+                              "Holm-adjusted; mdc = smallest worsening caught with 80% power"
+                      if any(r.get("p") is not None for r in rows) else None)
+        # a column no row fills (no baseline: its value, n and mdc) is left out
+        cols = {"check": lambda r: safe(r["check"]), "cell": lambda r: safe(r["cell"]),
+                "value": lambda r: num(r["value"]),
+                "baseline": lambda r: num(r["baseline"]) if r["baseline"] is not None else "",
+                "n": lambda r: str(r["n_inputs"] or ""),
+                "mdc": lambda r: num(r["mdc"]) if r.get("mdc") is not None else "",
+                "why": lambda r: safe(r["reason"] or "")}
+        cols = {k: f for k, f in cols.items() if any(f(r) for r in rows)}
+        table.add_column("result", no_wrap=True)
+        for col in cols:
             table.add_column(col, no_wrap=col not in ("check", "why"))
         style = {PASS: "green", FAIL: "red", NEW: "cyan"}
-        for r in judged.rows:
-            table.add_row(f"[{style[r['status']]}]{r['status']}[/]", safe(r["check"]),
-                          safe(r["cell"]), num(r["value"]), num(r["baseline"]),
-                          str(r["n_inputs"] or ""), num(r.get("mdc")), safe(r["reason"]))
+        for r in rows:
+            table.add_row(f"[{style[r['status']]}]{r['status']}[/]",
+                          *[f(r) for f in cols.values()])
         out.print(table)
         for line in judged.notes:
             out.print(plain(line), highlight=False, markup=False)

@@ -364,8 +364,8 @@ def _race(config: dict[str, Any], suite: Suite, store: Store, requests: list[Req
         scores = compute_scores(_items(batch, texts), wanted, resources, store=store,
                                 scorer_id=scorer_id,
                                 sources_sig=sources_signature(suite.source_paths()))
-        sample = {r.key: {m: v[i] for m, v in scores.sample.items()}
-                  for i, r in enumerate(batch)}
+        sample = {r.key: {m: x for m, v in scores.sample.items() if (x := v[i]) is not None}
+                  for i, r in enumerate(batch)}  # None: the metric does not apply
         sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
                 if isinstance(g, tuple)}
         rows = [{"key": r.key, "variant": r.variant, "input_id": r.input_id, "cell": r.cell,

@@ -44,6 +44,9 @@ class Cell(_Open):
     grid: dict[str, Any] = Field(default_factory=dict)
     n: int = Field(0, description="samples in the cell")
     n_inputs: int | None = None
+    truncated: int | None = Field(
+        None, description='samples cut by the token limit (finish_reason "length"); None: '
+                          "not recorded")
     metrics: dict[str, MetricValue | float | None]
 
 
@@ -70,6 +73,15 @@ class Pareto(_Open):
     cells: list[str] = Field(default_factory=list, description="cells on the frontier")
     within_noise: list[str] = Field(
         default_factory=list, description="cells within noise of the frontier")
+    excluded: dict[str, str] = Field(
+        default_factory=dict, description="cells never on the frontier or best, and why "
+                                          "(mostly degenerate, word salad)")
+    note: str | None = Field(
+        None, description="why there is no frontier (the axes are not a creativity-"
+                          "coherence pair)")
+    undecided: dict[str, Any] | None = Field(
+        None, description="when most cells are on or within noise of the frontier: close, "
+                          "of, n_inputs and inputs_needed to separate them")
 
 
 class Profile(_Open):

@@ -22,6 +22,7 @@ from harness.metrics import (
     METRICS,
     Resources,
     SampleContext,
+    applies,
     pool_values,
     score_cell,
     score_samples,
@@ -45,9 +46,10 @@ class ScoreItem:
 
 @dataclass
 class Scores:
-    """Per-sample values (aligned with the items) and per-group set-level values."""
+    """Per-sample values (aligned with the items; None where the metric does not apply,
+    ``harness.metrics.applies``) and per-group set-level values."""
 
-    sample: dict[str, list[float]] = field(default_factory=dict)
+    sample: dict[str, list[float | None]] = field(default_factory=dict)
     groups: dict[Hashable, dict[str, float]] = field(default_factory=dict)
     # each group's answer class per member (same order), when an equivalence metric ran
     labels: dict[Hashable, list[int]] = field(default_factory=dict)
@@ -89,24 +91,28 @@ def compute_scores(items: Sequence[ScoreItem], metrics: Sequence[str], resources
         contexts = [_context_id(spec.needs, it.context, scorer_id, sources_sig, model_ids)
                     for it in items]
         keys = [it.key for it in items if it.key]
+        apply = [applies(spec, it.context) for it in items]
         # the store caches these values only when every item has a generation key
         cache = store if store is not None and len(keys) == len(items) else None
+        found: list[float | None]
         if cache is not None:
             cached = cache.sample_scores(keys, name, spec.version, contexts)
-            todo = [i for i, key in enumerate(keys) if key not in cached]
-            values = [cached.get(key, 0.0) for key in keys]
+            todo = [i for i, key in enumerate(keys) if key not in cached and apply[i]]
+            found = [cached.get(key, 0.0) if a else None
+                     for key, a in zip(keys, apply, strict=True)]
         else:
-            todo = list(range(len(items)))
-            values = [0.0] * len(items)
+            todo = [i for i in range(len(items)) if apply[i]]
+            found = [0.0 if a else None for a in apply]
         if todo:
             fresh = score_samples([name], [items[i].text for i in todo],
                                   [items[i].context for i in todo], resources)[name]
             for i, v in zip(todo, fresh, strict=True):
-                values[i] = v
+                found[i] = v
             if cache is not None:
                 cache.add_sample_scores(name, spec.version,
-                                        [(keys[i], contexts[i], values[i]) for i in todo])
-        out.sample[name] = values
+                                        [(keys[i], contexts[i], float(v))
+                                         for i, v in zip(todo, fresh, strict=True)])
+        out.sample[name] = found
     groups: dict[Hashable, list[ScoreItem]] = {}
     for it in items:
         groups.setdefault(it.group, []).append(it)
@@ -228,7 +234,8 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
     strings because they are the keys of the result (and of ``--json``), where ``1`` and
     ``"1"`` would both become ``"1"``: a number is refused, not silently merged with the
     string. Per-sample metrics are pooled over the group (averaged; perplexity
-    token-weighted); set-level metrics are computed over it. ``embedder``: the
+    token-weighted) and absent from a group none of whose texts they apply to (BLEU
+    without a reference); set-level metrics are computed over it. ``embedder``: the
     sentence-embedding model (alias or directory) for the embedding metrics. The metric
     names, the file and the ``sources`` (UTF-8 text files, or ``.jsonl`` with a ``"text"``
     per line) are all checked before anything is scored. Raises
@@ -332,8 +339,12 @@ def score_file(path: Path, metrics: Sequence[str], scorer: str | None = None,
         for m, v in scores.sample.items():
             spec = METRICS[m]
             w = scores.sample.get(spec.weight) if spec.weight else None
-            values[m] = pool_values(spec, [v[i] for i in idx],
-                                    [w[i] for i in idx] if w is not None else None)
+            have = {i: x for i in idx if (x := v[i]) is not None}  # where the metric applies
+            if have:
+                weights = [float(w[i] or 0.0) for i in have] if w is not None else None
+                values[m] = pool_values(spec, list(have.values()), weights)
         values.update(scores.groups.get(group_id, {}))
-        result[str(group_id)] = {m: values[m] for m in metrics}
+        # a metric that applies to none of the group's texts (e.g. BLEU without a
+        # reference) is absent from its result
+        result[str(group_id)] = {m: values[m] for m in metrics if m in values}
     return result

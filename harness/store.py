@@ -192,6 +192,19 @@ class Store:
                                " ORDER BY started_at DESC LIMIT ?", (limit,))
         return [Run(*r) for r in rows]
 
+    def generated_by(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Return {run id: how many of its generations it made itself}: those stored after
+        it started (the rest were served from the store, made by an earlier run)."""
+        out = dict.fromkeys(run_ids, 0)
+        for start in range(0, len(run_ids), 500):
+            chunk = list(run_ids[start : start + 500])
+            q = ("SELECT i.run_id, COUNT(DISTINCT g.key) FROM run_items i JOIN runs r ON"
+                 " r.id=i.run_id JOIN generations g ON g.key=i.request_key WHERE"
+                 f" g.created_at >= r.started_at AND i.run_id IN ({','.join('?' * len(chunk))})"
+                 " GROUP BY i.run_id")
+            out.update(dict(self.db.execute(q, chunk).fetchall()))
+        return out
+
     def set_profile(self, run_id: str, profile: dict[str, Any]) -> None:
         """Record where the run's time went (``harness.profile.Profile.as_dict``)."""
         with self.db:

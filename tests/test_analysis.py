@@ -69,3 +69,87 @@ def test_gate_judges_only_plot_axes_that_have_a_direction():
     s["pareto"].update(y=None)
     with pytest.raises(GateError, match="no better direction"):
         run_checks(s, [], s)
+
+
+def test_word_salad_cells_leave_the_frontier_and_a_crowded_frontier_says_so():
+    """The poetry run's shape: temperature 1.3 is the most diverse and its perplexity is
+    over 10x the run's median cell, so it is word salad, not a trade-off; the remaining
+    cells are all on the frontier or within noise of it, which the report says, with the
+    inputs a paired test would need."""
+    from harness.analysis import pareto_section
+    from harness.report.markdown import pareto_lines
+
+    vals = {}
+    for v, shift in (("plain", 0.0), ("form", 0.01)):
+        for t, (d2, ppl) in {0.3: (0.42, 2.2), 0.7: (0.78, 4.0), 1.0: (0.95, 19.0),
+                             1.3: (0.998, 515.0)}.items():
+            # input-level noise as large as the gaps: the run cannot tell cells apart
+            vals[f"{v}|temperature={t:g}"] = {
+                "distinct_2": {f"i{j}": d2 + shift + 0.05 * (-1) ** j for j in range(4)},
+                "perplexity": {f"i{j}": ppl * (1 + shift + 0.3 * (-1) ** (j // 2))
+                               for j in range(4)}}
+    s = summary_from_inputs(vals)
+    p = pareto_section(s["cells"], "distinct_2", "perplexity")
+    assert set(p["excluded"]) == {"plain|temperature=1.3", "form|temperature=1.3"}
+    assert "word salad" in p["excluded"]["form|temperature=1.3"]
+    assert not set(p["cells"]) & set(p["excluded"])
+    und = p["undecided"]
+    assert und is not None and und["close"] == und["of"] == 6 and und["n_inputs"] == 4
+    assert und["inputs_needed"] is None or und["inputs_needed"] > 4
+    text = " ".join(pareto_lines({**s, "pareto": p}))
+    assert "cannot separate its cells: 6 of 6" in text and "word salad" in text
+
+
+def test_a_frontier_needs_a_creativity_and_a_coherence_axis():
+    from harness.analysis import axes_note, pareto_section
+
+    s = _summary({"a|t=1": {"distinct_2": 0.5, "constraint_pass": 1.0, "relevance": 0.2,
+                            "persona_consistency": 0.1},
+                  "b|t=1": {"distinct_2": 0.6, "constraint_pass": 0.5, "relevance": 0.3,
+                            "persona_consistency": 0.3}})
+    assert axes_note("distinct_2", "perplexity") is None
+    assert axes_note("self_bleu", "judge.coherence") is None
+    note = axes_note("distinct_2", "constraint_pass")
+    assert note and "y = constraint_pass is neither" in note
+    note = axes_note("persona_consistency", "relevance")
+    assert note and "x = persona_consistency is a coherence metric" in note
+    p = pareto_section(s["cells"], "persona_consistency", "relevance")
+    assert p["cells"] == [] and p["note"] == note
+    assert pareto_section(s["cells"], "distinct_2", "relevance")["cells"] == ["b|t=1"]
+
+
+def test_truncated_samples_are_counted_per_cell():
+    from harness.analysis import summarize
+
+    items = [{"key": f"k{i}", "variant": "v", "input_id": f"i{i % 2}", "cell": "v|t=1",
+              "grid": {"t": 1}, "finish_reason": "length" if i < 3 else "stop"}
+             for i in range(4)]
+    items += [{"key": "old", "variant": "w", "input_id": "i0", "cell": "w|t=1",
+               "grid": {"t": 1}}]
+    s = summarize({"id": "r"}, items, {k["key"]: {"length_words": 5.0} for k in items}, {})
+    by = {c["cell"]: c for c in s["cells"]}
+    assert by["v|t=1"]["truncated"] == 3 and by["w|t=1"]["truncated"] is None
+
+
+def test_constraint_pass_is_absent_for_a_variant_without_constraints(tmp_path, fake_backend):
+    from harness.runner import run_suite
+    from harness.store import Store
+    from harness.suite import load_suite
+
+    path = tmp_path / "c.yaml"
+    path.write_text("""\
+name: c
+model: smollm2-135m
+backend: hf
+samples: 2
+defaults: {max_tokens: 8}
+prompts:
+  - {id: free, template: "Write about {{ topic }}."}
+  - {id: short, template: "Write briefly about {{ topic }}.", constraints: {max_words: 3}}
+inputs: [{id: a, topic: rain}, {id: b, topic: sun}]
+metrics: [constraint_pass, length_words]
+""", encoding="utf-8")
+    summary = run_suite(load_suite(path), Store(tmp_path / "s.sqlite")).summary
+    by = {c["variant"]: c["metrics"] for c in summary["cells"]}
+    assert "constraint_pass" not in by["free"] and "length_words" in by["free"]
+    assert 0.0 <= by["short"]["constraint_pass"]["mean"] <= 1.0

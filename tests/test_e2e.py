@@ -52,6 +52,13 @@ def test_run_then_cached_rerun(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "0 generated, 16 from the store" in second.stdout
     assert "loading" not in second.stderr  # no model was loaded
+    assert sum("scoring" in line for line in second.stderr.splitlines()) == 1
+    # every report shows how many samples the token limit cut (finish_reason is stored)
+    assert all(isinstance(c["truncated"], int) for c in report["cells"])
+    md = (reports / "tiny-latest.md").read_text(encoding="utf-8")
+    assert "| cell | n | cut |" in md and "cut" in second.stdout
+    runs = harness("runs", "--store", str(store))
+    assert "from store" in runs.stdout and "16/16" in runs.stdout and "0/16" in runs.stdout
     assert generations(store) == texts
     again = json.loads((reports / "tiny-latest.json").read_text(encoding="utf-8"))
     assert again["cells"] == report["cells"] and again["run"]["id"] != report["run"]["id"]

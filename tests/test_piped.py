@@ -76,3 +76,27 @@ def test_piped_output_keeps_ids_and_numbers_whole(tmp_path, fake_backend):
     assert code == 0, out
     assert "…" not in out
     assert "identical to the baseline" in out or "passed" in out
+
+
+def test_a_cached_rerun_prints_one_scoring_line_and_is_marked_in_runs(tmp_path, fake_backend):
+    store = Store(tmp_path / "s.sqlite")
+    first = run_suite(load_suite(_suite(tmp_path)), store)
+    store.close()
+    st = ["--store", str(tmp_path / "s.sqlite")]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(_suite(tmp_path)),
+                           *st, "--reports", str(tmp_path / "r"), "--format", "json"],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 generated" in proc.stdout
+    scoring = [line for line in proc.stderr.splitlines() if "scoring" in line]
+    assert len(scoring) == 1, proc.stderr
+    code, out = piped(tmp_path, "runs", *st)
+    assert code == 0
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[1:-1]]
+            for line in out.splitlines() if line.startswith("│")}
+    rerun = next(r for r in rows if r != first.run.id)
+    n = first.run.n_requests
+    # columns: run, suite, model, backend, status, generated, from store, started
+    assert rows[first.run.id][5:7] == [f"{n}/{n}", "0"]
+    assert rows[rerun][5:7] == [f"0/{n}", str(n)]

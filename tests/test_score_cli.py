@@ -45,3 +45,30 @@ def test_score_bad_input(tmp_path):
     assert result.returncode == 2 and "unknown metric 'distinct_9'" in result.stderr
     result = run_cli("score", str(tmp_path / "missing.jsonl"))
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_a_metric_that_does_not_apply_is_absent_not_zero(tmp_path):
+    rows = [{"text": "the cat sat on the mat", "group": "ref", "reference": "the cat sat"},
+            {"text": "a dog ran", "group": "ref"},
+            {"text": "no reference here at all", "group": "none"}]
+    path = tmp_path / "texts.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = run_cli("score", str(path), "--metrics", "bleu,length_words", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "bleu" not in out["none"] and out["none"]["length_words"] == 5
+    # the group's BLEU is over the text that has a reference only, not averaged with a 0
+    import sacrebleu
+
+    one = sacrebleu.sentence_bleu("the cat sat on the mat", ["the cat sat"]).score
+    assert one > 0 and out["ref"]["bleu"] == one
+    table = run_cli("score", str(path), "--metrics", "bleu")
+    assert table.returncode == 0 and "–" in table.stdout
+
+
+def test_perplexity_without_a_scorer_names_the_option(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "a line of verse"}\n', encoding="utf-8")
+    result = run_cli("score", str(path), "--metrics", "perplexity")
+    assert result.returncode == 2
+    assert "--scorer smollm2-135m" in result.stderr

@@ -50,7 +50,9 @@ def constraint_pass(
     texts: list[str], contexts: list[SampleContext], resources: Resources
 ) -> list[float]:
     """``1.0 if failed_constraints(text, constraints) == [] else 0.0``, so the cell mean is
-    the share of samples that meet every constraint (the pass rate). A prompt without
-    constraints passes: 1.0."""
+    the share of samples that meet every constraint (the pass rate). The metric applies
+    only to prompts with constraints (``needs`` "constraints"): other samples get no
+    value in a run or ``harness score`` (called directly, a prompt without constraints
+    passes: 1.0)."""
     return [0.0 if failed_constraints(t, c.constraints) else 1.0
             for t, c in zip(texts, contexts, strict=True)]

@@ -246,15 +246,16 @@ def system_text(messages: Sequence[dict[str, str]]) -> str:
     description="cosine similarity of the sample's embedding to the system message (persona)",
     source="embedding similarity to the persona, cf. Reimers & Gurevych 2019; all-MiniLM-L6-v2",
     higher_is="coherent",
-    needs=("embedder",),
+    needs=("embedder", "persona"),
 )
 def persona_consistency(
     texts: list[str], contexts: list[SampleContext], resources: Resources
 ) -> list[float]:
     """``cos(e(text), e(system))`` with all-MiniLM-L6-v2 embeddings, ``system`` being the
     prompt's system message(s) -- the persona description. Higher means the sample stays
-    closer to the persona's topic and voice. In [-1, 1]; 0.0 for a sample whose prompt has
-    no system message (there is no persona to be consistent with)."""
+    closer to the persona's topic and voice. In [-1, 1]. A sample whose prompt has no
+    system message has no persona to be consistent with: the metric does not apply to it
+    (``needs`` "persona"; a run gives it no value; called directly it returns 0.0)."""
     personas = [system_text(c.messages) for c in contexts]
     with_persona = [i for i, p in enumerate(personas) if p]
     values = [0.0] * len(texts)

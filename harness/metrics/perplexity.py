@@ -72,8 +72,9 @@ def _logprobs(texts: list[str], contexts: list[SampleContext], resources: Resour
               ) -> list[list[float]]:
     if resources.scorer is None:
         raise MissingResourceError(
-            "metric 'perplexity' needs a scoring model (resources.scorer is None); "
-            "run with a backend that can score, or drop 'perplexity' from the metrics"
+            "metric 'perplexity' needs a scoring model: give `harness score` one with "
+            "`--scorer smollm2-135m` (or another model alias or directory), name a `scorer:`"
+            " in the suite, or drop 'perplexity' from the metrics"
         )
     keys = [(json.dumps(c.messages, ensure_ascii=False, sort_keys=True), t)
             for c, t in zip(contexts, texts, strict=True)]

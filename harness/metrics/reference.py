@@ -1,5 +1,7 @@
 """Reference-based metrics: BLEU, chrF (sacreBLEU) and ROUGE-L (rouge-score) of each sample
-against its input's gold reference. A sample whose context has no reference scores 0.0; a
+against its input's gold reference. They apply only to samples with a reference
+(``needs`` "reference"): a run or ``harness score`` gives the others no value (called
+directly, a sample whose context has no reference scores 0.0); a
 reference that is not a string is a caller's bug and raises ``TypeError`` naming it (the
 inputs are checked where they are read: ``Suite`` types it, ``score_file`` refuses it)."""
 

@@ -41,7 +41,17 @@ SET = "set"
 CELL = "cell"
 _KINDS = (SAMPLE, SET, CELL)
 _HIGHER_IS = ("diverse", "coherent", "better", "worse", None)
-_NEEDS = ("scorer", "embedder", "equivalence", "sources", "reference", "constraints")
+_NEEDS = ("scorer", "embedder", "equivalence", "sources", "reference", "constraints",
+          "persona")
+# what a sample must have for a metric that needs it to apply at all: a metric that does
+# not apply to a sample gives it no value (not 0, not 1), so a cell without constraints
+# has no constraint pass rate and a group without references no BLEU
+_APPLIES: dict[str, Callable[[SampleContext], bool]] = {
+    "reference": lambda ctx: ctx.reference is not None,
+    "constraints": lambda ctx: bool(ctx.constraints),
+    "persona": lambda ctx: any(m["role"] == "system" and m["content"].strip()
+                               for m in ctx.messages),
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,9 @@ class MetricSpec:
     source: str  # paper / reference implementation
     version: int = 1  # bump when the definition changes (scores are cached by it)
     higher_is: str | None = None  # "diverse" | "coherent" | "better" | "worse" | None
-    needs: tuple[str, ...] = ()  # "scorer", "embedder", "sources", "reference", "constraints"
+    # "scorer", "embedder", "sources", "reference", "constraints", "persona"; the last three
+    # also say which samples the metric applies to (``applies``)
+    needs: tuple[str, ...] = ()
     # the values the metric can take (None: unbounded); intervals are clipped to them
     bounds: tuple[float | None, float | None] = (None, None)
     # how a per-sample metric's values pool over the samples of one input: "mean", or
@@ -88,6 +100,15 @@ def value_bounds(spec: MetricSpec | None, set_size: float | None = None
     if spec.counts_samples and set_size:
         hi = set_size if hi is None else min(hi, set_size)
     return lo, hi
+
+
+def applies(spec: MetricSpec, ctx: SampleContext) -> bool:
+    """True when per-sample metric ``spec`` has something to measure in ``ctx``: a
+    reference for ``needs=("reference",)``, format constraints for ``"constraints"``, a
+    system message (the persona) for ``"persona"``. Where it does not apply the sample has
+    no value of the metric, and a cell or group none of whose samples it applies to has
+    none either."""
+    return all(test(ctx) for need, test in _APPLIES.items() if need in spec.needs)
 
 
 def pool_values(spec: MetricSpec | None, values: Sequence[float],

@@ -12,9 +12,19 @@ from harness.terminal import one_line
 MISSING = "–"
 
 
+def sig(v: float, digits: int) -> str:
+    """``v`` to ``digits`` significant digits, like ``{v:.{digits}g}`` but without an
+    exponent below a million: 1867 reads ``1867`` (3 digits: ``1870``), not ``1.87e+03``;
+    very small and very large values keep the exponent."""
+    text = f"{v:.{digits}g}"
+    if "e+" in text and abs(v) < 1e6:
+        return f"{float(text):.0f}"
+    return text
+
+
 def num(v: float | None) -> str:
     """A plain number, 4 significant digits."""
-    return MISSING if v is None else f"{v:.4g}"
+    return MISSING if v is None else sig(v, 4)
 
 
 def value_ci(m: dict[str, Any] | None, bound_digits: int = 3) -> str:
@@ -24,14 +34,14 @@ def value_ci(m: dict[str, Any] | None, bound_digits: int = 3) -> str:
     if m is None:
         return MISSING
     if m.get("lo") is None:
-        return f"{m['mean']:.3g} (no CI)"
+        return f"{sig(m['mean'], 3)} (no CI)"
     d = bound_digits
-    return f"{m['mean']:.3g} [{m['lo']:.{d}g}, {m['hi']:.{d}g}]"
+    return f"{sig(m['mean'], 3)} [{sig(m['lo'], d)}, {sig(m['hi'], d)}]"
 
 
 def ci(r: dict[str, Any]) -> str:
     """A comparison row's interval ``[lo, hi]``."""
-    return MISSING if r.get("lo") is None else f"[{r['lo']:.3g}, {r['hi']:.3g}]"
+    return MISSING if r.get("lo") is None else f"[{sig(r['lo'], 3)}, {sig(r['hi'], 3)}]"
 
 
 def p_value(p: float | None) -> str:
@@ -78,3 +88,14 @@ def md_escape(text: Any, code: bool = False) -> str:
     pad = " " if (s[:1] == "`" or s[-1:] == "`"
                   or (s[:1] == " " and s[-1:] == " " and s.strip())) else ""
     return f"{fence}{pad}{s or ' '}{pad}{fence}"
+
+
+def truncated_share(cell: dict[str, Any]) -> str:
+    """The share of a cell's samples cut by the token limit (``finish_reason`` "length"),
+    as a whole percentage (``<1%`` rather than a misleading ``0%`` for a few); ``–`` when
+    the run did not record why its samples ended."""
+    k, n = cell.get("truncated"), cell.get("n") or 0
+    if k is None or not n:
+        return MISSING
+    share = k / n
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"

@@ -22,9 +22,9 @@ from typing import Any
 
 from harness.analysis import best_cells, direction, mostly_degenerate
 from harness.report.compare import compare_table_html, explain, summary_line
-from harness.report.format import num, value_ci
+from harness.report.format import num, truncated_share, value_ci
 from harness.report.judges import PARTS, human_lines, sections
-from harness.report.markdown import cells_note, key_metrics
+from harness.report.markdown import TRUNCATED_NOTE, cells_note, key_metrics, pareto_lines
 from harness.report.svg import Point, Series, chart, color
 
 # C0 controls but tab, LF and CR; DEL and C1; lone surrogates (a str can hold them, UTF-8
@@ -75,11 +75,12 @@ figure{margin:0;flex:1}figcaption{font-size:.85em;color:#444;text-align:center}
  z-index:1}.filters label{margin-right:1em}
 .filters select{font:inherit;padding:.15em .3em;max-width:16em}
 #samples{margin-top:.7em}
-.group,.copies-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(480px,100%),1fr));
+.cards,.copies-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(480px,100%),1fr));
  gap:12px;align-items:start}
-.group{border-top:1px solid #e4e4e4;padding:.5em 0 1em}
-.group h4{grid-column:1/-1;margin:.2em 0;font-size:.95em;font-weight:400}
-.group .answers{font-weight:600}
+.group{border-top:1px solid #e4e4e4;padding:.35em 0}
+.group>summary{cursor:pointer;font-size:.95em}.group .answers{font-weight:600}
+.group[open]>summary{margin-bottom:.5em}.cut{color:#a33}
+.filters button{font:inherit;font-size:.85em;margin-left:.5em}
 details.copies{grid-column:1/-1}details.copies>summary{color:#0072B2;cursor:pointer}
 .copies-grid{margin-top:.5em}
 .sample{border:1px solid #ddd;border-radius:6px;padding:.6em .8em;min-width:0}
@@ -114,6 +115,9 @@ function apply(){var shown=0;
   function(k){return !f[k].value||s[k]===f[k].value;});el.hidden=!ok;if(ok)shown+=s.n;});
  count.textContent=shown+' of '+total+' samples shown';}
 Object.keys(f).forEach(function(k){f[k].addEventListener('change',apply);});
+[['open-all',true],['fold-all',false]].forEach(function(b){
+ document.getElementById(b[0]).addEventListener('click',function(){
+  items.forEach(function(el){if(!el.hidden)el.open=b[1];});});});
 apply();
 })();
 """
@@ -148,15 +152,18 @@ def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = N
 # -- pieces ------------------------------------------------------------------------------
 
 def grid_label(grid: dict[str, Any]) -> str:
-    """Return ``k=v, k=v`` for a grid point (``default`` when it is empty)."""
-    return ", ".join(f"{k}={v}" for k, v in grid.items()) or "default"
+    """Return ``k=v, k=v`` for a grid point (``default`` when it is empty), each value as
+    the cell ids write it (``temperature=1``, not ``1.0``)."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in grid.items()) or "default"
 
 
 def axis_label(summary: dict[str, Any], metric: str, axis: str) -> str:
     """Return ``metric (higher|lower = more diverse|coherent)``: the direction of ``metric``
-    on the plot's ``axis`` ("x" = diversity, "y" = coherence)."""
+    on the plot's ``axis`` ("x" = diversity, "y" = coherence); the metric alone when it has
+    no direction or the plot's axes are not a creativity–coherence pair."""
     up = better_when_up(summary, metric)
-    if up is None:
+    if up is None or (summary.get("pareto") or {}).get("note"):
         return metric
     word = "more diverse" if axis == "x" else "more coherent"
     return f"{metric} ({'higher' if up else 'lower'} = {word})"
@@ -262,6 +269,9 @@ def _tradeoff(summary: dict[str, Any]) -> str:
     if not x or not y:
         return head + '<p class="note">No diversity/coherence metric pair to plot.</p></section>'
     frontier_ids = list(pareto.get("cells") or [])
+    if pareto.get("note"):  # not a creativity–coherence pair: the suite's axes, no frontier
+        head = f'<section id="tradeoff"><h2>{escape(y)} against {escape(x)}</h2>'
+
     variants = _variants(summary)
     series = [Series(v, color(i)) for i, v in enumerate(variants)]
     frontier = []
@@ -271,29 +281,27 @@ def _tradeoff(summary: dict[str, Any]) -> str:
             continue
         on = cell["cell"] in frontier_ids
         p = Point(mx["mean"], my["mean"], mx.get("lo"), mx.get("hi"), my.get("lo"), my.get("hi"),
-                  title=f"{cell['cell']}\n{x} = {value_ci(mx)}\n{y} = {value_ci(my)}", ring=on)
+                  title=f"{cell['cell']}\n{x} = {value_ci(mx)}\n{y} = {value_ci(my)}", ring=on,
+                  hollow=cell["cell"] in (pareto.get("excluded") or {}))
         series[variants.index(cell["variant"])].points.append(p)
         if on:
             frontier.append((p.x, p.y))
     svg = chart(series, axis_label(summary, x, "x"), axis_label(summary, y, "y"),
                 frontier=frontier, width=1000, height=470, css_class="chart tradeoff")
-    listed = ", ".join(f"<code>{escape(c)}</code>" for c in frontier_ids) or "none"
-    noise = pareto.get("within_noise") or []
-    if noise:
-        listed += ("; <b>within noise of it</b> (dominated by means only, no cell beats them "
-                   "beyond their intervals): "
-                   + ", ".join(f"<code>{escape(c)}</code>" for c in noise))
+    listed = "".join(f"<p>{escape(line)}</p>" for line in pareto_lines(summary))
     ux, uy = better_when_up(summary, x), better_when_up(summary, y)
     across: dict[bool | None, str] = {True: "right", False: "left"}  # None: no direction
     along: dict[bool | None, str] = {True: "up", False: "down"}
     better = " and ".join(w for w in (across.get(ux), along.get(uy)) if w)
     return (head + '<p class="note">One point per cell (variant × grid point); whiskers are '
-            "95% intervals over inputs (a point without whiskers has none); ringed points "
-            "joined by the dashed line form the Pareto "
-            "frontier (no other cell is better on both axes)"
+            "95% intervals over inputs (a point without whiskers has none); "
+            + ("" if pareto.get("note") else "ringed points joined by the dashed line form "
+               "the Pareto frontier (no other cell is better on both axes); ")
+            + "points at the same place are drawn apart, each joined to it by a grey line; "
+            "hollow points are cells left out as degenerate or word salad"
             + (f"; better cells lie {better}" if better else "") + ".</p>"
             + _legend(variants) + svg
-            + f'<p id="pareto-cells"><b>Pareto frontier:</b> {listed}</p></section>')
+            + f'<div id="pareto-cells">{listed}</div></section>')
 
 
 def _sweeps(summary: dict[str, Any]) -> str:
@@ -347,11 +355,14 @@ def _tables(summary: dict[str, Any]) -> str:
     cols = [g for g, _ in grids]
     by = {(c["variant"], grid_label(c["grid"])): c for c in summary["cells"]}
     frontier = set((summary.get("pareto") or {}).get("cells") or [])
+    excluded = set((summary.get("pareto") or {}).get("excluded") or {})
     names = key_metrics(summary)
     out = ['<section id="tables"><h2>Metrics by variant and grid point</h2>',
            f'<p class="note">mean [95% CI]. {escape(cells_note(summary))} Bold = best in its '
            "column, its interval clear of every other; shaded = tied for best (the best and "
-           "the cells whose intervals overlap it); ★ = on the Pareto frontier.</p>",
+           "the cells whose intervals overlap it); ★ = on the Pareto frontier; – = the "
+           "metric does not apply (no constraint, persona or reference).</p>",
+           _truncated(summary, variants, cols, by),
            '<div class="tabs" data-tabs="metrics" role="tablist">']
     out += [f'<button type="button" role="tab" aria-selected="{"true" if i == 0 else "false"}">'
             f"{escape(m)}</button>" for i, m in enumerate(names)]
@@ -363,8 +374,9 @@ def _tables(summary: dict[str, Any]) -> str:
         for g in cols:
             best[g] = best_cells({v: by[(v, g)]["metrics"].get(m) for v in variants
                                   if (v, g) in by}, m,
-                                 {v for v in variants
-                                  if (v, g) in by and mostly_degenerate(by[(v, g)])})
+                                 {v for v in variants if (v, g) in by and (
+                                     mostly_degenerate(by[(v, g)])
+                                     or by[(v, g)]["cell"] in excluded)})
         direction = f" · higher is {escape(h)}" if h else ""
         out.append(f'<div class="tabpanel{" active" if i == 0 else ""}" data-tabs="metrics">'
                    f"<h3>{escape(m)}</h3><p class=\"note\">{escape(info.get('description', ''))}"
@@ -385,6 +397,19 @@ def _tables(summary: dict[str, Any]) -> str:
         out.append("</table></div>")
     out.append("</section>")
     return "\n".join(out)
+
+
+def _truncated(summary: dict[str, Any], variants: list[str], cols: list[str],
+               by: dict[tuple[str, str], dict[str, Any]]) -> str:
+    """The share of each cell's samples cut by the token limit, variant × grid point."""
+    out = [f'<h3>Cut by the token limit</h3><p class="note">{escape(TRUNCATED_NOTE)}</p>'
+           '<table class="truncated"><tr><th>variant</th>'
+           + "".join(f"<th>{escape(g)}</th>" for g in cols) + "</tr>"]
+    for v in variants:
+        out.append(f"<tr><th>{escape(v)}</th>" + "".join(
+            f'<td class="num">{escape(truncated_share(by[(v, g)]) if (v, g) in by else "")}'
+            "</td>" for g in cols) + "</tr>")
+    return "".join(out) + "</table>"
 
 
 def _comparisons(summary: dict[str, Any]) -> str:
@@ -441,7 +466,10 @@ def _samples(samples: list[dict[str, Any]], total: int) -> str:
             groups.append([smp])
     index = [{"variant": g[0].get("variant", ""), "input": str(g[0].get("input_id", "")),
               "grid": grid_label(g[0].get("grid") or {}), "n": len(g)} for g in groups]
-    out = ['<section id="browser"><h2>Samples</h2>']
+    out = ['<section id="browser"><h2>Samples</h2>',
+           '<p class="note">One row per variant × grid point × input, folded (the first is '
+           "open): click a row to read its samples, or narrow the rows with the filters and "
+           "open them all.</p>"]
     if total > len(samples):
         out.append(f'<p class="note">Showing the first {len(samples)} of {total} samples.</p>')
     if any("answer_class" in smp for smp in samples):
@@ -454,9 +482,13 @@ def _samples(samples: list[dict[str, Any]], total: int) -> str:
         out.append(f'<label>{label} <select id="f-{key}"><option value="">all</option>'
                    + "".join(f'<option value="{escape(o)}">{escape(o)}</option>' for o in opts)
                    + "</select></label>")
-    out.append(f'<span id="sample-count" class="note">{len(samples)} samples</span></div>')
+    out.append(f'<span id="sample-count" class="note">{len(samples)} samples</span> '
+               '<button type="button" id="open-all">open all shown</button> '
+               '<button type="button" id="fold-all">fold all</button></div>')
     out.append('<div id="samples">')
+    out_groups = 0
     for group, i in zip(groups, index, strict=True):
+        cut = sum(smp.get("finish_reason") == "length" for smp in group)
         classes: dict[int, list[dict[str, Any]]] = {}
         for n, smp in enumerate(group):
             classes.setdefault(int(smp.get("answer_class", n)), []).append(smp)
@@ -464,9 +496,13 @@ def _samples(samples: list[dict[str, Any]], total: int) -> str:
         what = (f"{len(classes)} distinct answer{'s' * (len(classes) != 1)} among "
                 f"{len(group)} sample{'s' * (len(group) != 1)}" if counted
                 else f"{len(group)} sample{'s' * (len(group) != 1)}")
-        out.append(f'<div class="group" data-variant="{escape(i["variant"])}">'
-                   f"<h4><b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
-                   f'{escape(i["grid"])} · <span class="answers">{what}</span></h4>')
+        out.append(f'<details class="group" data-variant="{escape(i["variant"])}"'
+                   f'{" open" if not out_groups else ""}><summary>'
+                   f"<b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
+                   f'{escape(i["grid"])} · <span class="answers">{what}</span>'
+                   + (f' · <span class="cut">{cut} cut by the token limit</span>' if cut else "")
+                   + '</summary><div class="cards">')
+        out_groups += 1
         for members in classes.values():
             out.append(_sample(members[0], i))
             if len(members) > 1:
@@ -474,7 +510,7 @@ def _samples(samples: list[dict[str, Any]], total: int) -> str:
                            f"sample{'s' * (len(members) != 2)} with the same answer</summary>"
                            '<div class="copies-grid">'
                            + "".join(_sample(m, i) for m in members[1:]) + "</div></details>")
-        out.append("</div>")
+        out.append("</div></details>")
     out.append("</div>")
     out.append(f'<script type="application/json" id="sample-index">{script_json(index)}</script>')
     out.append("</section>")
@@ -487,10 +523,13 @@ def _sample(s: dict[str, Any], i: dict[str, Any]) -> str:
                      f":</span> {escape(str(m.get('content', '')))}</div>" for m in msgs)
     scores = "".join(f"<span>{escape(k)} <b>{_num(v)}</b></span>"
                      for k, v in sorted((s.get("scores") or {}).items()))
-    tail = " · ".join(f"{label} {escape(str(s[k]))}" for k, label in (
-        ("finish_reason", "finish:"), ("completion_tokens", "tokens:")) if s.get(k) is not None)
+    tail = f"{escape(str(s['completion_tokens']))} tokens" if s.get(
+        "completion_tokens") is not None else ""
+    if s.get("finish_reason") == "length":
+        tail += ' · <span class="cut">cut by the token limit</span>'
     return (f'<article class="sample" data-variant="{escape(i["variant"])}">'
-            f"<header>sample {escape(str(s.get('sample_index', '')))}"
+            f"<header><b>{escape(str(s.get('cell', '')))}</b> · input "
+            f"<b>{escape(i['input'])}</b> · sample {escape(str(s.get('sample_index', '')))}"
             f"{' · ' + tail if tail else ''}</header>"
             f"<details><summary>prompt ({len(msgs)} message{'s' * (len(msgs) != 1)})</summary>"
             f"{prompt}</details>"

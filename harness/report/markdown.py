@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.analysis import JUDGED
 from harness.report.format import md_escape as _esc
-from harness.report.format import num, value_ci
+from harness.report.format import num, truncated_share, value_ci
 from harness.report.judges import PARTS, human_lines, sections
 
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
@@ -20,15 +20,55 @@ KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "mean_length")
 
 
+TRUNCATED_NOTE = ("cut = share of the cell's samples that stopped at the token limit "
+                  "(max_tokens) instead of ending; – = not recorded. A metric that does not "
+                  "apply to a cell (no constraint, persona or reference) is –.")
+
+
 def pareto_note(summary: dict[str, Any]) -> str:
     """What ★ means, or why there is no creativity–coherence frontier and how to get one."""
-    x, y = summary["pareto"].get("x"), summary["pareto"].get("y")
+    pareto = summary["pareto"]
+    x, y = pareto.get("x"), pareto.get("y")
+    if pareto.get("note"):
+        return str(pareto["note"])
     if x and y:
         return f"★ = on the creativity–coherence Pareto frontier ({x} vs {y})."
     missing = " and ".join(w for w, m in (("diversity", x), ("coherence", y)) if not m)
     return (f"No Pareto frontier: the suite computes no {missing} metric; add one "
             "(e.g. distinct_2, perplexity) to `metrics:` or name the axes in `plot: {x: …, "
             "y: …}`.")
+
+
+def pareto_lines(summary: dict[str, Any]) -> list[str]:
+    """What the Pareto frontier says, as plain sentences for every report: its cells, the
+    cells within noise of it, whether the run can separate them at all (and how many
+    inputs would), and the cells left out as degenerate or word salad; or why there is
+    none."""
+    pareto = summary["pareto"]
+    on, noise = pareto.get("cells") or [], pareto.get("within_noise") or []
+    if not on:
+        lines = [pareto_note(summary)]
+    else:
+        lines = [f"★ Pareto frontier ({pareto['x']} vs {pareto['y']}; no other cell is better "
+                 f"on both): {', '.join(on)}."]
+        if noise:
+            lines.append("Within noise of it (beaten by means only, by no cell beyond the "
+                         f"intervals): {', '.join(noise)}.")
+    und = pareto.get("undecided")
+    if und:
+        need = und.get("inputs_needed")
+        lines.append(
+            f"This run cannot separate its cells: {und['close']} of {und['of']} are on the "
+            f"frontier or within noise of it, over {und['n_inputs']} inputs each. "
+            + (f"About {need} inputs would tell a typical cell within noise from the cell "
+               "that beats it by means (paired t-test, 80% power, at the differences seen)."
+               if need else "More inputs narrow the intervals; the differences seen are "
+               "too small for any practical number of inputs to separate them."))
+    excluded = pareto.get("excluded") or {}
+    if excluded:
+        lines.append("Never on the frontier or best: "
+                     + "; ".join(f"{c} ({why})" for c, why in excluded.items()) + ".")
+    return lines
 
 
 def cells_note(summary: dict[str, Any]) -> str:
@@ -98,27 +138,19 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
                       "worsening the gate catches with 80% power at this n; ❔ = worse than "
                       "allowed but within noise.", ""]
     pareto = summary["pareto"]
-    if pareto["cells"]:
-        lines.append(f"**Pareto frontier** ({_esc(pareto['x'])} vs {_esc(pareto['y'])}): "
-                     + ", ".join(_esc(c, code=True) for c in pareto["cells"]))
-        if pareto.get("within_noise"):
-            lines.append("; within noise of it (no cell beats them beyond their intervals): "
-                         + ", ".join(_esc(c, code=True) for c in pareto["within_noise"]))
-        lines.append("")
-    elif not (pareto.get("x") and pareto.get("y")):
-        lines += [_esc(pareto_note(summary)), ""]
+    lines += [_esc(line) + "  " for line in pareto_lines(summary)] + [""]
     metrics = key_metrics(summary)[:max_metrics]
     lines.append("## Cells (mean [95% CI])")
     lines.append("")
-    lines.append(_esc(cells_note(summary)))
+    lines.append(_esc(cells_note(summary) + " " + TRUNCATED_NOTE))
     lines.append("")
-    lines.append("| cell | n | " + " | ".join(map(_esc, metrics)) + " |")
-    lines.append("|---|---|" + "---|" * len(metrics))
+    lines.append("| cell | n | cut | " + " | ".join(map(_esc, metrics)) + " |")
+    lines.append("|---|---|---|" + "---|" * len(metrics))
     for cell in summary["cells"]:
         star = " ★" if cell["cell"] in pareto["cells"] else ""
         row = [value_ci(cell["metrics"].get(m)) for m in metrics]
-        lines.append(f"| {_esc(cell['cell'])}{star} | {_esc(cell['n'])} | " + " | ".join(row)
-                     + " |")
+        lines.append(f"| {_esc(cell['cell'])}{star} | {_esc(cell['n'])} | "
+                     f"{_esc(truncated_share(cell))} | " + " | ".join(row) + " |")
     lines.append("")
     lines += _variant_comparisons(summary, metrics)
     lines += _judges(summary)

@@ -33,6 +33,7 @@ class Point:
     yhi: float | None = None
     title: str = ""  # hover tooltip
     ring: bool = False  # emphasise (e.g. a Pareto-frontier cell)
+    hollow: bool = False  # set apart (e.g. a cell left out of the frontier)
 
 
 @dataclass
@@ -149,6 +150,8 @@ def chart(series: Sequence[Series], x_label: str, y_label: str, *, width: int = 
         path = " ".join(f"{_f(sx(x))},{_f(sy(y))}" for x, y in fr)
         out.append(f'<polyline points="{path}" fill="none" stroke="#444" stroke-width="1.5" '
                    'stroke-dasharray="6 4"/>')
+    offsets = dodge([(sx(p.x), sy(p.y)) for s in series for p in s.points
+                     if _finite(p.x, p.y)])
     for s in series:
         good = sorted((p for p in s.points if _finite(p.x, p.y)), key=lambda p: p.x)
         if s.connect and len(good) > 1:
@@ -156,12 +159,41 @@ def chart(series: Sequence[Series], x_label: str, y_label: str, *, width: int = 
             out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" '
                        'stroke-width="2"/>')
         for p in good:
-            out.append(_point(p, s.color, sx, sy))
+            out.append(_point(p, s.color, sx, sy, offsets.get((sx(p.x), sy(p.y)), [])))
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _point(p: Point, col: str, sx: Scale, sy: Scale) -> str:
+DODGE_PX = 10.0  # points closer than this on the page are drawn apart
+
+
+def dodge(centres: Sequence[tuple[float, float]]) -> dict[tuple[float, float],
+                                                           list[tuple[float, float]]]:
+    """Return {pixel position: [offset, ...]} for the points that would hide each other:
+    each group of points within ``DODGE_PX`` of the group's first is spread on a circle of
+    ``DODGE_PX`` around it (one offset per point, in drawing order), so two cells at the
+    same values are two markers (each joined to the true position by a short line)."""
+    groups: list[list[tuple[float, float]]] = []
+    for c in centres:
+        for g in groups:
+            if math.dist(g[0], c) < DODGE_PX:
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    out: dict[tuple[float, float], list[tuple[float, float]]] = {}
+    for g in groups:
+        if len(g) < 2:
+            continue
+        for i, c in enumerate(g):
+            a = 2 * math.pi * i / len(g) - math.pi / 2
+            out.setdefault(c, []).append((g[0][0] + DODGE_PX * math.cos(a) - c[0],
+                                          g[0][1] + DODGE_PX * math.sin(a) - c[1]))
+    return out
+
+
+def _point(p: Point, col: str, sx: Scale, sy: Scale,
+           offsets: list[tuple[float, float]] | None = None) -> str:
     cx, cy = sx(p.x), sy(p.y)
     parts = ['<g class="pt">']
     if p.title:
@@ -174,10 +206,17 @@ def _point(p: Point, col: str, sx: Scale, sy: Scale) -> str:
         y0, y1 = _f(sy(p.ylo)), _f(sy(p.yhi))  # type: ignore[arg-type]
         parts.append(f'<path d="M{_f(cx)},{y0}V{y1}M{_f(cx - 4)},{y0}h8M{_f(cx - 4)},{y1}h8" '
                      f'stroke="{col}" stroke-width="1.3" fill="none"/>')
+    if offsets:  # drawn apart from a point at the same place: marker off the true spot
+        dx, dy = offsets.pop(0)
+        parts.append(f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(cx + dx)}" '
+                     f'y2="{_f(cy + dy)}" stroke="#888" stroke-width="1"/>')
+        cx, cy = cx + dx, cy + dy
     if p.ring:
         parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="9" fill="none" stroke="#222" '
                      'stroke-width="1.5"/>')
-    parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="{col}" stroke="#fff" '
+    parts.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="#fff" stroke="{col}" '
+                 'stroke-width="2"/>' if p.hollow else
+                 f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="5" fill="{col}" stroke="#fff" '
                  'stroke-width="1"/>')
     parts.append("</g>")
     return "".join(parts)

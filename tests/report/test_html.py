@@ -4,6 +4,7 @@ real thing in headless Chromium (driven by Playwright) with an XSS payload and C
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,9 +118,9 @@ def test_overlaps_are_highlighted_on_raw_text_then_escaped(html: str) -> None:
 
 
 def test_pareto_cells_listed_and_plot_axes_labelled(html: str) -> None:
-    listed = re.search(r'<p id="pareto-cells">(.*?)</p>', html).group(1)
+    listed = re.search(r'<div id="pareto-cells">(.*?)</div>', html).group(1)
     for t in (0.3, 0.7, 1.3):
-        assert f"<code>plain|temperature={t}</code>" in listed
+        assert f"plain|temperature={t}" in listed
     assert "1.5|temperature" not in listed
     assert 'class="chart tradeoff"' in html
     # perplexity spans 2..1350: log scale, and the direction is spelled out
@@ -152,7 +153,7 @@ def test_intervals_ties_and_paired_comparisons(html: str) -> None:
     shown, every = comp.split('id="all-comparisons"')
     assert shown.count("<tr") == 1 + 6 and shown.count('class="sig"') == 6
     assert every.count("<tr") == 1 + 9 and every.count('class="sig"') == 6
-    assert "A better" in comp and "within noise of it" in html
+    assert "A better" in comp and "Within noise of it" in html
 
 
 def test_sweep_skipped_without_temperature() -> None:
@@ -225,6 +226,11 @@ def test_report_in_chromium(browser, html: str, tmp_path: Path) -> None:
     assert page.locator("#all-comparisons tr:visible").count() == 10
     samples = page.locator("#samples .sample")
     assert samples.count() == 12
+    # groups are folded but the first; a card names its cell and input
+    assert page.locator("#samples .sample:visible").count() == 1
+    header = page.locator("#samples .sample header").first.inner_text()
+    assert "plain|temperature=0.3" in header and "input spring" in header
+    page.locator("#open-all").click()
     assert page.locator("#samples .sample:visible").count() == 12
     texts = page.locator(".sample .text").all_inner_texts()
     assert any(PAYLOAD in t for t in texts)
@@ -309,6 +315,8 @@ def test_sample_browser_groups_near_duplicates() -> None:
     out = render_html(_grouped_summary())
     browser = out[out.index('id="browser"'):]
     assert browser.count('class="group"') == 12  # one per (cell, input)
+    assert browser.count('class="group" data-variant') == 12
+    assert browser.count(" open><summary>") == 1  # the first is open, the rest folded
     assert "2 distinct answers among 3 samples" in browser
     assert "1 distinct answer among 1 sample" in browser
     assert browser.count('<details class="copies">') == 1
@@ -324,7 +332,7 @@ def test_grouped_browser_in_chromium(browser, tmp_path: Path) -> None:
     page.goto(path.as_uri(), wait_until="load")
     assert page.locator("#sample-count").inner_text() == "14 of 14 samples shown"
     group = page.locator("#samples .group").first
-    assert "2 distinct answers among 3 samples" in group.locator("h4").inner_text()
+    assert "2 distinct answers among 3 samples" in group.locator("summary").first.inner_text()
     assert group.locator(".sample:visible").count() == 2  # the copy is folded
     group.locator("details.copies > summary").click()
     assert group.locator(".sample:visible").count() == 3
@@ -333,3 +341,32 @@ def test_grouped_browser_in_chromium(browser, tmp_path: Path) -> None:
     assert page.locator("#sample-count").inner_text() == "3 of 14 samples shown"
     assert not errors, errors
     page.close()
+
+
+def test_coincident_frontier_points_are_drawn_apart() -> None:
+    """Two frontier cells at the same values (the slogans run had two rings for three
+    cells): each gets its own marker and ring, off the shared spot by a grey line."""
+    from harness.report.svg import DODGE_PX, Point, Series, chart, dodge
+
+    offsets = dodge([(100.0, 100.0), (100.0, 100.0), (103.0, 101.0), (300.0, 50.0)])
+    assert (300.0, 50.0) not in offsets
+    spots = [(100 + dx, 100 + dy) for dx, dy in offsets[(100.0, 100.0)]]
+    spots += [(103 + dx, 101 + dy) for dx, dy in offsets[(103.0, 101.0)]]
+    assert len(spots) == 3
+    assert min(math.dist(a, b) for a in spots for b in spots if a != b) > DODGE_PX
+    svg = chart([Series("a", "#000", [Point(0.5, 2.0, ring=True), Point(0.5, 2.0, ring=True),
+                                      Point(0.9, 9.0, hollow=True)])], "x", "y")
+    rings = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="9"', svg)
+    assert len(set(rings)) == 2  # two rings at two places
+    assert svg.count('stroke="#888"') == 2 and 'fill="#fff" stroke="#000"' in svg
+
+
+def test_grid_points_read_as_in_cell_ids_and_cut_shares_are_shown() -> None:
+    summary = make_summary()
+    for c in summary["cells"]:
+        c["grid"] = {"temperature": float(c["grid"]["temperature"]) + 0.7}
+        c["truncated"] = 1
+    out = render_html(summary)
+    assert "temperature=1</th>" in out and "temperature=1.0" not in out
+    cut = out[out.index('class="truncated"'):]
+    assert cut.count("50%") == 6  # 1 of 2 samples in each of the 6 cells
