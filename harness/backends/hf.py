@@ -19,6 +19,7 @@ from harness.backends.attention import register as register_attention
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.chat import render_chat
 from harness.backends.continuous import Job, decode, prefill_prompts
+from harness.backends.rows import stabilize
 from harness.records import Generation, Message, Request
 
 
@@ -62,6 +63,7 @@ class HFBackend:
             raise ModelError(f"could not load model {model_path!r}: {first}") from None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' stub
+        stabilize(self.model)  # every product on a whole number of 16-row blocks
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.dtype = dtype

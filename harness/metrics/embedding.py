@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.backends.rows import stabilize
 from harness.metrics.registry import (
     CELL,
     PROVIDERS,
@@ -97,7 +98,7 @@ class Embedder:
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a run
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModel.from_pretrained(path).eval()
+            self.model = stabilize(AutoModel.from_pretrained(path).eval())
         finally:
             if bar:
                 hf_logging.enable_progress_bar()
