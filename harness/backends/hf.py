@@ -4,7 +4,10 @@ Generation runs ``harness.backends.continuous.decode``: continuous batching with
 cache, requests sorted by prompt length, finished rows leaving the batch and waiting ones
 taking their slots, and per-row seeded sampling at a cost independent of the vocabulary
 (``harness.backends.sampling``). A request's output depends only on its own seed and
-parameters, not on which other requests share its batch (in float32; see ``dtype``).
+parameters, not on which other requests share its batch (in float32; see ``dtype``):
+every ``nn.Linear`` runs on whole 16-row blocks (``harness.backends.rows``), since CPUs
+pick another float32 kernel for short products (issue 29); attention over a left-padded
+cache is the one part its batch mates still move, by float rounding.
 
 The number of rows decoded together is chosen from the model's KV-cache size per token and
 the memory available (at most 128 on a CPU, where more rows stop paying; 256 on a GPU),

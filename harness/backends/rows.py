@@ -59,7 +59,7 @@ def stabilize(model: Any) -> Any:
 
     for module in model.modules():
         if isinstance(module, torch.nn.Linear):
-            module.forward = types.MethodType(_forward, module)
+            module.forward = types.MethodType(_forward, module)  # type: ignore[method-assign]
     return model
 
 
