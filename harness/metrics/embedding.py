@@ -114,7 +114,8 @@ class Embedder:
         (``harness.backends.rows``)."""
         torch = self._torch
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        ids = self.tokenizer(todo, truncation=True, max_length=self.max_length)["input_ids"]
+        ids = (self.tokenizer(todo, truncation=True, max_length=self.max_length)["input_ids"]
+               if todo else [])
         by_length: dict[int, list[int]] = {}
         for i, row in enumerate(ids):
             by_length.setdefault(len(row), []).append(i)
