@@ -9,8 +9,10 @@
 
 Every function takes ``store`` (default ``results/harness.sqlite``, as the CLI) where it
 reads or writes runs. Nothing here imports torch until a model is needed. Errors are the
-library's own: ``SuiteError``, ``StoreError``, ``ReportError``, ``KeyError`` for an
-unknown metric, ``BackendError`` for a failed backend.
+library's own: ``InputError`` (``harness.errors``) for an argument of the wrong type or
+value, naming the argument; ``SuiteError``, ``StoreError``, ``ReportError``, ``KeyError``
+for an unknown metric, ``BackendError`` for a failed backend. Arguments are checked
+before any store is opened or model loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness.errors import InputError
 
 if TYPE_CHECKING:
     from harness.runner import Progress, RunResult
@@ -29,6 +33,46 @@ DEFAULT_STORE = Path("results/harness.sqlite")
 
 class ReportError(ValueError):
     """A file is not a harness JSON report (or baseline)."""
+
+
+def _path(value: Any, name: str) -> Path:
+    """``value`` as a path, or ``InputError`` naming the argument."""
+    if isinstance(value, str | Path) and str(value).strip() and "\0" not in str(value):
+        return Path(value)
+    raise InputError(f"{name} must be a file path (str or pathlib.Path), not "
+                     f"{_shown(value)}")
+
+
+def _ref(value: Any, name: str = "ref") -> str:
+    """A run reference: an id, a prefix or ``latest``."""
+    if isinstance(value, str) and value.strip():
+        return value
+    raise InputError(f"{name} must be a run id, a prefix of one or 'latest' (a non-empty "
+                     f"str), not {_shown(value)}")
+
+
+def _count(value: Any, name: str) -> int:
+    """A whole number of at least 1."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise InputError(f"{name} must be a whole number of at least 1, not {_shown(value)}")
+
+
+def _choice(value: Any, name: str, allowed: Sequence[str]) -> str:
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise InputError(f"{name} must be one of {', '.join(allowed)}, not {_shown(value)}")
+
+
+def _optional_str(value: Any, name: str) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    raise InputError(f"{name} must be a non-empty str or None, not {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{text[:60]}..." if len(text) > 60 else f"{text} ({type(value).__name__})"
 
 
 def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
@@ -47,8 +91,15 @@ def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
     and return the ``RunResult`` (``.run``, ``.summary``, ``.generated``, ``.cached``)."""
     from harness.runner import run_suite
     from harness.store import Store
+    from harness.suite import Suite
 
-    loaded = load_suite(suite) if isinstance(suite, str | Path) else suite
+    if not isinstance(suite, Suite):
+        _path(suite, "suite")
+    store = _path(store, "store")
+    limit = None if limit is None else _count(limit, "limit")
+    for name, value in (("backend", backend), ("model", model), ("dtype", dtype)):
+        _optional_str(value, name)
+    loaded = suite if isinstance(suite, Suite) else load_suite(suite)
     st = Store(store)
     try:
         return run_suite(loaded, st, backend=backend, model=model, limit=limit, dtype=dtype,
@@ -64,9 +115,11 @@ def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
     from harness.run_summary import build_summary
     from harness.store import Store
 
+    if not isinstance(ref, Path):
+        ref = _ref(ref)
     if str(ref).endswith(".json") and Path(ref).exists():
         return load_report(Path(ref), need_run=True)
-    st = Store(store, readonly=True)
+    st = Store(_path(store, "store"), readonly=True)
     try:
         return build_summary(st, str(ref), samples=samples)
     finally:
@@ -82,13 +135,21 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
     difference, its 95% interval, n and a Benjamini–Hochberg adjusted p-value."""
     from harness.comparisons import compare_runs, compare_within
 
-    sa = a if isinstance(a, dict) else summary(a, store=store, samples=False)
+    by = _choice(by, "by", ("variant", "grid"))
+    _optional_str(reference, "reference")
+
+    def read(x: Any, name: str) -> dict[str, Any]:
+        if isinstance(x, dict):
+            return report_shape(x, f"argument {name}", need_run=True)
+        if not isinstance(x, str | Path):
+            raise InputError(f"{name} must be a run id, a JSON report file or a summary "
+                             f"(dict), not {_shown(x)}")
+        return summary(x, store=store, samples=False)
+
+    sa = read(a, "a")
     if b is None:
-        if by not in ("variant", "grid"):
-            raise ValueError(f"by must be variant or grid, not {by!r}")
         return compare_within(sa, by=by, reference=reference)
-    sb = b if isinstance(b, dict) else summary(b, store=store, samples=False)
-    return compare_runs(sa, sb)
+    return compare_runs(sa, read(b, "b"))
 
 
 def runs(*, store: str | Path = DEFAULT_STORE, limit: int = 20) -> list[dict[str, Any]]:
@@ -96,7 +157,8 @@ def runs(*, store: str | Path = DEFAULT_STORE, limit: int = 20) -> list[dict[str
     from harness.run_summary import run_info
     from harness.store import Store
 
-    st = Store(store, readonly=True)
+    limit = _count(limit, "limit")
+    st = Store(_path(store, "store"), readonly=True)
     try:
         return [{**run_info(r), "n_generated": r.n_generated} for r in st.runs(limit)]
     finally:
@@ -109,7 +171,8 @@ def samples(ref: str = "latest", *, store: str | Path = DEFAULT_STORE) -> list[d
     ``scores``."""
     from harness.store import Store
 
-    st = Store(store, readonly=True)
+    ref = _ref(ref)
+    st = Store(_path(store, "store"), readonly=True)
     try:
         run_ = st.run(ref)
         scores, _, _ = st.run_scores(run_.id)
@@ -127,6 +190,11 @@ def score(texts: Sequence[str], metrics: Sequence[str], *, prompt: str | None = 
     from harness.metrics import Resources, SampleContext, score_samples, score_set
     from harness.scoring import split_metrics
 
+    texts = _texts(texts, "texts")
+    metrics = _texts(metrics, "metrics")
+    for name, value in (("prompt", prompt), ("scorer", scorer), ("embedder", embedder)):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{name} must be a str or None, not {_shown(value)}")
     sample_names, set_names, cell_names = split_metrics(metrics)
     if cell_names:
         raise KeyError(f"{cell_names[0]!r} compares inputs of a run; score it in a run")
@@ -142,6 +210,18 @@ def score(texts: Sequence[str], metrics: Sequence[str], *, prompt: str | None = 
         out.update(score_samples(sample_names, list(texts), [ctx] * len(texts), resources))
     if set_names:
         out.update(score_set(set_names, list(texts), resources))
+    return out
+
+
+def _texts(value: Any, name: str) -> list[str]:
+    """A list of strings: a str itself is refused (it would be read as its characters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InputError(f"{name} must be a list of str, not {_shown(value)}"
+                         + (f"; for one, pass [{name[:-1]}]" if isinstance(value, str) else ""))
+    out = list(value)
+    for i, v in enumerate(out):
+        if not isinstance(v, str):
+            raise InputError(f"{name}[{i}] must be a str, not {_shown(v)}")
     return out
 
 

@@ -6,7 +6,9 @@ step; ``_migrations`` records which have run (by function name), and ``meta``'s
 lacks, in order, each in its own transaction, so a store made by any earlier harness is
 upgraded in place and keeps every row. A store whose ``schema_version`` is higher than
 this harness knows was written by a newer harness: it is refused with a clear message
-(``StoreError``, exit 2), never half-read.
+(``StoreError``, exit 2), never half-read. A read-only open never migrates: ``read_older``
+lets today's queries read an older store as it is (the tables it lacks read as empty, the
+columns as NULL), so the read-only commands show every earlier release's runs.
 
 To change the schema, append a migration; never edit one that has shipped.
 """
@@ -36,7 +38,7 @@ def migration(fn: Migration) -> Migration:
 def m001_initial(db: sqlite3.Connection) -> None:
     """The schema of harness 0.1 and 0.2 (stores made before migrations existed have it
     already; every statement is IF NOT EXISTS)."""
-    db.executescript("""
+    _script(db, """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, suite_name TEXT, suite_path TEXT, suite_hash TEXT,
@@ -87,7 +89,7 @@ def m003_judges_and_ratings(db: sqlite3.Connection) -> None:
     answer could not be parsed: never a silent 0). ``rating_sheets`` / ``rating_items``:
     a blinded sheet's key (opaque item id -> request keys, in the order shown);
     ``human_ratings``: the ratings read back, one per (sheet, item, rater)."""
-    db.executescript("""
+    _script(db, """
 CREATE TABLE IF NOT EXISTS judgments (
     run_id TEXT, judge TEXT, item_key TEXT, other_key TEXT DEFAULT '', repeat INTEGER,
     swapped INTEGER DEFAULT 0, request_key TEXT, value REAL,
@@ -101,6 +103,15 @@ CREATE TABLE IF NOT EXISTS human_ratings (
     sheet_id TEXT, item_id TEXT, rater TEXT, value REAL, imported_at REAL,
     PRIMARY KEY (sheet_id, item_id, rater));
 """)
+
+
+@migration
+def m004_ratings_by_text(db: sqlite3.Connection) -> None:
+    """Human ratings belong to the texts rated, not to the run a sheet was exported from:
+    any run that shows a rated text (a cached rerun of the suite, another suite sharing
+    the generation) shows its ratings. ``rating_items`` are looked up by the rated
+    generation's key."""
+    db.execute("CREATE INDEX IF NOT EXISTS rating_items_key ON rating_items (item_key)")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -139,7 +150,14 @@ def migrate(db: sqlite3.Connection, path: Path) -> list[str]:
     for fn in MIGRATIONS:
         if fn.__name__ in applied:
             continue
-        with db:  # one transaction per migration
+        # one transaction per migration, taken with the write lock before reading what is
+        # applied: two processes opening an old store at once migrate it once
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _migrations WHERE name=?", (fn.__name__,)
+                          ).fetchone():
+                db.rollback()  # another process applied it meanwhile
+                continue
             if fn is m002_run_profile and _has_column(db, "runs", "profile_json"):
                 pass  # a store a crash left between the ALTER and the bookkeeping
             else:
@@ -148,8 +166,50 @@ def migrate(db: sqlite3.Connection, path: Path) -> list[str]:
                        (fn.__name__, time.time()))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                        (str(SCHEMA_VERSION),))
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
         done.append(fn.__name__)
     return done
+
+
+def read_older(db: sqlite3.Connection) -> list[str]:
+    """Let a read-only connection to a store of an earlier release be read with today's
+    queries, without changing the file: each table a later migration added is created
+    empty in the connection's TEMP schema, and each table that lacks columns a later
+    migration added is shadowed by a TEMP view of it with those columns as NULL. Return
+    the names shadowed (empty for a current store)."""
+    current = sqlite3.connect(":memory:")
+    try:
+        for fn in MIGRATIONS:
+            fn(current)
+        schema = {name: [r[1] for r in current.execute(f"PRAGMA table_info({name})")]
+                  for (name,) in current.execute(
+                      "SELECT name FROM sqlite_master WHERE type='table'")}
+        sql = dict(current.execute("SELECT name, sql FROM sqlite_master WHERE type='table'"))
+    finally:
+        current.close()
+    shadowed = []
+    for name, columns in schema.items():
+        have = [r[1] for r in db.execute(f"PRAGMA main.table_info({name})")]
+        if not have:
+            db.execute(sql[name].replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        elif set(columns) - set(have):
+            cols = ", ".join(c if c in have else f"NULL AS {c}" for c in columns)
+            db.execute(f"CREATE TEMP VIEW {name} AS SELECT {cols} FROM main.{name}")
+        else:
+            continue
+        shadowed.append(name)
+    return shadowed
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run ``;``-separated statements inside the current transaction (``executescript``
+    would commit it first)."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:

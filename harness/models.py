@@ -56,6 +56,28 @@ def resolve(model: str, log: Callable[[str], None] | None = None) -> str:
     return model
 
 
+def loadable_offline(model: str) -> bool:
+    """Whether ``model`` can be loaded by transformers without a network: the embedded
+    alias, a local model directory, or a hub id already in the local Hugging Face cache.
+    Used to check a scorer before any generation (a served model's name is usually not
+    on this machine)."""
+    if model == DEFAULT_MODEL:
+        return True
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return (path / "config.json").exists()
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        return False
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # transformers depends on it; without it nothing loads from a cache
+        return False
+    try:
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except Exception:  # noqa: BLE001 - a malformed id is "not loadable", said by the caller
+        return False
+
+
 def _embedded_model_dir(log: Callable[[str], None]) -> Path:
     target = cache_dir() / "models" / DEFAULT_MODEL
     if (target / "config.json").exists():

@@ -148,7 +148,7 @@ def export_sheet(store: Store, run_id: str, *, kind: str = "rating",
         for other in store.sheets(run.id):
             if other["kind"] == "rating" and tuple(other["scale"]) != (lo, hi):
                 raise RatingError(
-                    f"run {run.id} already has a rating sheet on the scale "
+                    f"texts of run {run.id} are already on a rating sheet on the scale "
                     f"{other['scale'][0]:g}-{other['scale'][1]:g} ({other['id']}); ratings "
                     f"on another scale could not be averaged with its ratings: use "
                     f"--scale {other['scale'][0]:g}-{other['scale'][1]:g}")
@@ -195,7 +195,24 @@ def export_sheet(store: Store, run_id: str, *, kind: str = "rating",
     return Sheet(id=sheet_id, run_id=run.id, kind=kind,
                  scale=(lo, hi) if kind == "rating" else None, instruction=instruction,
                  columns=columns, rows=rows, created=created,
-                 notes=[n for inp, n in notes if inp in used])
+                 notes=_wording_notes([(inp, v) for inp, v in notes if inp in used]))
+
+
+def _wording_notes(shown: list[tuple[str, str]]) -> list[str]:
+    """One note per variant whose wording is shown for inputs where the variants word the
+    request differently, naming the first few inputs."""
+    by_variant: dict[str, list[str]] = defaultdict(list)
+    for inp, variant in shown:
+        by_variant[variant].append(inp)
+    notes = []
+    for variant, inputs in by_variant.items():
+        named = ", ".join(inputs[:5]) + (f", ... ({len(inputs)} inputs)" if len(inputs) > 5
+                                         else "")
+        notes.append(f"the variants word the request differently for input"
+                     f"{'s' if len(inputs) > 1 else ''} {named}; every item of "
+                     f"{'them' if len(inputs) > 1 else 'it'} shows the wording of variant "
+                     f"{variant}")
+    return notes
 
 
 def _sheet_id(run_id: str, kind: str, per_cell: int | None,
@@ -222,7 +239,9 @@ def _last_user(messages: list[dict[str, str]]) -> int | None:
 
 def _tasks(items: list[dict[str, Any]]
            ) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
-    """Per input: the request shown, the earlier turns shown, and notes for the exporter.
+    """Per input: the request shown, the earlier turns shown, and (input, variant) for
+    each input whose variants word the request differently (the variant whose wording
+    is shown).
 
     The request is the last user message; the context is the longest run of earlier
     non-system turns that ends every variant's chat of that input before its request
@@ -250,9 +269,7 @@ def _tasks(items: list[dict[str, Any]]
         first = next(iter(asks.values()))
         request[inp] = first
         if len(set(asks.values())) > 1:
-            notes.append((inp, f"input {inp}: the variants word the request differently; "
-                               f"every item of it shows the wording of variant "
-                               f"{next(iter(asks))}"))
+            notes.append((inp, next(iter(asks))))
         shared = _common_suffix(befores)
         context[inp] = "\n\n".join(f"{role}: {text}" for role, text in shared)
     return request, context, notes
@@ -390,8 +407,7 @@ def import_ratings(store: Store, path: Path, rater: str | None = None) -> Import
     scale, one rater giving one item two different ratings); if any is bad, nothing is
     stored and ``RatingError`` lists them all. Importing the same file again changes
     nothing; several raters come as several files or one file with a rater column."""
-    rows = _read_rows(path)
-    errors: list[str] = []
+    rows, errors = _read_rows(path)
     sheets: dict[str, dict[str, Any] | None] = {}
     known: dict[str, set[str]] = {}
     parsed: dict[tuple[str, str, str], float] = {}
@@ -434,8 +450,11 @@ def import_ratings(store: Store, path: Path, rater: str | None = None) -> Import
         if problems:
             errors.append(f"{label}: " + "; ".join(problems))
     if errors:
+        errors.sort(key=_line_number)  # unreadable lines among the bad rows, in file order
+        shown = errors[:SHOW_ERRORS] + ([f"... and {len(errors) - SHOW_ERRORS} more"]
+                                        if len(errors) > SHOW_ERRORS else [])
         raise RatingError(f"{path}: {len(errors)} bad row{'s' if len(errors) > 1 else ''}, "
-                          "nothing imported:\n  " + "\n  ".join(errors), errors)
+                          "nothing imported:\n  " + "\n  ".join(shown), errors)
     if not parsed:
         raise RatingError(f"{path}: no ratings in the file (every 'rating' cell is empty)")
     new, changed, unchanged = store.add_ratings(
@@ -445,6 +464,11 @@ def import_ratings(store: Store, path: Path, rater: str | None = None) -> Import
                         runs=sorted({(sheets[s] or {})["run_id"] for s in used}),
                         raters=sorted({r for _, _, r in parsed}), n_ratings=len(parsed),
                         new=new, changed=changed, unchanged=unchanged, blank=blank)
+
+
+def _line_number(error: str) -> int:
+    m = re.match(r"(?:row|line) (\d+)", error)
+    return int(m.group(1)) if m else 0
 
 
 def _value(answer: str, sheet: dict[str, Any]) -> tuple[float | None, str | None]:
@@ -463,9 +487,23 @@ def _value(answer: str, sheet: dict[str, Any]) -> tuple[float | None, str | None
     return v, None
 
 
-def _read_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
-    """(where, row) for every row of a CSV or JSONL file, column names lower-cased."""
+# the sheet files the harness reads back are ones it wrote: at most this big, and a CSV
+# field (a text) can be as long as the file
+MAX_SHEET_BYTES = 1 << 30
+NEEDED = ("sheet", "item", "rating")
+SHOW_ERRORS = 50  # bad rows listed in the message (``RatingError.errors`` has them all)
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """(where, row) for every row of a CSV or JSONL file, under the column names exactly
+    as written (the sheet's are lower-case), and the lines that could not be read (JSONL;
+    reported with the bad rows)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_SHEET_BYTES:
+            raise RatingError(f"{path} is {size / 2**20:,.0f} MiB; a rating sheet the harness "
+                              f"writes is at most {MAX_SHEET_BYTES >> 20:,} MiB: is it the "
+                              "right file?")
         raw = path.read_bytes()
     except OSError as exc:
         raise RatingError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -479,33 +517,69 @@ def _read_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
     as_jsonl = (path.suffix.lower() in (".jsonl", ".json")
                 or (path.suffix.lower() not in (".csv", ".tsv", ".txt")
                     and text.lstrip().startswith("{")))
-    rows = _jsonl_rows(path, text) if as_jsonl else _csv_rows(path, text)
-    columns = set().union(*(r.keys() for _, r in rows)) if rows else set()
-    missing = [c for c in ("sheet", "item", "rating") if c not in columns]
-    if missing:
-        raise RatingError(f"{path}: no column {', '.join(repr(c) for c in missing)} (the "
-                          "sheet's columns are sheet, item, ..., rating, rater)")
-    return rows
+    if as_jsonl:
+        rows, bad = _jsonl_rows(text)
+        columns = set().union(*(r.keys() for _, r in rows)) if rows else set()
+        header = sorted(columns)
+    else:
+        header, rows, bad = _csv_rows(path, text)
+        columns = set(header)
+    missing = [c for c in NEEDED if c not in columns]
+    if missing and (rows or not bad):
+        raise RatingError(f"{path}: {_missing_columns(missing, header, text)}"
+                          + "".join(f"\n  {b}" for b in bad), bad)
+    return rows, bad
 
 
-def _jsonl_rows(path: Path, text: str) -> list[tuple[str, dict[str, str]]]:
+def _missing_columns(missing: list[str], header: Sequence[str], text: str) -> str:
+    """Why the file lacks the columns ``missing``: names that differ from the sheet's
+    only in case or spaces, or a CSV whose columns are not separated by commas."""
+    msg = (f"no column {', '.join(repr(c) for c in missing)} (the sheet's columns are named "
+           "exactly sheet, item, ..., rating, rater")
+    near = [h for h in header if h.strip().lower() in missing]
+    if near:
+        return msg + f"; {', '.join(repr(h) for h in near)} differ in case or spaces: " \
+                     "rename the column to the sheet's name)"
+    first = text.splitlines()[0]
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(header) <= 1 and sep in first:
+            return msg + f"; this file separates columns with {name}, and the sheet is " \
+                         "comma-separated: in a spreadsheet save it as 'CSV UTF-8 (comma " \
+                         "delimited)', or import the .jsonl written beside it)"
+    return msg + ")"
+
+
+def _jsonl_rows(text: str) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
     rows, bad = [], []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_no_repeats)
         except json.JSONDecodeError as exc:
             bad.append(f"line {n}: not JSON ({exc.msg})")
+            continue
+        except _Repeated as exc:
+            bad.append(f"line {n}: the key {exc.args[0]!r} appears twice")
             continue
         if not isinstance(obj, dict):
             bad.append(f"line {n}: not a JSON object")
             continue
-        rows.append((f"line {n}", {str(k).strip().lower(): _cell(v) for k, v in obj.items()}))
-    if bad:
-        raise RatingError(f"{path}: {len(bad)} bad line{'s' if len(bad) > 1 else ''}, "
-                          "nothing imported:\n  " + "\n  ".join(bad), bad)
-    return rows
+        rows.append((f"line {n}", {str(k): _cell(v) for k, v in obj.items()}))
+    return rows, bad
+
+
+class _Repeated(Exception):
+    pass
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Repeated(k)
+        out[k] = v
+    return out
 
 
 def _cell(value: Any) -> str:
@@ -516,19 +590,31 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_rows(path: Path, text: str) -> list[tuple[str, dict[str, str]]]:
-    header = text.splitlines()[0]
-    # Excel saves with ';' (or a tab) where ',' is the decimal separator
-    delimiter = max((",", ";", "\t"), key=header.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _csv_rows(path: Path, text: str
+              ) -> tuple[list[str], list[tuple[str, dict[str, str]]], list[str]]:
+    """The header and rows of a CSV in the dialect ``write_sheet`` writes (``csv``'s
+    default: commas, double quotes); no dialect is guessed from the data."""
+    limit = csv.field_size_limit()
+    # a field (one text) can be as long as the file; the file's size is bounded above
+    csv.field_size_limit(max(limit, min(len(text) + 1, MAX_SHEET_BYTES)))
     try:
-        table = list(reader)
+        table = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise RatingError(f"{path}: not a readable CSV file ({exc})") from None
-    names = [h.strip().lower() for h in table[0]]
+    finally:
+        csv.field_size_limit(limit)
+    header = table[0] if table else []
+    seen: dict[str, int] = {}
+    for n, name in enumerate(header, 1):
+        if name in NEEDED or name == "rater":
+            if name in seen:
+                raise RatingError(f"{path}: the column {name!r} appears twice (columns "
+                                  f"{seen[name]} and {n}); keep one")
+            seen[name] = n
     # row numbers as a spreadsheet shows them: the header is row 1
-    return [(f"row {n}", dict(zip(names, _strip_guard(r), strict=False)))
+    rows = [(f"row {n}", dict(zip(header, _strip_guard(r), strict=False)))
             for n, r in enumerate(table[1:], 2) if any(c.strip() for c in r)]
+    return header, rows, []
 
 
 def _strip_guard(cells: Iterable[str]) -> list[str]:
@@ -537,6 +623,26 @@ def _strip_guard(cells: Iterable[str]) -> list[str]:
 
 
 # -- results --------------------------------------------------------------------------
+
+
+def _ratings(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The human ratings of the texts a run shows (``Store.ratings``), ratings of rating
+    sheets on one scale: the oldest rating sheet's (a store of an earlier release may
+    hold sheets of two runs on two scales that now share texts; each value is mapped
+    linearly onto that scale)."""
+    ratings = store.ratings(run_id)  # oldest sheet first
+    scales = [tuple(r["scale"]) for r in ratings if r["kind"] == "rating" and r["scale"]]
+    if len(set(scales)) <= 1:
+        return ratings
+    lo, hi = scales[0]
+    out = []
+    for r in ratings:
+        if r["kind"] == "rating" and r["scale"] and tuple(r["scale"]) != (lo, hi):
+            a, b = r["scale"]
+            r = {**r, "value": lo + (float(r["value"]) - a) / (b - a) * (hi - lo),
+                 "scale": [lo, hi]}
+        out.append(r)
+    return out
 
 
 def _pair_outcomes(ratings: list[dict[str, Any]]
@@ -570,8 +676,8 @@ def describe_human(sheets: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]
     """The summary's description of the human metrics of a run with these ``sheets`` (as
     ``analysis._describe`` gives a registered metric's), with the bounds they take."""
     out: dict[str, dict[str, Any]] = {}
-    for sheet in sheets:
-        if sheet["kind"] == "rating" and sheet.get("scale"):
+    for sheet in sheets:  # oldest first: the first rating sheet's scale is the one shown
+        if sheet["kind"] == "rating" and sheet.get("scale") and HUMAN_RATING not in out:
             lo, hi = sheet["scale"]
             out[HUMAN_RATING] = {
                 "kind": "human", "higher_is": "better", "bounds": [lo, hi],
@@ -594,7 +700,7 @@ def human_item_scores(store: Store, run_id: str) -> dict[str, dict[str, float]]:
     won (a tie counts half; over every rater's vote)}}``; a key has only the scores it was
     rated for. ``human.pairwise`` depends on which variants a text met: read it next to
     the Bradley-Terry strengths in ``human_section``."""
-    ratings = store.ratings(store.run(run_id).id)
+    ratings = _ratings(store, store.run(run_id).id)
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for key, by_rater in _rating_by_key(ratings).items():
         out[key][HUMAN_RATING] = _mean(list(by_rater.values()))
@@ -640,7 +746,7 @@ def human_section(store: Store, run_id: str, sample_scores: dict[str, dict[str, 
     from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
 
     run = store.run(run_id)
-    ratings = store.ratings(run.id)
+    ratings = _ratings(store, run.id)
     if not ratings:
         return None
     input_of = {i["key"]: i["input_id"] for i in items}

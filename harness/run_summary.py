@@ -52,6 +52,15 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
                                           run.model, run.backend)
         if sum(j.kind != "panel" for j in judges) > 1:
             summary["judge_agreement"] = judge_agreement(judges, sample, items)
+    if "adaptive" in run.config:  # an adaptive run: its race, replayed from the values
+        from harness.sweep import replay
+
+        per_set: dict[tuple[str, str], int] = {}
+        for item in items:
+            key = (item["cell"], item["input_id"])
+            per_set[key] = per_set.get(key, 0) + 1
+        summary["race"] = replay(run.config["adaptive"], summary,
+                                 max(per_set.values(), default=1))
     summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
     if run.profile:
         summary["profile"] = run.profile

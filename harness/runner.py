@@ -9,7 +9,7 @@ missing, no model is loaded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,8 @@ from typing import Any
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
+from harness.metrics.registry import METRICS
+from harness.models import loadable_offline
 from harness.plan import backend_key, plan
 from harness.profile import Profile
 from harness.prompts import rank_examples
@@ -26,7 +28,8 @@ from harness.run_summary import ANSWER_CLASS, build_summary, run_info
 from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
 from harness.store import Run, Store
-from harness.suite import Server, Suite
+from harness.suite import Adaptive, Server, Suite, check_adaptive
+from harness.sweep import race_config
 
 COMMIT_EVERY = 8  # generations per store transaction
 
@@ -68,13 +71,18 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
               limit: int | None = None, no_cache: bool = False, batch_size: int | None = None,
               concurrency: int | None = None, progress: Progress | None = None,
               executor: str | None = None, replicas: int | None = None,
-              ray_address: str | None = None, dtype: str | None = None) -> RunResult:
+              ray_address: str | None = None, dtype: str | None = None,
+              adaptive: bool = False) -> RunResult:
     """Run ``suite`` and return its stored run and summary.
 
     ``executor`` (default: the suite's) is ``local`` or ``ray``: with ``ray`` the missing
     requests are generated on ``replicas`` engine replicas of a Ray cluster at
     ``ray_address`` (a local one when None; see ``harness.executors.ray``); this process
     still writes the store. A ``ray_address`` implies ``executor="ray"``.
+
+    With the suite's ``adaptive:`` block (or ``adaptive=True``, which races on the block's
+    defaults), inputs are drawn a round at a time and beaten cells stop being generated
+    (``harness.sweep``, ``harness.race``); the run's plan is then what the race used.
 
     Raises ``BackendError`` (after storing every generation that succeeded and marking the
     run failed) when the backend fails.
@@ -110,6 +118,9 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
               else None)
     requests = plan(suite, model=model, backend=backend_name, limit=limit, ranker=ranker,
                     dtype=dtype)
+    check_scorer(suite, backend_name, model)
+    scorer_model = suite.scorer or model
+    same_model = scorer_model == model and backend_name != "openai"
     config: dict[str, Any] = {"limit": limit, "metrics": metrics, "plot": suite.plot,
               "sources": [str(p.resolve()) for p in suite.source_paths()]}
     if suite.judges:  # only then, so that earlier runs' configs (and resuming) are unchanged
@@ -118,6 +129,13 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                                          exclude={"server"}) for j in suite.judges]
     if suite.prices:
         config["prices"] = {m: p.model_dump() for m, p in suite.prices.items()}
+    race_settings = suite.adaptive or (Adaptive() if adaptive else None)
+    if race_settings is not None:
+        if suite.adaptive is None:  # --adaptive on a suite without the block: check it now
+            check_adaptive(suite.model_copy(update={"adaptive": race_settings}))
+        config["adaptive"] = race_config(race_settings, [i.id for i in suite.inputs[:limit]]
+                                         if limit else [i.id for i in suite.inputs],
+                                         suite.seed)
     # one process at a time runs a given suite on a given store: a second one waits and
     # then reuses every generation the first stored (each request is generated once)
     with suite_lock(store.path, f"{suite.hash}|{model}|{backend_name}", progress.log):
@@ -125,8 +143,14 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                               suite_hash=suite.hash, model=model, backend=backend_name,
                               requests=requests, config=config)
         todo = unique(requests if no_cache else store.missing(requests))
-        progress.log(f"run {run.id}: {len(requests)} requests, {len(requests) - len(todo)} cached, "
-                     f"{len(todo)} to generate on {backend_name}")
+        if race_settings is None:
+            progress.log(f"run {run.id}: {len(requests)} requests, "
+                         f"{len(requests) - len(todo)} cached, {len(todo)} to generate on "
+                         f"{backend_name}")
+        else:
+            progress.log(f"run {run.id}: a race over {len(set(r.cell for r in requests))} "
+                         f"cells, {suite.adaptive.batch if suite.adaptive else 4} inputs a "
+                         f"round (every cell on every input: {len(requests)} requests)")
 
         # every engine the run needs (generation, scorer, judges), each loaded once
         engines: dict[tuple[str, str, str], Backend] = {}
@@ -141,33 +165,43 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                                             dtype=dtype)
             return engines[key]
 
-        scorer_model = suite.scorer or model
-        same_model = scorer_model == model and backend_name != "openai"
 
         def load_scorer() -> Backend:
             with profile.pause("load scorer"):
                 return (engine_for(backend_name, model) if same_model
                         else engine_for("hf", scorer_model))
 
-        try:
-            if todo and (ray_address or (executor or suite.executor) == "ray"):
+        def generate(batch: list[Request]) -> None:
+            """Generate ``batch`` (requests missing from the store) and store it."""
+            if not batch:
+                return
+            if ray_address or (executor or suite.executor) == "ray":
                 from harness import executors
 
                 profile.mark("generate")
-                profile.generated_tokens = _generate(executors.ray_generate(
-                    todo, backend_name, model, replicas=replicas or suite.replicas,
+                profile.generated_tokens += _generate(executors.ray_generate(
+                    batch, backend_name, model, replicas=replicas or suite.replicas,
                     address=ray_address, batch_size=batch_size, dtype=dtype,
-                    log=progress.log),
-                    todo, store, progress)
-            elif todo:
+                    log=progress.log), batch, store, progress)
+                return
+            if not engines:
                 profile.mark("load model")
-                engine = engine_for(backend_name, model)
-                profile.mark("generate")
-                profile.generated_tokens = _generate(engine.generate(todo), todo, store,
-                                                     progress)
+            engine = engine_for(backend_name, model)
+            profile.mark("generate")
+            profile.generated_tokens += _generate(engine.generate(batch), batch, store,
+                                                  progress)
+
+        try:
+            resources.scorer = _LazyScorer(load_scorer)
+            if race_settings is not None:
+                requests, todo = _race(config["adaptive"], suite, store, requests, no_cache,
+                                       generate, metrics, resources,
+                                       _scorer_id(scorer_model, dtype), progress, profile)
+                store.set_plan(run.id, requests)
+            else:
+                generate(todo)
             judged = _judge(suite, store, run, requests, backend_name, model, dtype,
                             engine_for, progress, profile)
-            resources.scorer = _LazyScorer(load_scorer)
             summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
                                            _scorer_id(scorer_model, dtype), progress, profile,
                                            judged)
@@ -191,14 +225,15 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
 def suite_lock(store_path: Path, key: str, log: Callable[[str], None]) -> Iterator[None]:
     """Hold an exclusive lock for ``key`` (a suite on a store) while the block runs; when
     another process holds it, say so and wait. POSIX ``flock`` on a file beside the store
-    (``<store>.locks/``); released by the OS if the process dies. Without ``fcntl``
-    (Windows) there is no lock."""
+    (``<store>.locks/``, beside the file the path resolves to, so that the same store
+    reached through a symlink is the same lock); released by the OS if the process dies.
+    Without ``fcntl`` (Windows) there is no lock."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    folder = Path(f"{store_path}.locks")
+    folder = Path(f"{Path(store_path).resolve()}.locks")
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / (content_key({"key": key})[:16] + ".lock"), "w") as fh:
         try:
@@ -256,10 +291,87 @@ def _judge(suite: Suite, store: Store, run: Run, requests: list[Request], backen
                       generate=generate, log=progress.log)
 
 
+def check_scorer(suite: Suite, backend: str, model: str | None = None) -> None:
+    """Refuse, before any generation, a run whose metrics need a scoring model that cannot
+    be loaded here: perplexity is scored in-process with transformers (by the generating
+    engine itself only when it is a local one), and a suite served by an OpenAI-compatible
+    server names a model that usually exists only on the server. Raises
+    ``BackendConfigError`` naming the fix."""
+    model = model or suite.model
+    scorer_model = suite.scorer or model
+    if scorer_model == model and backend != "openai":
+        return  # the generating engine scores; loading it is the run's own check
+    metrics = with_weights(suite.metrics or DEFAULT_METRICS)
+    needing = [m for m in metrics if m in METRICS and "scorer" in METRICS[m].needs]
+    if not needing or loadable_offline(scorer_model):
+        return
+    where = "the suite's `scorer`" if suite.scorer else (
+        f"the generating model, served by the {backend} backend" if backend == "openai"
+        else "the generating model")
+    raise BackendConfigError(
+        f"{', '.join(needing)} needs a scoring model loaded here, and {scorer_model!r} "
+        f"({where}) is neither the embedded model, a local model directory, nor in the "
+        f"local Hugging Face cache. Set `scorer:` in the suite to one that is (for example "
+        f"`scorer: smollm2-135m`, the embedded model), or leave {', '.join(needing)} out "
+        f"of `metrics:`.")
+
+
 def _scorer_id(model: str, dtype: str) -> str:
     """The scorer's identity in the score cache: a bfloat16 scorer's perplexities differ
     (0.5% on average), so they are cached apart from float32's."""
     return model if dtype == "float32" else f"{model}@{dtype}"
+
+
+def _items(requests: Sequence[Request], texts: Mapping[str, str]) -> list[ScoreItem]:
+    """The score items of ``requests``: a set is the n samples of one input in one cell
+    (set metrics never pool inputs)."""
+    return [ScoreItem(text=texts[r.key], group=(r.cell, r.input_id), key=r.key,
+                      context=SampleContext(
+                          messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
+                          reference=r.reference, examples=list(r.examples),
+                          constraints=dict(r.constraints))) for r in requests]
+
+
+def _race(config: dict[str, Any], suite: Suite, store: Store, requests: list[Request],
+          no_cache: bool, generate: Callable[[list[Request]], None], metrics: list[str],
+          resources: Resources, scorer_id: str, progress: Progress, profile: Profile
+          ) -> tuple[list[Request], list[Request]]:
+    """Race the cells (``harness.sweep.race``): each round generates the surviving cells'
+    requests on the round's inputs and scores the objectives. Returns the requests the race
+    used (the run's plan) and those it generated."""
+    from harness.analysis import summarize
+    from harness.sweep import race
+
+    cells = list(dict.fromkeys(r.cell for r in requests))
+    wanted = with_weights([m for m in metrics if m in config["objectives"]])
+    used: list[Request] = []
+    generated: list[Request] = []
+
+    def fetch(inputs: list[str], alive: list[str]) -> dict[str, Any]:
+        chosen, live = set(inputs), set(alive)
+        batch = [r for r in requests if r.input_id in chosen and r.cell in live]
+        todo = unique(batch if no_cache else store.missing(batch))
+        generate(todo)
+        used.extend(batch)
+        generated.extend(todo)
+        texts = store.generations([r.key for r in batch])
+        profile.mark("race scoring")
+        scores = compute_scores(_items(batch, texts), wanted, resources, store=store,
+                                scorer_id=scorer_id,
+                                sources_sig=sources_signature(suite.source_paths()))
+        sample = {r.key: {m: v[i] for m, v in scores.sample.items()}
+                  for i, r in enumerate(batch)}
+        sets = {(str(g[0]), str(g[1])): v for g, v in scores.groups.items()
+                if isinstance(g, tuple)}
+        rows = [{"key": r.key, "variant": r.variant, "input_id": r.input_id, "cell": r.cell,
+                 "grid": dict(r.grid)} for r in batch]
+        summary = summarize({}, rows, sample, sets)
+        return {c["cell"]: {m: c["metrics"][m]["inputs"] for m in config["objectives"]
+                            if m in c["metrics"]} for c in summary["cells"]}
+
+    _state, why, _used = race(config, cells, suite.samples, fetch, log=progress.log)
+    progress.log(f"race stopped: {why}")
+    return used, generated
 
 
 def _score_and_summarize(store: Store, run: Run, requests: list[Request], metrics: list[str],
@@ -272,12 +384,7 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
     if missing:
         raise BackendError(f"{len(missing)} requests have no generation "
                            f"(first: {missing[0].key[:12]})")
-    # a set is the n samples of one input in one cell: set metrics never pool inputs
-    items = [ScoreItem(text=texts[r.key], group=(r.cell, r.input_id), key=r.key,
-                       context=SampleContext(
-                           messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
-                           reference=r.reference, examples=list(r.examples),
-                           constraints=dict(r.constraints))) for r in requests]
+    items = _items(requests, texts)
     def on_metric(name: str) -> None:
         progress.metric(name)
         profile.mark(f"metric {name}")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from harness.migrations import StoreError, migrate, newer_than_known
+from harness.migrations import StoreError, migrate, newer_than_known, read_older
 from harness.records import Generation, Request
 
 
@@ -67,6 +67,10 @@ class Run:
 
 
 RUN_COLUMNS = tuple(f.name for f in fields(Run))
+# a rating item (alias i) whose texts a run (two ? parameters: its id) shows
+_SHOWN = ("i.item_key IN (SELECT request_key FROM run_items WHERE run_id=?) AND"
+          " (COALESCE(i.other_key, '')='' OR i.other_key IN (SELECT request_key FROM"
+          " run_items WHERE run_id=?))")
 
 
 class Store:
@@ -76,7 +80,9 @@ class Store:
         """Open (or create) the store at ``path``. ``readonly``: for commands that only
         read (``runs``, ``report``, ``export``, ``compare``, ``baseline``): the file must
         exist and is opened read-only, so a missing store is never created and a store on a
-        read-only disk can still be read."""
+        read-only disk can still be read; a store of an earlier release is read as it is,
+        without migrating it (``migrations.read_older``). Read-write, an older store is
+        migrated in place."""
         self.path = Path(path)
         if readonly:
             self._open_readonly()
@@ -89,7 +95,6 @@ class Store:
             migrate(self.db, self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        self._run_columns = RUN_COLUMNS
 
     def _open_readonly(self) -> None:
         if not self.path.is_file():
@@ -106,10 +111,12 @@ class Store:
         else:
             raise StoreError(f"cannot read store {self.path}: {error}")
         newer_than_known(self.db, self.path)
-        # an older store is read as it is (read-only: no migration); columns it lacks
-        # read as None
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
-        self._run_columns = tuple(c if c in have else f"NULL AS {c}" for c in RUN_COLUMNS)
+        # a store of an earlier release is read as it is (read-only: no migration): the
+        # tables it lacks read as empty, the columns it lacks as None
+        try:
+            read_older(self.db)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read store {self.path}: {exc}") from None
 
     def close(self) -> None:
         self.db.close()
@@ -129,7 +136,6 @@ class Store:
         if row:
             run_id = row[0]
             self.db.execute("UPDATE runs SET status='running', error=NULL WHERE id=?", (run_id,))
-            self.db.execute("DELETE FROM run_items WHERE run_id=?", (run_id,))
         else:
             stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
             run_id = f"{stamp}-{uuid.uuid4().hex[:4]}"
@@ -140,6 +146,13 @@ class Store:
                 (run_id, suite_name, suite_path, suite_hash, model, backend, __version__,
                  _git_commit(), now, "running", len(requests),
                  json.dumps(config, sort_keys=True)))
+        self.set_plan(run_id, requests)
+        return self.run(run_id)
+
+    def set_plan(self, run_id: str, requests: Sequence[Request]) -> None:
+        """Record ``requests`` as the run's plan (its items), replacing any earlier plan:
+        an adaptive run's plan is what its race used."""
+        self.db.execute("DELETE FROM run_items WHERE run_id=?", (run_id,))
         self.db.executemany(
             "INSERT OR REPLACE INTO run_items (run_id, request_key, variant, input_id, cell,"
             " grid_json, sample_index, position) VALUES (?,?,?,?,?,?,?,?)",
@@ -147,7 +160,6 @@ class Store:
               r.sample_index, i) for i, r in enumerate(requests)])
         self.db.execute("UPDATE runs SET n_requests=? WHERE id=?", (len(requests), run_id))
         self.db.commit()
-        return self.run(run_id)
 
     def finish_run(self, run_id: str, status: str = "done", error: str | None = None) -> None:
         n = self.db.execute(
@@ -159,7 +171,7 @@ class Store:
 
     def run(self, run_id: str) -> Run:
         """Return the run ``run_id`` (or ``latest``); raise ``StoreError`` if unknown."""
-        select = f"SELECT {', '.join(self._run_columns)} FROM runs"
+        select = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
         if run_id == "latest":
             row = self.db.execute(f"{select} ORDER BY started_at DESC LIMIT 1").fetchone()
         elif not run_id.strip():
@@ -175,7 +187,7 @@ class Store:
         return Run(*row)
 
     def runs(self, limit: int = 20) -> list[Run]:
-        rows = self.db.execute(f"SELECT {', '.join(self._run_columns)} FROM runs"
+        rows = self.db.execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
                                " ORDER BY started_at DESC LIMIT ?", (limit,))
         return [Run(*r) for r in rows]
 
@@ -310,17 +322,9 @@ class Store:
         return sample, sets, pooled
 
     # -- ratings -------------------------------------------------------------------
-    def _has_table(self, name: str) -> bool:
-        """Whether the store has table ``name`` (a read-only store of an older schema is
-        read as it is, without the tables later migrations add)."""
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                               (name,)).fetchone() is not None
-
     def sheet(self, sheet_id: str) -> dict[str, Any] | None:
         """Return the rating sheet ``sheet_id`` (id, run_id, kind, scale, created_at), or
         None when there is none."""
-        if not self._has_table("rating_sheets"):
-            return None
         row = self.db.execute("SELECT id, run_id, kind, scale_json, created_at FROM"
                               " rating_sheets WHERE id=?", (sheet_id,)).fetchone()
         if row is None:
@@ -329,11 +333,13 @@ class Store:
                 "scale": json.loads(row[3]) if row[3] else None, "created_at": row[4]}
 
     def sheets(self, run_id: str) -> list[dict[str, Any]]:
-        """Return the rating sheets of a run, oldest first."""
-        if not self._has_table("rating_sheets"):
-            return []
-        ids = [r[0] for r in self.db.execute("SELECT id FROM rating_sheets WHERE run_id=?"
-                                             " ORDER BY created_at, id", (run_id,))]
+        """Return the rating sheets that rated texts of a run, oldest first: ratings belong
+        to the texts (generation keys), so a sheet exported from one run counts for every
+        run that shows one of its rows' texts (a cached rerun shows the same texts)."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT s.id FROM rating_sheets s WHERE EXISTS (SELECT 1 FROM rating_items i"
+            f" WHERE i.sheet_id=s.id AND {_SHOWN}) ORDER BY s.created_at, s.id",
+            (run_id, run_id))]
         return [s for s in (self.sheet(i) for i in ids) if s is not None]
 
     def add_sheet(self, sheet_id: str, run_id: str, kind: str, scale: Any,
@@ -357,8 +363,6 @@ class Store:
 
     def sheet_items(self, sheet_id: str) -> list[tuple[str, str, str]]:
         """Return a sheet's key: (item id, item key, other key) in the order shown."""
-        if not self._has_table("rating_items"):
-            return []
         return [(a, b, c or "") for a, b, c in self.db.execute(
             "SELECT item_id, item_key, other_key FROM rating_items WHERE sheet_id=?"
             " ORDER BY position", (sheet_id,))]
@@ -384,26 +388,27 @@ class Store:
         return new, changed, same
 
     def ratings(self, run_id: str) -> list[dict[str, Any]]:
-        """Return every human rating of a run's sheets with its key: sheet, kind, item,
+        """Return every human rating of a text the run shows (of any sheet: a rating
+        belongs to the text rated; a pairwise rating counts when the run shows both texts)
+        with its key: sheet, kind, scale (a rating sheet's [low, high], else None), item,
         item_key, other_key, rater, value (for a pairwise sheet, the outcome for
         ``item_key``, the text shown as A: 1 A better, 0 B better, 0.5 a tie)."""
-        if not self._has_table("human_ratings"):
-            return []
         rows = self.db.execute(
-            "SELECT s.id, s.kind, i.item_id, i.item_key, i.other_key, h.rater, h.value"
-            " FROM human_ratings h JOIN rating_sheets s ON s.id=h.sheet_id"
+            "SELECT s.id, s.kind, s.scale_json, i.item_id, i.item_key, i.other_key, h.rater,"
+            " h.value FROM human_ratings h JOIN rating_sheets s ON s.id=h.sheet_id"
             " JOIN rating_items i ON i.sheet_id=h.sheet_id AND i.item_id=h.item_id"
-            " WHERE s.run_id=? ORDER BY s.created_at, s.id, i.position, h.rater", (run_id,))
-        cols = ("sheet", "kind", "item", "item_key", "other_key", "rater", "value")
-        return [dict(zip(cols, r, strict=True)) for r in rows]
+            f" WHERE {_SHOWN} ORDER BY s.created_at, s.id, i.position, h.rater",
+            (run_id, run_id))
+        cols = ("sheet", "kind", "scale", "item", "item_key", "other_key", "rater", "value")
+        return [{**dict(zip(cols, r, strict=True)), "other_key": r[5] or "",
+                 "scale": json.loads(r[2]) if r[2] and r[1] == "rating" else None}
+                for r in rows]
 
     def pairwise_verdicts(self, run_id: str) -> list[tuple[str, str, str, int, int,
                                                           float | None]]:
         """Return a run's pairwise judge calls from ``judgments``: (judge, item key, other
         key, repeat, swapped, value), ``value`` the outcome for ``item_key`` (None when the
         answer could not be read)."""
-        if not self._has_table("judgments"):
-            return []
         return list(self.db.execute(
             "SELECT judge, item_key, other_key, repeat, swapped, value FROM judgments"
             " WHERE run_id=? AND other_key!='' ORDER BY judge, item_key, other_key, repeat,"
@@ -426,8 +431,6 @@ class Store:
         """{judge: [{item_key, other_key, repeat, swapped, request_key, value, answer,
         prompt_tokens, completion_tokens}]} of a run (empty for runs without judges, and
         for stores made before judges existed)."""
-        if not self._has_table("judgments"):
-            return {}
         cols = ["item_key", "other_key", "repeat", "swapped", "request_key", "value",
                 "answer", "prompt_tokens", "completion_tokens"]
         out: dict[str, list[dict[str, Any]]] = {}
@@ -446,12 +449,11 @@ class Store:
         out: dict[str, dict[str, Any]] = {}
         queries = [("generation", "SELECT g.model, COUNT(*), SUM(g.prompt_tokens),"
                     " SUM(g.completion_tokens) FROM generations g WHERE g.key IN (SELECT"
-                    " request_key FROM run_items WHERE run_id=?) GROUP BY g.model")]
-        if self._has_table("judgments"):
-            queries.append(("judge", "SELECT j.judge || '|' || g.model, COUNT(*),"
-                            " SUM(g.prompt_tokens), SUM(g.completion_tokens) FROM generations g"
-                            " JOIN (SELECT DISTINCT judge, request_key FROM judgments WHERE"
-                            " run_id=?) j ON g.key=j.request_key GROUP BY j.judge, g.model"))
+                    " request_key FROM run_items WHERE run_id=?) GROUP BY g.model"),
+                   ("judge", "SELECT j.judge || '|' || g.model, COUNT(*),"
+                    " SUM(g.prompt_tokens), SUM(g.completion_tokens) FROM generations g"
+                    " JOIN (SELECT DISTINCT judge, request_key FROM judgments WHERE"
+                    " run_id=?) j ON g.key=j.request_key GROUP BY j.judge, g.model")]
         for what, q in queries:
             for label, calls, p_tok, c_tok in self.db.execute(q, (run_id,)):
                 judge, _, model = label.rpartition("|") if what == "judge" else ("", "", label)

@@ -264,6 +264,43 @@ class Price(_Strict):
     output: float = Field(0.0, ge=0)
 
 
+class Adaptive(_Strict):
+    """An adaptive sweep (``harness.race``): inputs are drawn ``batch`` at a time in a
+    seeded order, every surviving cell runs on them, and a cell is dropped once an
+    anytime-valid test says it is beaten (docs/statistics.md, "Races")."""
+
+    objective: str | list[str] = "distinct_2"  # metric(s); several: a Pareto race
+    goal: Literal["best", "baseline"] = "best"
+    margin: float | list[float] = Field(0.0)  # differences below it are ties; one per objective
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    budget: int | None = Field(None, ge=1)  # at most this many generations
+    batch: int = Field(4, ge=1, le=10_000)  # new inputs per round
+
+    @property
+    def objectives(self) -> list[str]:
+        return [self.objective] if isinstance(self.objective, str) else list(self.objective)
+
+    @property
+    def margins(self) -> list[float]:
+        m = self.margin
+        return [float(m)] * len(self.objectives) if isinstance(m, (int, float)) else list(m)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Adaptive:
+        if not self.objectives:
+            raise ValueError("objective: name at least one metric")
+        if len(set(self.objectives)) != len(self.objectives):
+            raise ValueError("objective: a metric is named twice")
+        if len(self.margins) != len(self.objectives):
+            raise ValueError(f"margin: give one margin, or one per objective "
+                             f"({len(self.objectives)})")
+        if any(not math.isfinite(m) or m < 0 for m in self.margins):
+            raise ValueError("margin: must be a finite number >= 0")
+        if self.goal == "baseline" and len(self.objectives) > 1:
+            raise ValueError("goal baseline takes one objective")
+        return self
+
+
 class Suite(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -292,6 +329,7 @@ class Suite(_Strict):
     plot: dict[str, str] = Field(default_factory=dict)
     judges: list[Judge] = Field(default_factory=list)
     prices: dict[str, Price] = Field(default_factory=dict)  # by model name, per 1M tokens
+    adaptive: Adaptive | None = None  # an adaptive sweep (harness.race); None: every cell
 
     # set by load_suite, not part of the YAML
     path: Path | None = Field(None, exclude=True)
@@ -411,6 +449,8 @@ def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
     if not suite.inputs:
         raise SuiteError(f"{path}: no inputs; add `inputs:` or `inputs_file:`")
     _check_plan_size(suite)
+    if suite.adaptive is not None:
+        check_adaptive(suite, path, marks)
     references = _check_references(suite, path, marks)
     # a prompt whose few-shot references are broken cannot render: its template is not
     # checked (the error would only echo the reference problem)
@@ -464,6 +504,46 @@ def _check_plan_size(suite: Suite) -> None:
         raise SuiteError(f"{suite.path}: the suite plans {n:,} requests (prompts × inputs × "
                          f"grid points × samples), more than the limit of {limit:,}; shrink "
                          "it, or raise the limit on purpose with HARNESS_MAX_REQUESTS")
+
+
+def check_adaptive(suite: Suite, path: Path | None = None, marks: dict | None = None) -> None:
+    """Refuse a race that cannot run: one cell, fewer inputs than a round's ``batch``, an
+    objective the suite does not compute (or one with no direction), or a budget below
+    one round. Raises ``SuiteError`` with the line of ``adaptive:``."""
+    from harness.metrics import DEFAULT_METRICS, METRICS
+
+    race = suite.adaptive
+    if race is None:
+        return
+    where = _where(path or Path(str(suite.path)), marks or {}, ("adaptive",))
+    cells = len(suite.prompts) * math.prod(len(v) for v in suite.sampling.values())
+    computed = suite.metrics or DEFAULT_METRICS
+    problem = None
+    if cells < 2:
+        problem = "a race needs at least two cells (prompts × grid points); this suite has one"
+    elif len(suite.inputs) < race.batch:
+        problem = (f"batch: {race.batch} inputs a round, but the suite has "
+                   f"{len(suite.inputs)}")
+    elif race.budget is not None and race.budget < cells * race.batch * suite.samples:
+        problem = (f"budget: {race.budget} generations is less than one round "
+                   f"({cells} cells × {race.batch} inputs × {suite.samples} samples = "
+                   f"{cells * race.batch * suite.samples})")
+    else:
+        for name in race.objectives:
+            if name.startswith("judge."):
+                problem = (f"objective: {name!r}: judges cannot drive a race yet; race on a "
+                           "metric and add the judge to the suite's judges")
+            elif name not in METRICS:
+                problem = f"objective: unknown metric {name!r}"
+            elif name not in computed:
+                problem = (f"objective: {name!r} is not among the suite's metrics "
+                           f"({', '.join(computed)})")
+            elif METRICS[name].higher_is is None:
+                problem = f"objective: {name!r} has no better direction to race on"
+            if problem:
+                break
+    if problem:
+        raise SuiteError(f"{where}: adaptive: {problem}")
 
 
 def _parse_yaml(text: str, path: Path) -> tuple[Any, dict[tuple, tuple[int, int]]]:

@@ -215,6 +215,95 @@ CASES = [
 ]
 
 
+# -- stores of earlier releases, rating sheets, --limit (issue 22) ---------------------------
+DATA = Path(__file__).parent / "data"
+
+
+def _v0_store() -> bytes:
+    """store_v1 as the release before per-input set scores left it: no ``input_scores``
+    (set-level values pooled per cell in ``cell_scores``)."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.sqlite"
+        shutil.copy(DATA / "store_v1.sqlite", path)
+        con = sqlite3.connect(path)
+        with con:
+            con.execute("INSERT INTO cell_scores SELECT run_id, cell, metric, AVG(value) FROM"
+                        " input_scores GROUP BY run_id, cell, metric")
+            con.execute("DROP TABLE input_scores")
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.close()
+        return path.read_bytes()
+
+
+def _v3_sheet() -> tuple[str, list[str]]:
+    """The rating sheet of store_v3 and its item ids."""
+    import sqlite3
+
+    con = sqlite3.connect(f"{(DATA / 'store_v3.sqlite').as_uri()}?mode=ro", uri=True)
+    try:
+        (sheet,) = con.execute("SELECT id FROM rating_sheets WHERE kind='rating'").fetchone()
+        items = [i for (i,) in con.execute("SELECT item_id FROM rating_items WHERE sheet_id=?"
+                                           " ORDER BY position", (sheet,))]
+    finally:
+        con.close()
+    return sheet, items
+
+
+V0, V3 = _v0_store(), (DATA / "store_v3.sqlite").read_bytes()
+SHEET, ITEMS = _v3_sheet()
+RATE = ["rate", "import", "f.csv", "--store", "v3.sqlite"]
+
+
+def _csv(header: str, cells) -> str:
+    return header + "\n" + "".join(cells(i) + "\n" for i in ITEMS)
+
+
+CASES += [
+    row("report-store-before-input-scores", ["report", "latest", "--store", "old.sqlite"], 0,
+        "distinct", {"old.sqlite": V0}),
+    row("compare-store-before-input-scores", ["compare", "latest", "--store", "old.sqlite"],
+        0, "paired", {"old.sqlite": V0}),
+    row("baseline-store-before-input-scores", ["baseline", "latest", "-o", "b.json",
+                                               "--store", "old.sqlite"], 0, "baseline of run",
+        {"old.sqlite": V0}),
+    row("report-v3-store-cached-rerun-shows-ratings", ["report", "latest", "--format", "md",
+                                                       "--store", "v3.sqlite"], 0,
+        "36 ratings of 18 items", {"v3.sqlite": V3}),
+    row("rate-import-trailing-space-column-does-not-win", RATE, 0, "imported 12 ratings",
+        {"v3.sqlite": V3, "f.csv": _csv("sheet,item,rating ,Rating,rating,rater",
+                                        lambda i: f"{SHEET},{i},9,x,3,cy")}),
+    row("rate-import-only-capitalized-rating", RATE, 2, "'Rating' differ in case",
+        {"v3.sqlite": V3, "f.csv": _csv("sheet,item,Rating,rater",
+                                        lambda i: f"{SHEET},{i},3,cy")}),
+    row("rate-import-semicolons-in-a-column-name", RATE, 2,
+        "row 2: rating '9' is off the scale 1-5",
+        {"v3.sqlite": V3, "f.csv": _csv("n;;;;;;;;;;;;;;;;,sheet,item,rating,rater",
+                                        lambda i: f"x,{SHEET},{i},"
+                                                  f"{9 if i == ITEMS[0] else 2},cy")}),
+    row("rate-import-semicolon-dialect", RATE, 2, "separates columns with semicolons",
+        {"v3.sqlite": V3, "f.csv": _csv("sheet;item;rating;rater",
+                                        lambda i: f"{SHEET};{i};3;cy")}),
+    row("rate-import-text-longer-than-csv-field-limit", RATE, 0, "imported 12 ratings",
+        {"v3.sqlite": V3, "f.csv": _csv("sheet,item,text,rating,rater",
+                                        lambda i: f"{SHEET},{i},{'w ' * 70_000},3,cy")}),
+    row("rate-import-jsonl-every-bad-row-at-once",
+        ["rate", "import", "f.jsonl", "--store", "v3.sqlite"], 2, "3 bad rows",
+        {"v3.sqlite": V3, "f.jsonl": "{oops\n" + json.dumps(
+            {"sheet": SHEET, "item": ITEMS[0], "rating": "9", "rater": "cy"}) + "\n"
+         + json.dumps({"sheet": SHEET, "item": "nope", "rating": "2", "rater": "cy"}) + "\n"}),
+    row("run-limit-zero", ["run", "s.yaml", "--limit", "0"], 2,
+        "--limit must be at least 1", {"s.yaml": _suite()}),
+    row("run-limit-negative", ["run", "s.yaml", "--limit", "-1"], 2,
+        "--limit must be at least 1", {"s.yaml": _suite()}),
+    row("check-limit-zero", ["check", "s.yaml", "--limit", "0"], 2,
+        "--limit must be at least 1", {"s.yaml": _suite()}),
+]
+
+
 @pytest.fixture(scope="module")
 def server_url():
     srv = FakeServer(_answer)

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.migrations import MIGRATIONS, SCHEMA_VERSION
+from harness.ratings import human_item_scores
 from harness.run_summary import build_summary
 from harness.store import Store, StoreError
 
@@ -84,3 +88,113 @@ def test_a_store_from_a_newer_harness_is_refused(tmp_path):
             Store(path, readonly=readonly)
     res = CliRunner().invoke(app, ["runs", "--store", str(path)])
     assert res.exit_code == 2 and "newer harness" in res.output
+
+
+V3 = ROOT / "tests" / "data" / "store_v3.sqlite"  # tests/data/make_store_v3.py made it
+READ_ONLY = (["runs"], ["report", "latest", "--format", "md"], ["compare", "latest"],
+             ["baseline", "latest", "-o", "b.json"], ["export", "latest"])
+
+
+def v0_store(path):
+    """A store of the release before per-input set scores: store_v1 without
+    ``input_scores``, its runs' set-level values pooled per cell in ``cell_scores`` (as
+    that release stored them)."""
+    shutil.copy(V1, path)
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO cell_scores SELECT run_id, cell, metric, AVG(value) FROM"
+                    " input_scores GROUP BY run_id, cell, metric")
+        con.execute("DROP TABLE input_scores")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("make", ["v0", "v1", "v3"])
+def test_read_only_commands_open_every_earlier_release_unchanged(tmp_path, monkeypatch, make):
+    """`report`, `compare`, `baseline`, `runs` and `export` read a store of each earlier
+    release as it is: exit 0, never 'damaged', and the file is not changed (no migration
+    from a read-only command)."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "s.sqlite"
+    if make == "v0":
+        v0_store(path)
+    else:
+        shutil.copy(V1 if make == "v1" else V3, path)
+    before = path.read_bytes()
+    for args in READ_ONLY:
+        res = CliRunner().invoke(app, [*args, "--store", str(path)])
+        assert res.exit_code == 0, (args, res.output)
+        assert "damaged" not in res.output
+    assert path.read_bytes() == before
+    assert "baseline of run" in res.output or (tmp_path / "b.json").exists()
+
+
+def test_a_v3_store_migrates_in_place_and_its_cached_rerun_shows_the_ratings(tmp_path):
+    """store_v3 (harness 26b37e3): ratings were exported from the first run; the second
+    run is a cached rerun of the same texts. Ratings belong to the texts, so both runs show
+    them: read-only (not migrated) and after the read-write open migrated it (m004), with
+    every row kept."""
+    path = tmp_path / "s.sqlite"
+    shutil.copy(V3, path)
+    tables = (*TABLES, "rating_sheets", "rating_items", "human_ratings")
+    with sqlite3.connect(path) as con:
+        before = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+        (exported_from,) = {r for (r,) in con.execute("SELECT run_id FROM rating_sheets")}
+        run_ids = [r for (r,) in con.execute("SELECT id FROM runs ORDER BY started_at")]
+    assert run_ids[0] == exported_from and before["human_ratings"] == 36
+    for readonly in (True, False):
+        store = Store(path, readonly=readonly)
+        humans = [build_summary(store, r, samples=False)["human"] for r in run_ids]
+        assert humans[0] == humans[1] and humans[1]["n_ratings"] == 36
+        assert humans[1]["rating"]["n_samples"] == 12
+        assert human_item_scores(store, run_ids[1]) == human_item_scores(store, run_ids[0])
+        store.close()
+    with sqlite3.connect(path) as con:
+        after = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+        applied = [n for (n,) in con.execute("SELECT name FROM _migrations")]
+    assert after == before and "m004_ratings_by_text" in applied
+
+
+def test_two_processes_migrate_an_old_store_once(tmp_path):
+    """Each migration is one transaction that takes the write lock before reading what is
+    applied, so two processes opening an old store at the same moment both succeed and
+    every migration is applied once."""
+    path = tmp_path / "s.sqlite"
+    shutil.copy(V1, path)
+    code = ("import sys, time\nfrom harness.store import Store\n"
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+            "Store(sys.argv[1]).close()\n")
+    start = str(time.time() + 2.0)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), start],
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errs
+    with sqlite3.connect(path) as con:
+        applied = [n for (n,) in con.execute("SELECT name FROM _migrations")]
+    assert sorted(applied) == sorted(fn.__name__ for fn in MIGRATIONS)
+    assert counts(path) == counts(V1)
+
+
+def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    """One transaction per migration: a migration that fails midway changes nothing of
+    its own, and the next open applies it."""
+    import harness.migrations as mig
+
+    path = tmp_path / "s.sqlite"
+    shutil.copy(V1, path)
+
+    def broken(db):
+        db.execute("CREATE INDEX half_done ON runs (model)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    broken.__name__ = "m004_ratings_by_text"
+    monkeypatch.setattr(mig, "MIGRATIONS", [*MIGRATIONS[:3], broken])
+    with pytest.raises(StoreError, match="disk I/O error"):
+        Store(path)
+    with sqlite3.connect(path) as con:
+        applied = [n for (n,) in con.execute("SELECT name FROM _migrations")]
+        assert not con.execute("SELECT 1 FROM sqlite_master WHERE name='half_done'").fetchone()
+    assert applied == [fn.__name__ for fn in MIGRATIONS[:3]]
+    monkeypatch.undo()
+    Store(path).close()
+    assert migrations_after_reopen(path) == []

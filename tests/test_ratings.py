@@ -236,7 +236,9 @@ def test_shown_task_context_and_differently_worded_requests(tmp_path):
     store, run_id, _ = make_run(tmp_path / "t.sqlite", template_differs=True)
     sheet = export_sheet(store, run_id)
     assert "Compose" not in json.dumps(sheet.rows)  # one wording per input: the first variant's
-    assert len(sheet.notes) == len(INPUTS) and VARIANTS[0] in sheet.notes[0]
+    # one note for all the inputs it concerns, not one per input
+    assert len(sheet.notes) == 1 and VARIANTS[0] in sheet.notes[0]
+    assert f"({len(INPUTS)} inputs)" in sheet.notes[0] and "in1, in2" in sheet.notes[0]
 
 
 def pairwise_filled(store: Store, sheet, items, prefer: str = VARIANTS[1]) -> list[dict]:
@@ -375,11 +377,18 @@ def test_reimport_is_idempotent_and_a_changed_rating_replaces_the_old(tmp_path):
     assert sorted(r["value"] for r in store.ratings(run_id)) == [2.0] + [4.0] * 7
 
 
-def test_excel_habits_are_read(tmp_path):
-    """A semicolon CSV with decimal commas, a formula guard and spreadsheet-reordered rows."""
+def test_excel_habits_are_read_or_named(tmp_path):
+    """Decimal commas, a formula guard and spreadsheet-reordered columns and rows are read;
+    a file saved with semicolons between columns (a spreadsheet in a decimal-comma locale)
+    is not the sheet's comma-separated dialect: a clear error says so and what to do."""
     store, run_id, _ = make_run(tmp_path / "s.sqlite")
     sheet = export_sheet(store, run_id, per_cell=1, scale=(0, 10))
     lines = ["Item;Sheet;Rating;Rater"] + [f"{r['item']};{r['sheet']};7,5;ann"
+                                           for r in reversed(sheet.rows)]
+    (tmp_path / "x.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RatingError, match="separates columns with semicolons.*CSV UTF-8"):
+        import_ratings(store, tmp_path / "x.csv")
+    lines = ["item,sheet,rating,rater"] + [f'{r["item"]},{r["sheet"]},"7,5",ann'
                                            for r in reversed(sheet.rows)]
     (tmp_path / "x.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert import_ratings(store, tmp_path / "x.csv").n_ratings == 4
@@ -470,3 +479,187 @@ def test_pairs_of_keys_shared_by_two_variants_are_skipped(tmp_path):
     assert all(a != b for a, b in key.values())
     # v1-v3 share a text; v2-v3 is the same pair of texts as v1-v2: one pair per slot
     assert len(sheet.rows) == len(INPUTS) * len(TEMPS) * SAMPLES
+
+
+def _filled(store: Store, sheet, value: str = "4", rater: str = "ann") -> list[dict[str, str]]:
+    return [{**r, "rating": value, "rater": rater} for r in sheet.rows]
+
+
+def test_rating_columns_match_exactly(tmp_path):
+    """`rating ` (a trailing space) or `Rating` never stands in for `rating`: the sheet's
+    own column is read, others are extra columns; a sheet with only a near name, or
+    `rating` twice, is a clear error naming the column."""
+    store, run_id, _ = make_run(tmp_path / "s.sqlite")
+    sheet = export_sheet(store, run_id, per_cell=1)
+    rows = [{**r, "rating ": "9", "Rating": "x"} for r in _filled(store, sheet, "3")]
+    assert import_ratings(store, write_csv(tmp_path / "a.csv", rows)).n_ratings == 4
+    assert {r["value"] for r in store.ratings(run_id)} == {3.0}
+    near = [{("Rating" if k == "rating" else k): v for k, v in r.items()}
+            for r in _filled(store, sheet)]
+    with pytest.raises(RatingError, match="no column 'rating'.*'Rating' differ in case"):
+        import_ratings(store, write_csv(tmp_path / "b.csv", near))
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in near), "utf-8")
+    with pytest.raises(RatingError, match="no column 'rating'.*'Rating' differ in case"):
+        import_ratings(store, tmp_path / "b.jsonl")
+    lines = ["sheet,item,rating,rater,rating"] + [f"{r['sheet']},{r['item']},5,ann,1"
+                                                  for r in sheet.rows]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RatingError, match=r"the column 'rating' appears twice \(columns 3 "
+                                          r"and 5\)"):
+        import_ratings(store, tmp_path / "c.csv")
+    # a column name full of semicolons is just a column: the error names the real problem
+    lines = ["notes;;;;;;;;;;;;,sheet,item,rating,rater"] + [
+        f"x,{r['sheet']},{r['item']},{9 if n == 0 else 2},ann" for n, r in
+        enumerate(sheet.rows)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RatingError) as caught:
+        import_ratings(store, tmp_path / "d.csv")
+    assert caught.value.errors == ["row 2: rating '9' is off the scale 1-5"]
+    assert {r["value"] for r in store.ratings(run_id)} == {3.0}  # nothing stored
+
+
+def test_the_csv_the_harness_wrote_reads_back_with_any_text_length(tmp_path):
+    """A text longer than csv's default field limit (131,072 characters) round-trips, and
+    the process-wide limit is left as it was."""
+    store, run_id, items = make_run(tmp_path / "s.sqlite")
+    long = "word " * 60_000  # 300,000 characters
+    with store.db:
+        store.db.execute("UPDATE generations SET text=? WHERE key=?", (long, items[0]["key"]))
+    sheet = export_sheet(store, run_id)
+    csv_path, _ = write_sheet(sheet, tmp_path / "sheet")
+    rows = read_csv_long(csv_path)
+    assert any(r["text"] == long for r in rows)
+    limit = csv.field_size_limit()
+    result = import_ratings(store, write_csv_long(tmp_path / "f.csv",
+                                                  [{**r, "rating": "2"} for r in rows]),
+                            rater="ann")
+    assert result.n_ratings == len(sheet.rows) and csv.field_size_limit() == limit
+
+
+def read_csv_long(path: Path) -> list[dict[str, str]]:
+    limit = csv.field_size_limit(1 << 24)
+    try:
+        return read_csv(path)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def write_csv_long(path: Path, rows: list[dict[str, str]]) -> Path:
+    return write_csv(path, rows)
+
+
+def test_jsonl_import_lists_every_bad_row_at_once(tmp_path):
+    """Unreadable lines and bad rows are reported together, in file order, as the CSV
+    import does; nothing is stored."""
+    store, run_id, _ = make_run(tmp_path / "s.sqlite")
+    sheet = export_sheet(store, run_id, per_cell=1)
+    rows = _filled(store, sheet)
+    rows[1]["rating"] = "9"
+    rows[3]["item"] = "nosuchitem"
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(2, "{not json")
+    lines.insert(0, '{"sheet": "a", "sheet": "b", "rating": "1"}')
+    (tmp_path / "f.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RatingError) as caught:
+        import_ratings(store, tmp_path / "f.jsonl")
+    assert [e.split(":")[0] for e in caught.value.errors] == [
+        "line 1", "line 3", "line 4", "line 6"]
+    assert "the key 'sheet' appears twice" in caught.value.errors[0]
+    assert "off the scale" in caught.value.errors[1] and "not JSON" in caught.value.errors[2]
+    assert "unknown item 'nosuchitem'" in caught.value.errors[3]
+    assert "4 bad rows" in str(caught.value) and store.ratings(run_id) == []
+
+
+def test_many_bad_rows_give_a_bounded_message(tmp_path):
+    store, run_id, _ = make_run(tmp_path / "s.sqlite")
+    sheet = export_sheet(store, run_id)
+    rows = [r for who in ("ann", "bob") for r in _filled(store, sheet, "99", who)]
+    with pytest.raises(RatingError) as caught:
+        import_ratings(store, write_csv(tmp_path / "f.csv", rows))
+    assert len(caught.value.errors) == len(rows) == 96
+    assert str(caught.value).count("off the scale") == 50 and "... and 46 more" in str(
+        caught.value)
+
+
+def _rerun(store: Store, run_id: str) -> str:
+    """A second run of the same plan (a cached rerun: the same texts, nothing generated)."""
+    from harness.records import Request
+
+    items = store.run_items(run_id)
+    requests = [Request(key=i["key"], model="fake", messages=(), params=SamplingParams(),
+                        sample_index=i["sample_index"], seed=0, variant=i["variant"],
+                        input_id=i["input_id"], cell=i["cell"],
+                        grid=tuple(i["grid"].items())) for i in items]
+    run = store.start_run(suite_name="toy", suite_path="toy.yaml", suite_hash="h2",
+                          model="fake", backend="hf", requests=requests, config={})
+    store.finish_run(run.id)
+    return run.id
+
+
+def test_ratings_belong_to_the_texts_so_a_cached_rerun_shows_them(tmp_path):
+    store, run_id, items = make_run(tmp_path / "s.sqlite")
+    rating = export_sheet(store, run_id, per_cell=2)
+    import_ratings(store, write_csv(tmp_path / "r.csv", _filled(store, rating)))
+    pairs = export_sheet(store, run_id, kind="pairwise", per_cell=2)
+    import_ratings(store, write_csv(tmp_path / "p.csv", _filled(store, pairs, "A")))
+    again = _rerun(store, run_id)
+    scores = {i["key"]: {"length_words": 1.0} for i in items}
+    first = human_section(store, run_id, scores, items)
+    second = human_section(store, again, scores, store.run_items(again))
+    assert first is not None and second == first
+    assert first["n_ratings"] == len(rating.rows) + len(pairs.rows) == 12
+    assert human_item_scores(store, again) == human_item_scores(store, run_id)
+    assert [s["id"] for s in store.sheets(again)] == [rating.id, pairs.id]
+    # a rating sheet on another scale is refused for the rerun too (its texts are rated)
+    with pytest.raises(RatingError, match="scale"):
+        export_sheet(store, again, scale=(0, 10))
+
+
+def test_an_old_stores_two_scales_for_the_same_texts_are_put_on_one(tmp_path):
+    """A store of an earlier release may have rating sheets of two runs of the same texts
+    on two scales; ratings now follow texts, so each is mapped onto the oldest sheet's."""
+    store, run_id, _ = make_run(tmp_path / "s.sqlite")
+    first = export_sheet(store, run_id, per_cell=1)
+    import_ratings(store, write_csv(tmp_path / "a.csv", _filled(store, first, "5")))
+    again = _rerun(store, run_id)
+    second_id = "sheet-older-rel"
+    store.add_sheet(second_id, again, "rating", [0.0, 10.0],
+                    [(f"x{n}", k, "") for n, (_, k, _) in
+                     enumerate(store.sheet_items(first.id))])
+    store.add_ratings([(second_id, f"x{n}", "bob", 0.0) for n in range(4)])
+    scores = human_item_scores(store, run_id)
+    assert {v["human.rating"] for v in scores.values()} == {3.0}  # mean of 5 and 0 -> 1
+    summary_human = human_section(store, run_id, {}, store.run_items(run_id))
+    assert summary_human["rating"]["raters"] == ["ann", "bob"]
+
+
+def test_rate_export_says_a_note_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store, run_id, _ = make_run(tmp_path / "s.sqlite", template_differs=True)
+    store.close()
+    res = CliRunner().invoke(app, ["rate", "export", run_id, "--store",
+                                   str(tmp_path / "s.sqlite")])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("word the request differently") == 1, res.output
+
+
+def test_the_human_ranking_shows_how_many_items_each_row_is_over(tmp_path):
+    """A judge scored on fewer items is not silently ranked above one scored on more:
+    each row shows its number of rated items."""
+    from harness.report.judges import HUMAN_HEADERS, human_rows
+
+    store, run_id, items = make_run(tmp_path / "s.sqlite")
+    sheet = export_sheet(store, run_id)
+    by_key = key_of(store, sheet.id)
+    rows = [{**r, "rating": str(alice(by_key[r["item"]][0]))} for r in _filled(store, sheet)]
+    import_ratings(store, write_csv(tmp_path / "f.csv", rows))
+    keys = [i["key"] for i in items]
+    scores = {k: {"judge.few": alice(k), "judge.many": bob(k)} for k in keys}
+    for k in keys[::3]:
+        del scores[k]["judge.few"]
+    section = human_section(store, run_id, scores, items)
+    shown = human_rows({"human": section})
+    at = HUMAN_HEADERS.index("rated items")
+    got = {r[0]: int(r[at]) for r in shown}
+    assert got == {"judge.few": 32, "judge.many": 48}
+    assert [r[0] for r in shown][0] == "judge.few"  # ranked first, on fewer items

@@ -111,3 +111,40 @@ def test_unwritable_reports_dir_and_damaged_stores_are_clear_errors(tmp_path, ti
     assert res.exit_code == 2, res.output
     assert "damaged" in res.output or "malformed" in res.output or "cannot read" in res.output
     assert isinstance(res.exception, SystemExit)
+
+
+@pytest.mark.parametrize("alias", ["file", "folder"])
+def test_the_store_lock_is_keyed_by_the_resolved_file(tmp_path, alias):
+    """The same store reached through a symlink (to the file, or to its folder) and
+    through its real path is one lock: the second holder waits and says so."""
+    import threading
+
+    from harness.runner import suite_lock
+
+    real = tmp_path / "data" / "s.sqlite"
+    real.parent.mkdir()
+    Store(real).close()
+    if alias == "file":
+        other = tmp_path / "link.sqlite"
+        other.symlink_to(real)
+    else:
+        (tmp_path / "alias").symlink_to(real.parent, target_is_directory=True)
+        other = tmp_path / "alias" / "s.sqlite"
+    said: list[str] = []
+    entered = threading.Event()
+
+    def second() -> None:
+        with suite_lock(other, "suite|model|hf", said.append):
+            entered.set()
+
+    with suite_lock(real, "suite|model|hf", lambda m: None):
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not said and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert said and "waiting" in said[0]
+        assert not entered.is_set()
+    thread.join(timeout=60)
+    assert entered.is_set()
+    assert not (tmp_path / "link.sqlite.locks").exists()  # one lock folder: the real file's

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.report.format import MISSING, estimate
+from harness.report.race import RACE_HEADERS, race_note, race_rows
 
 Row = tuple[str, ...]
 
@@ -85,12 +86,15 @@ def usage_rows(summary: dict[str, Any]) -> list[Row]:
                     f"{t['completion_tokens']:,}", cost(t["cost"]))]
 
 
-HUMAN_HEADERS = ("metric or judge", "Spearman ρ with people [95% CI]", "agrees")
+HUMAN_HEADERS = ("metric or judge", "rated items", "Spearman ρ with people [95% CI]",
+                 "agrees")
 HUMAN_NOTE = ("How well each per-sample metric and judge ranks the rated samples as the "
               "people did: Spearman ρ of its value with the mean human rating, interval "
               "clustered by input; 'agrees' is ρ turned so that higher means agreement "
               "(negated where lower is better, e.g. perplexity; – for metrics without a "
-              "direction, such as length). Believe the metrics at the top for this task.")
+              "direction, such as length). 'rated items': the rated samples that have "
+              "the metric or judge's value, which ρ is computed over (fewer items, a wider "
+              "interval). Believe the metrics at the top for this task.")
 
 
 def human_lines(summary: dict[str, Any]) -> list[str]:
@@ -112,7 +116,7 @@ def human_lines(summary: dict[str, Any]) -> list[str]:
 def human_rows(summary: dict[str, Any]) -> list[Row]:
     """Which metric to believe: each metric and judge against the human ratings."""
     rating = (summary.get("human") or {}).get("rating") or {}
-    return [(str(r["metric"]), estimate(r),
+    return [(str(r["metric"]), str(r["n"]), estimate(r),
              MISSING if r.get("agreement") is None else f"{r['agreement']:+.2f}")
             for r in rating.get("metrics") or []]
 
@@ -142,7 +146,8 @@ class Section:
     rows: list[Row]
 
 
-PARTS = {"judges": "Judges: can they be believed?",
+PARTS = {"race": "Adaptive sweep: what the race decided",
+         "judges": "Judges: can they be believed?",
          "human": "Human ratings: which metric to believe?",
          "usage": "Tokens and cost"}
 
@@ -153,6 +158,8 @@ def sections(summary: dict[str, Any]) -> list[Section]:
     ``human_lines`` too)."""
     usage = summary.get("usage") or {}
     candidates = [
+        Section("race", "adaptive sweep", race_note(summary), RACE_HEADERS,
+                race_rows(summary)),
         Section("judges", "judges: can they be believed?", JUDGE_NOTE, JUDGE_HEADERS,
                 judge_rows(summary)),
         Section("judges", "checklist questions",

@@ -1,0 +1,23 @@
+"""The library's own error for bad input: what the user gave (a file, a field, a name, an
+installed plugin) is wrong, and the message says which and why.
+
+The CLI maps these (and the other named errors of the library: ``SuiteError``,
+``StoreError``, ...) to exit 2; any other exception is a bug in harness, shown with its
+traceback as an internal error (exit 4). So a ``KeyError`` from a lookup that went wrong
+in the code is never reported as the user's fault.
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input; the message names the file (and line), field, item or name."""
+
+
+class UnknownName(InputError, KeyError):
+    """A name that is not defined (a metric, a variant, a grid point); also a ``KeyError``
+    for callers that look names up. Its message reads as given, not quoted as a
+    ``KeyError``'s would be."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
