@@ -11,6 +11,10 @@ and the ratio:
   openai  harness ``openai`` backend    vs a raw async httpx client sending the same requests
                                            to the same ``vllm serve`` with the same concurrency
 
+The hf part ends with the cost of issue 29's fix (``padding``, also a part of its own): the
+hf backend with every product on whole 16-row blocks against the same backend on plain
+products, interleaved rounds on both workloads.
+
 The vllm and openai parts skip with a printed reason when vLLM is not importable. The
 sequential transformers loop runs on the first ``--loop-requests`` requests only (its rate
 does not depend on how many it runs; ``--loop-requests 0`` runs all of them).
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from _machine import machine_line
+from _machine import kernel_libraries, machine_line
 
 from harness.records import Generation, Request, SamplingParams, content_key, derive_seed
 
@@ -192,6 +196,42 @@ def bench_hf(path: str, reqs: list[Request], loop_requests: int, batch_size: int
     speedup = results["hf bfloat16 big"] / results["hf float32 big"]
     print(f"  hf bfloat16 / hf float32: {speedup:.2f}x (bfloat16 texts depend on batch "
           "mates; docs/performance.md)\n", flush=True)
+    bench_padding(path, reqs, big, rounds=2)
+
+
+def bench_padding(path: str, reqs: list[Request], big: list[Request], rounds: int) -> None:
+    """The cost of running every product of the hf backend on whole 16-row blocks
+    (``harness.backends.rows``, issue 29) against plain products on exactly the active rows
+    (before): the same float32 backend, alternating, best of ``rounds`` each."""
+    import torch
+
+    from harness.backends.hf import HFBackend
+    from harness.backends.rows import stabilize
+
+    backend = HFBackend(path)
+    linears = [m for m in backend.model.modules() if isinstance(m, torch.nn.Linear)]
+
+    def run(rs: list[Request], padded: bool) -> list[Generation]:
+        for module in linears:
+            module.__dict__.pop("forward", None)  # plain nn.Linear.forward
+        if padded:
+            stabilize(backend.model)
+        return list(backend.generate(rs))
+
+    print(f"[padding] float32, {backend.batch_size} rows; 16-row blocks vs plain products",
+          flush=True)
+    for rs in (reqs, big):
+        best = {True: 0.0, False: 0.0}
+        for _ in range(rounds):
+            for padded in (True, False):
+                label = f"{len(rs)} requests, " + ("16-row blocks" if padded
+                                                   else "plain (before)")
+                best[padded] = max(best[padded], timed(label, lambda p=padded, r=rs: run(r, p)))
+        print(f"  => 16-row blocks / plain products, {len(rs)} requests: "
+              f"{best[True] / best[False]:.2f}x the rate ({best[True]:.1f} vs "
+              f"{best[False]:.1f} tok/s, best of {rounds})\n", flush=True)
+    run(reqs[:1], True)  # leave the backend as the harness builds it
+    backend.close()
 
 
 # -- vllm -------------------------------------------------------------------------------
@@ -314,7 +354,8 @@ def bench_openai(path: str, reqs: list[Request], eager: bool, concurrency: int,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="hf,vllm,openai")
+    ap.add_argument("--parts", default="hf,vllm,openai",
+                    help="hf, padding (part of hf), vllm, openai")
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--max-tokens", type=int, default=64)
@@ -334,13 +375,16 @@ def main() -> None:
 
     path = resolve("smollm2-135m", print)
     reqs = workload(args.prompts, args.samples, args.max_tokens)
-    print(machine_line(f"torch {_version('torch')}", f"transformers {_version('transformers')}"))
+    print(machine_line(f"torch {_version('torch')}", f"transformers {_version('transformers')}",
+                       kernel_libraries()))
     print(f"workload: {args.prompts} prompts x {args.samples} samples x {args.max_tokens} "
           f"new tokens = {len(reqs)} requests; {os.cpu_count()} CPUs\n", flush=True)
     parts = args.parts.split(",")
+    big = workload(args.big_prompts, args.samples, args.max_tokens)
     if "hf" in parts:
-        big = workload(args.big_prompts, args.samples, args.max_tokens)
         bench_hf(path, reqs, args.loop_requests, args.batch_size, big)
+    elif "padding" in parts:
+        bench_padding(path, reqs, big, args.rounds)
     for part in ("vllm", "openai"):
         if part not in parts:
             continue

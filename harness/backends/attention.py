@@ -34,11 +34,22 @@ def _attention(module: Any, query: Any, key: Any, value: Any, attention_mask: An
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    if (attention_mask is not None and query.device.type == "cpu" and not module.training
-            and getattr(module, "num_key_value_groups", 1) > 1 and not kwargs.get("cache")):
+    if (query.device.type == "cpu" and not module.training and not kwargs.get("cache")
+            and (attention_mask is None or attention_mask.dtype == torch.bool)):
+        if attention_mask is None:  # one call for every batch: the same kernel with a mask
+            attention_mask = _causal_mask(query.shape[2], key.shape[2], query.device)
         out = torch.nn.functional.scaled_dot_product_attention(
             query, key, value, attn_mask=attention_mask, dropout_p=0.0, scale=scaling,
-            enable_gqa=True)
+            enable_gqa=query.shape[1] != key.shape[1])
         return out.transpose(1, 2).contiguous(), None
     return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
                                   scaling=scaling, is_causal=is_causal, **kwargs)
+
+
+def _causal_mask(q_len: int, kv_len: int, device: Any) -> Any:
+    """The boolean mask [1, 1, q_len, kv_len] of a causal step whose queries are the last
+    ``q_len`` of ``kv_len`` positions (what ``is_causal`` means with a cache)."""
+    import torch
+
+    rows = torch.arange(kv_len - q_len, kv_len, device=device).unsqueeze(1)
+    return (torch.arange(kv_len, device=device).unsqueeze(0) <= rows)[None, None]

@@ -14,8 +14,12 @@ its samples (as ``num_return_sequences`` does), so n samples of one prompt pay f
 prefill.
 
 A row's tokens depend only on its own seed and parameters: each row samples with its own
-generator (``RowSampler``), attends only to its own tokens (the attention mask), and has
-its own positions (counted from its first real token), whatever shares its batch.
+generator (``RowSampler``), attends only to its own tokens (the attention mask), has its
+own positions (counted from its first real token), and its matrix products run on whole
+16-row blocks (``harness.backends.rows``, set up by the hf backend), so no CPU's kernel
+for a short product changes its arithmetic when few rows are active. What its batch mates
+still change is the left padding of its cache, which moves its attention by float32
+rounding (docs/performance.md, "float32 results and the CPU").
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Generation runs ``harness.backends.continuous.decode``: continuous batching with
 cache, requests sorted by prompt length, finished rows leaving the batch and waiting ones
 taking their slots, and per-row seeded sampling at a cost independent of the vocabulary
 (``harness.backends.sampling``). A request's output depends only on its own seed and
-parameters, not on which other requests share its batch (in float32; see ``dtype``).
+parameters, not on which other requests share its batch (in float32; see ``dtype``):
+every ``nn.Linear`` runs on whole 16-row blocks (``harness.backends.rows``), since CPUs
+pick another float32 kernel for short products (issue 29); attention over a left-padded
+cache is the one part its batch mates still move, by float rounding.
 
 The number of rows decoded together is chosen from the model's KV-cache size per token and
 the memory available (at most 128 on a CPU, where more rows stop paying; 256 on a GPU),
@@ -19,6 +22,7 @@ from harness.backends.attention import register as register_attention
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.chat import render_chat
 from harness.backends.continuous import Job, decode, prefill_prompts
+from harness.backends.rows import stabilize
 from harness.records import Generation, Message, Request
 
 
@@ -62,6 +66,7 @@ class HFBackend:
             raise ModelError(f"could not load model {model_path!r}: {first}") from None
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' stub
+        stabilize(self.model)  # every product on a whole number of 16-row blocks
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.dtype = dtype

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from harness.backends.rows import row_sums
 from harness.records import SamplingParams
 
 CANDIDATES = (64, 1024)  # candidate sets tried before the whole vocabulary
@@ -115,7 +116,7 @@ class RowSampler:
             inside = drop[:, -1].clone()
             unfiltered = ((self.top_k[rows].squeeze(1) <= 0) & (self.top_p[rows].squeeze(1) >= 1.0)
                           & (self.min_p[rows].squeeze(1) <= 0))
-            total = torch.where(inside.unsqueeze(1), cum[:, -1:], probs.sum(dim=-1, keepdim=True))
+            total = torch.where(inside.unsqueeze(1), cum[:, -1:], row_sums(probs))
             inside |= unfiltered & (u.squeeze(1) * total.squeeze(1) < cum[:, -2])
         last = ((kept > 0).sum(dim=-1, keepdim=True) - 1).clamp(min=0)  # kept: a prefix
         pick = torch.minimum(torch.searchsorted(cum, u * total), last)

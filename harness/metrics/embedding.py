@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.backends.rows import stabilize
 from harness.metrics.registry import (
     CELL,
     PROVIDERS,
@@ -97,7 +98,7 @@ class Embedder:
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a run
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModel.from_pretrained(path).eval()
+            self.model = stabilize(AutoModel.from_pretrained(path).eval())
         finally:
             if bar:
                 hf_logging.enable_progress_bar()
@@ -107,26 +108,27 @@ class Embedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return a ``(len(texts), dim)`` float32 array of unit-length embeddings (384 for
-        all-MiniLM-L6-v2)."""
+        all-MiniLM-L6-v2). A text's vector does not depend on the other texts: only texts
+        of the same token count share a batch (no padding, whose width would change the
+        attention's float32 rounding), and every product runs on whole 16-row blocks
+        (``harness.backends.rows``)."""
         torch = self._torch
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        todo.sort(key=len)  # similar lengths share a batch: less padding
-        for start in range(0, len(todo), self.batch_size):
-            batch = todo[start : start + self.batch_size]
-            enc = self.tokenizer(
-                batch,
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            )
-            with torch.inference_mode():
-                hidden = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-            for text, vec in zip(batch, pooled.numpy(), strict=True):
-                self._cache[text] = vec
+        ids = (self.tokenizer(todo, truncation=True, max_length=self.max_length)["input_ids"]
+               if todo else [])
+        by_length: dict[int, list[int]] = {}
+        for i, row in enumerate(ids):
+            by_length.setdefault(len(row), []).append(i)
+        for members in by_length.values():
+            for start in range(0, len(members), self.batch_size):
+                batch = members[start : start + self.batch_size]
+                enc = torch.tensor([ids[i] for i in batch])
+                with torch.inference_mode():
+                    hidden = self.model(input_ids=enc,
+                                        attention_mask=torch.ones_like(enc)).last_hidden_state
+                pooled = torch.nn.functional.normalize(hidden.mean(1), p=2, dim=1)
+                for i, vec in zip(batch, pooled.numpy(), strict=True):
+                    self._cache[todo[i]] = vec
         if not texts:
             return np.zeros((0, int(self.model.config.hidden_size)), np.float32)
         return np.stack([self._cache[t] for t in texts])

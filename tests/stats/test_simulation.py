@@ -4,7 +4,7 @@ Every test simulates data with a known truth and measures what the harness code 
 it; nothing re-derives the function under test. All seeds are fixed, so the figures are
 deterministic; the comments give the values measured when the tests were written and the
 Monte-Carlo standard error (SE) the thresholds allow for. The wider study (other k, other
-distributions, the old methods) is ``benchmarks/statistics.py``; docs/statistics.md.
+distributions, the old methods) is ``benchmarks/simulation.py``; docs/statistics.md.
 
 Model of a cell: k inputs × 4 samples; a per-sample value is ``input effect + sample
 noise``, both normal with variance 0.5 (total variance 1, intra-class correlation 0.5).
@@ -48,7 +48,7 @@ def nested(rng: np.random.Generator, lead: tuple[int, ...], k: int = K, runs: in
 
 
 # ----------------------------------------------------------------- the set-metric pool
-# Same generator as benchmarks/statistics.py (keep them in step).
+# Same generator as benchmarks/simulation.py (keep them in step).
 
 
 def distinct_2(texts: list[str]) -> float:

@@ -1,7 +1,7 @@
 """The simulation study behind docs/statistics.md: interval coverage, false-positive rates
 and power of the old (per-sample) and new (per-input) statistics, as markdown tables.
 
-    python benchmarks/statistics.py [--reps 1000] [--compare-reps 300] [--resamples 1000]
+    python benchmarks/simulation.py [--reps 1000] [--compare-reps 300] [--resamples 1000]
                                     [--pool 3000] [--seed 0]
 
 Data: a cell has k inputs × 4 samples. Per-sample values are ``z = input effect +
@@ -461,7 +461,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    print("# Statistics simulation study (benchmarks/statistics.py)\n")
+    print("# Statistics simulation study (benchmarks/simulation.py)\n")
     print(machine_line(f"numpy {np.__version__}", f"scipy {scipy.__version__}"))
     print(f"\nreps {args.reps}, compare-reps {args.compare_reps}, resamples "
           f"{args.resamples}, pool {args.pool}, seed {args.seed}")

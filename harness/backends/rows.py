@@ -1,0 +1,71 @@
+"""Matrix products whose per-row results do not depend on how many rows share them.
+
+A CPU BLAS (MKL, oneDNN) picks its kernel, and its split of the work between threads, by
+the shape of a product. In float32 the kernels round differently, so the same row of
+``X @ W`` can come out of a 1-row product and of a 64-row one a few ulps apart, and in a
+decoding step those ulps can pick another token. Measured (``benchmarks/kernels.py``,
+docs/performance.md): on an Intel Xeon with AMX a 1-row product differs from the same row
+of a 64-row one (by up to 5e-5; 2 to 32 rows agree); on an AVX2 AMD EPYC with two threads
+every row count of 1-3, 5-7 and 9-11 differs (a thread's share of fewer than four rows
+takes another kernel), while 4, 8 and every count from 12 up agree bitwise with 64 and 256.
+
+``stabilize`` therefore makes every ``nn.Linear`` of a model run on a row count that is a
+multiple of ``ROW_BLOCK`` (16): the rows are flattened, padded with zero rows to the next
+multiple and cut back after the product. A row's arithmetic is then that of a full 16-row
+block on every CPU measured, whatever its batch mates; the zero rows cost a step with few
+active rows almost nothing (a small step is bound by reading the weights, not by the
+arithmetic). ``row_sums`` does the same for the one row-count-dependent reduction of the
+sampler: torch sums a single row in two halves on two threads, and several rows one row per
+thread.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+ROW_BLOCK = 16  # rows per product: a multiple of every BLAS micro-kernel's row tile seen
+
+
+def padded_rows(rows: int) -> int:
+    """The row count a product of ``rows`` rows runs on: the next multiple of ROW_BLOCK."""
+    return max(ROW_BLOCK, -(-rows // ROW_BLOCK) * ROW_BLOCK)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """``torch.nn.functional.linear(x, weight, bias)`` over the rows of ``x`` (all leading
+    dimensions flattened) padded with zero rows to ``padded_rows``; the padding is dropped
+    from the result."""
+    import torch
+
+    k = x.shape[-1]
+    flat = x.reshape(-1, k)
+    rows = flat.shape[0]
+    target = padded_rows(rows)
+    if target != rows:
+        flat = torch.cat([flat, flat.new_zeros((target - rows, k))])
+    out = torch.nn.functional.linear(flat, weight, bias)[:rows]
+    return out.reshape(*x.shape[:-1], out.shape[-1])
+
+
+def _forward(self: Any, x: Any) -> Any:
+    return linear(x, self.weight, self.bias)
+
+
+def stabilize(model: Any) -> Any:
+    """Make every ``torch.nn.Linear`` of ``model`` compute through ``linear`` (in place;
+    idempotent); return the model."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.forward = types.MethodType(_forward, module)  # type: ignore[method-assign]
+    return model
+
+
+def row_sums(x: Any) -> Any:
+    """``x.sum(-1, keepdim=True)`` for a 2-D ``x``, with each row summed the same way
+    whatever the number of rows (torch splits the sum of a single row between threads)."""
+    if x.shape[0] == 1:
+        return x.expand(2, -1).sum(-1, keepdim=True)[:1]
+    return x.sum(-1, keepdim=True)
