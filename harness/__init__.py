@@ -33,6 +33,10 @@ _EXPORTS = {
     "run_suite": "harness.runner",
     "build_summary": "harness.run_summary",
     "make_backend": "harness.backends",
+    # the library's own errors (docs/api.md, "Errors")
+    "InputError": "harness.errors",
+    "StoreError": "harness.migrations",
+    "BackendError": "harness.backends.base",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis import summarize
-from harness.judges.calls import describe_judge, judges_of
+from harness.judges.calls import describe_judge
 from harness.metrics import Resources, SampleContext
 from harness.store import Run, Store
+from harness.suite import judges_of
 from harness.usage import usage_section
 
 ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric

@@ -424,6 +424,11 @@ class Suite(_Strict):
 KEY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(KEY|TOKEN|SECRET)$")
 
 
+def judges_of(config: dict[str, Any]) -> list[Judge]:
+    """The judges a run was made with, from its stored config."""
+    return [Judge.model_validate(j) for j in config.get("judges", [])]
+
+
 def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
                allow_env: Sequence[str] = ()) -> Suite:
     """Read, validate and return the suite at ``path``; raise ``SuiteError`` if it is bad.

@@ -101,10 +101,10 @@ def _bad_calls(tmp_path):
 def test_bad_arguments_raise_the_librarys_input_error_naming_the_argument(tmp_path):
     """Every wrong argument is an ``InputError`` (the CLI's exit 2) whose message names
     the argument, raised before any store is opened or created or any model loaded."""
-    from harness.errors import InputError
+    import harness
 
     for name, call in _bad_calls(tmp_path):
-        with pytest.raises(InputError) as caught:
+        with pytest.raises(harness.InputError) as caught:
             call()
         assert str(caught.value).startswith(name + " "), (name, str(caught.value))
     assert not (tmp_path / "s.sqlite").exists()
@@ -115,6 +115,8 @@ def test_bad_summaries_and_unknown_runs_are_the_librarys_errors(tmp_path, fake_b
     from harness.store import StoreError
 
     from .test_compare import _suite
+
+    assert harness.StoreError is StoreError  # the documented errors are the package's
 
     store = tmp_path / "s.sqlite"
     with pytest.raises(harness.ReportError, match="argument a: not a harness JSON report"):

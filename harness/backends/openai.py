@@ -73,6 +73,7 @@ class _Fatal(Exception):
 class _Failure:
     key: str
     error: str
+    fatal: bool = False  # retrying (or rerunning) cannot fix it
 
 
 class OpenAIBackend:
@@ -280,8 +281,10 @@ class OpenAIBackend:
             async with sem:
                 try:
                     results.put(await job(client, item)())
-                except (_Retryable, _Fatal) as exc:
+                except _Retryable as exc:
                     results.put(_Failure(key_of(item), str(exc)))
+                except _Fatal as exc:
+                    results.put(_Failure(key_of(item), str(exc), fatal=True))
                 except Exception as exc:  # a bug or an unexpected error: report, don't hang
                     results.put(_Failure(key_of(item), f"{type(exc).__name__}: {exc}"))
 
@@ -329,10 +332,18 @@ class OpenAIBackend:
                 thread.join(timeout=10)
         if failures:
             first = failures[0]
-            raise BackendError(
-                f"{len(failures)} of {len(items)} request(s) to {', '.join(self.base_urls)} "
-                f"failed (retried up to {self.server.max_retries} times where retrying could "
-                f"help); first: request {first.key[:12]}: {first.error}")
+            message = (f"{len(failures)} of {len(items)} request(s) to "
+                       f"{', '.join(self.base_urls)} failed (retried up to "
+                       f"{self.server.max_retries} times where retrying could help); first: "
+                       f"request {first.key[:12]}: {first.error}")
+            if all(f.fatal for f in failures):
+                # a refusal (HTTP 400, 401, 404, a reply without what was asked): running
+                # again asks the same and fails the same, so it is the configuration's fault
+                raise BackendConfigError(
+                    message + "\nthe server refused every one of them; running again will "
+                    "not help: check the model name, the key and the request parameters "
+                    "(what was generated is stored)")
+            raise BackendError(message)
 
     async def _post(self, client: httpx.AsyncClient, path: str, body: dict[str, Any],
                     parse: Callable[[Any], Any]) -> tuple[Any, int]:

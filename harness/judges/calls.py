@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.judges.parse import parse_checklist, parse_choice, parse_score
 from harness.judges.templates import (
@@ -30,7 +30,9 @@ from harness.judges.templates import (
 )
 from harness.prompts import render
 from harness.records import Request, SamplingParams, content_key, derive_seed
-from harness.suite import Judge
+
+if TYPE_CHECKING:  # harness.suite plans judge calls with this module
+    from harness.suite import Judge
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,6 @@ class Call:
     other_key: str = ""
     repeat: int = 0
     swapped: bool = False  # pairwise: other_key was shown as A
-
-
-def judges_of(config: dict[str, Any]) -> list[Judge]:
-    """The judges a run was made with, from its stored config."""
-    return [Judge.model_validate(j) for j in config.get("judges", [])]
 
 
 def describe_judge(judge: Judge) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from harness.backends.base import BackendError
+from harness.backends.base import BackendConfigError, BackendError
 from harness.backends.openai import OpenAIBackend
 from harness.records import Request, SamplingParams
 from harness.suite import Server
@@ -117,9 +117,20 @@ def test_permanent_failure_names_the_request_after_yielding_the_rest(serve):
 
 def test_client_errors_are_not_retried(serve):
     srv = serve(lambda body, attempt: ("status", 400))
-    with pytest.raises(BackendError, match="HTTP 400"):
+    with pytest.raises(BackendConfigError, match="HTTP 400") as err:
         list(backend(srv.url).generate(make_requests(1)))
     assert srv.attempts["p0"] == 1
+    # refused every time: a configuration error (exit 2), not "run again to resume"
+    assert "running again will not help" in str(err.value)
+
+
+def test_a_refusal_among_transient_failures_stays_resumable(serve):
+    """When some requests failed transiently (HTTP 500 past the retries) and others were
+    refused, running again can still help: a ``BackendError`` (exit 3), not a config error."""
+    srv = serve(lambda body, attempt: ("status", 400) if body["seed"] % 2 else ("status", 500))
+    with pytest.raises(BackendError) as err:
+        list(backend(srv.url, max_retries=0).generate(make_requests(4)))
+    assert not isinstance(err.value, BackendConfigError)
 
 
 def test_unreachable_server_fails_clearly():
