@@ -27,6 +27,7 @@ over them. The choices below were made by simulation (``docs/statistics.md``,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ class Interval:
 
 METHOD_BOOT_T = "bootstrap-t over inputs"
 METHOD_T = "t over inputs"
-METHOD_SCALED = "t over inputs on the metric's log/logit scale"
+METHOD_SCALED = "t over inputs on the metric's log scale"
+METHOD_LOGIT = "generalized pivot on the logit scale, widened to Johnson's skew-corrected t"
 METHOD_ONE_INPUT = "t over the samples of the only input"
 METHOD_NONE = "none (a single value)"
 SCALED_MIN_INPUTS = 3  # below, the variance of the scale term is unusable (1 df)
@@ -91,7 +93,7 @@ def cell_interval(per_input: Sequence[float], samples: Sequence[Sequence[float]]
         scaled = scaled_interval(per_input, bounds, alpha)
         if scaled is not None:
             iv = Interval(iv.mean, scaled[0], scaled[1], iv.n_inputs, iv.n_samples,
-                          METHOD_SCALED)
+                          METHOD_SCALED if bounds[1] is None else METHOD_LOGIT)
     if iv.lo is None or iv.hi is None:
         return iv
     return Interval(iv.mean, _clip(iv.lo, bounds), _clip(iv.hi, bounds), iv.n_inputs,
@@ -149,55 +151,90 @@ def scaled_interval(per_input: Sequence[float], bounds: tuple[float | None, floa
     """Return a ``1 - alpha`` interval for the mean of a bounded metric's per-input values,
     computed on the scale where such values are nearly symmetric, or None when it does not
     apply (no lower bound, fewer than ``SCALED_MIN_INPUTS`` values, a value on a bound, or
-    no spread).
+    no spread). The interval always contains the plain mean of the values.
 
-    The scale is ``y = logit((x - lo) / (hi - lo))`` for a metric bounded on both sides
-    (Self-BLEU, distinct-n) and ``y = log(x - lo)`` for one bounded below (perplexity,
-    lengths). With ``y`` normal, mean ``mu`` and variance ``s2``, the metric's mean is
-    ``theta = E[g(mu + sqrt(s2) Z)]`` (``g`` the inverse of the scale, by Gauss–Hermite);
-    the interval is ``h(theta) ± t(k − 1) se`` mapped back, ``h`` the scale, with ``se`` by
-    the delta method from ``var(mu) = s2 / k`` and ``var(s2) = 2 s2² / (k − 1)``. For
-    ``log`` this is Cox's interval for a log-normal mean (Land 1972; Zhou & Gao 1997) with
-    a t quantile. A skewed metric's mean sits in its long tail, which Student's t over the
-    raw values misses with few inputs: docs/statistics.md has the coverage. The interval
-    always contains the plain mean of the values.
+    Bounded below only (perplexity, lengths): ``y = log(x - lo)``, Cox's interval for a
+    log-normal mean with a t quantile (``_log_interval``). Bounded on both sides (Self-BLEU,
+    distinct-n): ``y = logit((x - lo) / (hi - lo))``, a generalized pivotal interval for the
+    mean of a logit-normal variable, widened to Johnson's skew-corrected t over the raw
+    values (``_logit_interval``). A skewed metric's mean sits in its long tail, which
+    Student's t over the raw values misses with few inputs: docs/statistics.md has the
+    coverage of each.
     """
     lo, hi = bounds
     x = np.asarray(per_input, dtype=np.float64)
     k = int(x.size)
-    if lo is None or k < SCALED_MIN_INPUTS or np.any(x <= lo) or (
-            hi is not None and np.any(x >= hi)) or not np.all(np.isfinite(x)):
+    if lo is None or k < SCALED_MIN_INPUTS or not np.all(np.isfinite(x)) or np.any(x <= lo) \
+            or (hi is not None and np.any(x >= hi)):
         return None
-
-    def to_scale(v: np.ndarray) -> np.ndarray:
-        return np.log(v - lo) if hi is None else _logit((v - lo) / (hi - lo))
-
-    def from_scale(y: np.ndarray) -> np.ndarray:
-        return lo + np.exp(y) if hi is None else lo + (hi - lo) * _expit(y)
-
-    y = to_scale(x)
-    mu, s2 = float(y.mean()), float(y.var(ddof=1))
-    if not s2 > 0 or not math.isfinite(s2):
-        return None
-    z, w = _GH
-
-    def h(m: float, v: float) -> float:  # the metric's mean, on the scale
-        theta = float(np.dot(from_scale(m + math.sqrt(v) * z), w) / w.sum())
-        return float(to_scale(np.asarray([theta]))[0])
-
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        em, es = 1e-4 * math.sqrt(s2), 1e-4 * s2
-        centre = h(mu, s2)
-        d_mu = (h(mu + em, s2) - h(mu - em, s2)) / (2 * em)
-        d_s2 = (h(mu, s2 + es) - h(mu, s2 - es)) / (2 * es)
-        se = math.sqrt(d_mu ** 2 * s2 / k + d_s2 ** 2 * 2 * s2 ** 2 / (k - 1))
-        half = float(_st.t.ppf(1 - alpha / 2, k - 1)) * se
-        out = from_scale(np.asarray([centre - half, centre + half]))
-    a, b = float(out[0]), float(out[1])
-    if not (math.isfinite(a) and math.isfinite(b)):
+        out = _log_interval(x, lo, alpha) if hi is None else _logit_interval(x, lo, hi, alpha)
+    if out is None or not (math.isfinite(out[0]) and math.isfinite(out[1])):
         return None
     mean = float(x.mean())
-    return min(a, mean), max(b, mean)
+    return min(out[0], mean), max(out[1], mean)
+
+
+def _log_interval(x: np.ndarray, lo: float, alpha: float) -> tuple[float, float] | None:
+    """Cox's interval for a log-normal mean (Land 1972; Zhou & Gao 1997) on ``y = log(x -
+    lo)`` with a t quantile: with ``y`` normal, mean ``mu`` and variance ``s2``, the mean of
+    ``x`` is ``lo + exp(mu + s2/2)``; the interval is ``mu + s2/2 ± t(k − 1) se``, ``se² =
+    s2/k + s2²/(2(k − 1))`` (delta method), mapped back."""
+    y = np.log(x - lo)
+    k, mu, s2 = y.size, float(y.mean()), float(y.var(ddof=1))
+    if not s2 > 0 or not math.isfinite(s2):
+        return None
+    half = float(_st.t.ppf(1 - alpha / 2, k - 1)) * math.sqrt(s2 / k + s2 ** 2 / (2 * (k - 1)))
+    return lo + math.exp(mu + s2 / 2 - half), lo + math.exp(mu + s2 / 2 + half)
+
+
+GPQ_DRAWS = 4000  # draws of the generalized pivot (quantile Monte-Carlo SE ~0.3% of width)
+
+
+@functools.lru_cache(maxsize=64)
+def _pivot_draws(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed draws of ``Z ~ N(0, 1)`` and ``U ~ chi²(k − 1)`` (seeded by k): an interval is
+    a function of its data alone."""
+    rng = np.random.default_rng([20261207, k])
+    return rng.standard_normal(GPQ_DRAWS), rng.chisquare(k - 1, GPQ_DRAWS)
+
+
+def _logit_interval(x: np.ndarray, lo: float, hi: float,
+                    alpha: float) -> tuple[float, float] | None:
+    """The hull of two intervals for the mean of ``x`` in ``(lo, hi)``:
+
+    1. a generalized pivotal interval (Weerahandi 1993; for the log-normal mean Krishnamoorthy
+       & Mathew 2003) assuming ``y = logit((x − lo)/(hi − lo))`` normal: with ``ybar``,
+       ``s2`` from the data and draws ``Z ~ N(0,1)``, ``U ~ χ²(k−1)``, the pivots are
+       ``σ²* = (k−1) s2 / U`` and ``μ* = ybar − Z sqrt(σ²*/k)``; the mean of ``x`` for each
+       is ``θ* = E[g(μ* + σ* Z')]`` (``g`` the inverse scale, by Gauss–Hermite), and the
+       interval is the ``α/2`` and ``1 − α/2`` quantiles of ``θ*``. Unlike a delta-method
+       interval it keeps the long right tail of the variance's uncertainty at few inputs.
+    2. Johnson's modified t (Johnson 1978, JASA 73:536): ``xbar + m3/(6 s² k) ± t(k−1)
+       s/sqrt(k)``, ``m3`` the unbiased third central moment: a first-order correction for
+       skewness on the raw scale.
+
+    Self-BLEU's logit is itself right-skewed, so (1) alone covered 0.91–0.94 and Johnson's
+    alone 0.87–0.93; their hull 0.94–0.97 from 4 inputs up (docs/statistics.md, "Skewed
+    metrics"), at 1.2–1.4 times the width of the delta-method interval it replaced.
+    """
+    k = x.size
+    y = _logit((x - lo) / (hi - lo))
+    ybar, s2 = float(y.mean()), float(y.var(ddof=1))
+    if not s2 > 0 or not math.isfinite(s2):
+        return None
+    z_draw, u_draw = _pivot_draws(k)
+    var = (k - 1) * s2 / u_draw
+    mu = ybar - z_draw * np.sqrt(var / k)
+    nodes, weights = _GH
+    theta = (lo + (hi - lo) * _expit(mu[:, None] + np.sqrt(var)[:, None] * nodes[None, :])) \
+        @ weights / weights.sum()
+    g_lo, g_hi = np.quantile(theta, [alpha / 2, 1 - alpha / 2])
+    xbar, sd = float(x.mean()), float(x.std(ddof=1))
+    m3 = float(np.sum((x - xbar) ** 3)) * k / ((k - 1) * (k - 2))
+    centre = xbar + m3 / (6 * sd * sd * k) if sd > 0 else xbar
+    half = float(_st.t.ppf(1 - alpha / 2, k - 1)) * sd / math.sqrt(k)
+    return min(float(g_lo), centre - half), max(float(g_hi), centre + half)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -194,25 +194,31 @@ def test_set_metric_has_a_substantial_input_effect(pool):
 
 
 def test_interval_coverage_set_metric_distinct_2(pool):
-    # 4000 cells of 8 pool inputs: measured 0.951 (SE 0.003) on the logit scale (the
-    # bootstrap-t it replaced: 0.942; Student t 0.94).
+    # 4000 cells of 8 pool inputs: measured 0.961 (SE 0.003) with the logit-scale pivot
+    # widened to Johnson's t; 0.951 with the delta-method logit interval before it (the
+    # bootstrap-t: 0.942; Student t 0.94).
     rng = np.random.default_rng(2)
     ids = rng.integers(0, len(pool.values), (4000, K))
     bounds = METRICS["distinct_2"].bounds  # as summarize passes them
     ivs = [cell_interval(pool.values[i], n_samples=K * M, seed=r, bounds=bounds)
            for r, i in enumerate(ids)]
-    assert all(iv.method == harness.stats.METHOD_SCALED for iv in ivs)
+    assert all(iv.method == harness.stats.METHOD_LOGIT for iv in ivs)
     cov = coverage(ivs, pool.truth)
-    assert 0.93 <= cov <= 0.97, cov
+    assert 0.93 <= cov <= 0.975, cov
+
+
+def _self_bleu_pool(log_sd: float) -> np.ndarray:
+    inputs = synthetic_inputs(3000, 10, log_sd, n_sets=1, samples=M)
+    return np.array([score_set(["self_bleu"], sets[0])["self_bleu"] for sets in inputs])
 
 
 @pytest.fixture(scope="module")
-def self_bleu_pool() -> np.ndarray:
+def self_bleu_pools() -> dict[float, np.ndarray]:
     """Self-BLEU of one set of 4 texts for each of 3000 synthetic inputs (the pool
-    generator of ``pool``): measured mean 0.060, SD over inputs 0.034, skewness 2.0 (a
-    long right tail of small-vocabulary inputs)."""
-    inputs = synthetic_inputs(3000, 10, 0.7, n_sets=1, samples=M)
-    return np.array([score_set(["self_bleu"], sets[0])["self_bleu"] for sets in inputs])
+    generator of ``pool``), at vocabulary log-sd 0.7 (measured mean 0.060, SD over inputs
+    0.034, skewness 2.0: a long right tail of small-vocabulary inputs) and 1.0 (skewness
+    3.4)."""
+    return {sd: _self_bleu_pool(sd) for sd in (0.7, 1.0)}
 
 
 def skewed_per_sample(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -222,32 +228,51 @@ def skewed_per_sample(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("k", [4, 8, 16])
-def test_interval_coverage_skewed_bounded_metrics(self_bleu_pool, k):
+def test_interval_coverage_skewed_bounded_metrics(self_bleu_pools, k):
     """Student t over raw values under-covers a skewed metric's mean, which sits in the
-    long tail that few inputs miss; the interval on the metric's log/logit scale
-    (``scaled_interval``) does not. 4000 cells per metric (SE at 0.95: 0.0035); the truth
-    is the pool mean (inputs drawn i.i.d. from the pool). Measured here, k = 4 / 8 / 16:
-    Self-BLEU 0.929 / 0.922 / 0.922 (Student t at k = 4: 0.902; the bootstrap-t at 8 was
-    0.90), skewed per-sample metric 0.935 / 0.940 / 0.950 (t at k = 4: 0.864). Self-BLEU
-    stays just short of 0.93 from 8 inputs: its logit still has skewness 0.46 on this pool
-    (docs/statistics.md)."""
+    long tail that few inputs miss; the intervals on the metric's log/logit scale
+    (``scaled_interval``) do not. 3000 cells per metric (SE at 0.95: 0.004); the truth is
+    the pool mean (inputs drawn i.i.d. from the pool). Measured (1000 cells, k = 4 / 8 /
+    16): Self-BLEU 0.957 / 0.953 / 0.959, on the more skewed pool 0.952 / 0.942 / 0.937
+    (Student t at k = 4: 0.896 and 0.861; the delta-method logit interval this replaced:
+    0.925 / 0.924 / 0.924 and 0.913 / 0.902 / 0.888); skewed per-sample metric 0.945 /
+    0.948 / 0.947 (t at k = 4: 0.861). docs/statistics.md, "Skewed metrics"."""
     rng = np.random.default_rng([12, k])
-    reps = 4000
+    reps = 3000
     per_sample = skewed_per_sample(rng, 200_000)
-    for name, values, bounds, floor in (
-            ("self_bleu", self_bleu_pool, METRICS["self_bleu"].bounds, 0.915),
-            ("skewed per-sample", per_sample, (0.0, None), 0.93)):
+    two_sided = METRICS["self_bleu"].bounds
+    for name, values, bounds, method in (
+            ("self_bleu", self_bleu_pools[0.7], two_sided, harness.stats.METHOD_LOGIT),
+            ("self_bleu, skewness 3.4", self_bleu_pools[1.0], two_sided,
+             harness.stats.METHOD_LOGIT),
+            ("skewed per-sample", per_sample, (0.0, None), harness.stats.METHOD_SCALED)):
         truth = float(values.mean())
         ids = rng.integers(0, len(values), (reps, k))
         ivs = [cell_interval(values[i], n_samples=k * M, seed=r, bounds=bounds)
                for r, i in enumerate(ids)]
-        assert all(iv.method == harness.stats.METHOD_SCALED for iv in ivs)
+        assert all(iv.method == method for iv in ivs)
         cov = coverage(ivs, truth)
         t_cov = coverage([cell_interval(values[i], n_samples=k * M, seed=r)
                           for r, i in enumerate(ids[:1000])], truth) if k < 8 else None
-        assert floor <= cov <= 0.975, (name, k, cov)
+        assert 0.93 <= cov <= 0.98, (name, k, cov)
         if t_cov is not None:  # what the interval fixes: t (k < 8) under-covers here
             assert t_cov < cov - 0.015, (name, k, t_cov, cov)
+
+
+def test_logit_interval_covers_when_its_model_holds():
+    """Logit-normal per-input values (the pivot's own model), 3 and 4 inputs: the
+    generalized pivot is exact up to Monte-Carlo error, so the hull with Johnson's t covers
+    at least 0.95 minus noise (measured 0.962 and 0.961; 2000 cells each, SE 0.005)."""
+    rng = np.random.default_rng(31)
+    mu, sigma = -1.0, 1.2
+    z = rng.standard_normal(2_000_000)
+    truth = float(np.mean(1 / (1 + np.exp(-(mu + sigma * z)))))
+    for k in (3, 4):
+        x = 1 / (1 + np.exp(-(mu + sigma * rng.standard_normal((2000, k)))))
+        ivs = [cell_interval(xi, bounds=(0.0, 1.0)) for xi in x]
+        cov = coverage(ivs, truth)
+        assert 0.94 <= cov <= 0.99, (k, cov)
+
 
 # ------------------------------------------------- c. no resampling within inputs
 

@@ -6,6 +6,7 @@ from scipy import stats
 
 from harness.stats import (
     METHOD_BOOT_T,
+    METHOD_LOGIT,
     METHOD_NONE,
     METHOD_ONE_INPUT,
     METHOD_SCALED,
@@ -104,10 +105,13 @@ def test_cell_interval_is_clipped_to_the_metrics_range():
     # a value on a bound: Student t, clipped
     clipped = cell_interval([1.0, 0.2, 0.97], bounds=(0.0, 1.0))
     assert (clipped.lo, clipped.hi) == (0.0, 1.0) and clipped.method == METHOD_T
-    # all inside: the interval on the logit scale, which cannot leave the bounds
+    # all inside: the logit-scale interval (widened to Johnson's t, which may leave the
+    # bounds at 2 df: clipped)
     inside = cell_interval([0.99, 0.2, 0.97], bounds=(0.0, 1.0))
-    assert inside.method == METHOD_SCALED and inside.mean == raw.mean
-    assert 0.0 < inside.lo < inside.mean < inside.hi < 1.0
+    assert inside.method == METHOD_LOGIT and inside.mean == raw.mean
+    assert 0.0 <= inside.lo < inside.mean < inside.hi <= 1.0
+    narrow = cell_interval([0.3, 0.35, 0.4, 0.33], bounds=(0.0, 1.0))
+    assert 0.0 < narrow.lo < narrow.mean < narrow.hi < 1.0
     skewed = cell_interval([2.0, 900.0, 5.0], bounds=(1.0, None))  # log(x - 1) scale
     assert skewed.method == METHOD_SCALED and 1.0 < skewed.lo < 2.0 < 900.0 < skewed.hi
 
@@ -124,6 +128,23 @@ def test_scaled_interval_is_cox_for_log_normal_values():
     assert scaled_interval([0.2, 0.3], (0.0, 1.0)) is None  # too few inputs
     assert scaled_interval([0.0, 0.2, 0.3], (0.0, 1.0)) is None  # a value on a bound
     assert scaled_interval([0.2, 0.3, 0.4], (None, None)) is None  # unbounded metric
+
+
+def test_logit_interval_is_the_hull_of_the_pivot_and_johnsons_t():
+    """A worked example: Johnson's modified t, ``xbar + m3/(6 s² k) ± t s/sqrt(k)``, is
+    computed here by hand; the interval contains it, contains the mean, stays inside
+    (0, 1) after clipping, and is a function of the data alone (same data, same interval)."""
+    x = np.array([0.02, 0.03, 0.05, 0.31])  # one small-vocabulary input: right-skewed
+    k, m, s = x.size, x.mean(), x.std(ddof=1)
+    m3 = k * np.sum((x - m) ** 3) / ((k - 1) * (k - 2))
+    centre = m + m3 / (6 * s * s * k)
+    half = stats.t.ppf(0.975, k - 1) * s / np.sqrt(k)
+    lo, hi = scaled_interval(x, (0.0, 1.0))  # type: ignore[misc]
+    assert centre > m  # the skew correction moves the interval up
+    assert lo <= min(centre - half, m) and hi >= centre + half - 1e-12
+    assert (lo, hi) == scaled_interval(list(x), (0.0, 1.0))
+    iv = cell_interval(x, bounds=(0.0, 1.0))
+    assert iv.method == METHOD_LOGIT and 0.0 <= iv.lo < m < iv.hi < 1.0
 
 
 def test_bootstrap_t_interval_is_asymmetric_for_skewed_inputs():
