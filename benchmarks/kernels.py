@@ -6,7 +6,8 @@ and bfloat16, ``torch.nn.functional.linear`` and ``@``, and the harness's padded
 ``harness.backends.rows.linear``: the row counts 1..64 whose rows differ from the same
 rows of a 64-row product (and of a 256-row one). Then the attention of one decoding step
 (``scaled_dot_product_attention``, 9 query heads over 3 key/value heads, 100 cached
-tokens): the left-padding widths 1..64 whose output differs from no padding. Prints the
+tokens), in float32 and in float64: the left-padding widths 1..64 whose output differs
+from no padding. Prints the
 machine line first; docs/performance.md quotes the tables.
 
     python benchmarks/kernels.py
@@ -53,23 +54,38 @@ def products() -> None:
 
 
 def attention() -> None:
+    """Decode-step attention over 100 cached tokens, left-padded by 1..64 masked columns:
+    the widths whose output differs from no padding, for float32 attention and for the
+    harness's float64 attention rounded to float32 (``harness.backends.attention``), over
+    20 random draws."""
     import torch
 
     f = torch.nn.functional.scaled_dot_product_attention
-    gen = torch.Generator().manual_seed(0)
-    q = torch.randn(1, 9, 1, 64, generator=gen)
-    k, v = torch.randn(1, 3, 100, 64, generator=gen), torch.randn(1, 3, 100, 64, generator=gen)
-    ones = torch.ones(1, 1, 1, 100, dtype=torch.bool)
-    ref = f(q, k, v, attn_mask=ones, enable_gqa=True)
-    bad = []
-    for pad in range(1, 65):
-        z = torch.zeros(1, 3, pad, 64)
-        mask = torch.cat([torch.zeros(1, 1, 1, pad, dtype=torch.bool), ones], -1)
-        out = f(q, torch.cat([z, k], 2), torch.cat([z, v], 2), attn_mask=mask, enable_gqa=True)
-        if not torch.equal(out, ref):
-            bad.append(pad)
-    print(f"\ndecode-step attention over 100 cached tokens, left-padded by 1..64 masked "
-          f"columns: differs from no padding at widths {_ranges(bad)}")
+    for dtype in (torch.float32, torch.float64):
+        bad: set[int] = set()
+        differing = total = 0
+        for seed in range(20):
+            gen = torch.Generator().manual_seed(seed)
+            q = torch.randn(1, 9, 1, 64, generator=gen)
+            k = torch.randn(1, 3, 100, 64, generator=gen)
+            v = torch.randn(1, 3, 100, 64, generator=gen)
+            ones = torch.ones(1, 1, 1, 100, dtype=torch.bool)
+            ref = f(q.to(dtype), k.to(dtype), v.to(dtype), attn_mask=ones,
+                    enable_gqa=True).float()
+            for pad in range(1, 65):
+                z = torch.zeros(1, 3, pad, 64)
+                mask = torch.cat([torch.zeros(1, 1, 1, pad, dtype=torch.bool), ones], -1)
+                out = f(q.to(dtype), torch.cat([z, k], 2).to(dtype),
+                        torch.cat([z, v], 2).to(dtype), attn_mask=mask,
+                        enable_gqa=True).float()
+                n = int((out != ref).sum())
+                differing, total = differing + n, total + out.numel()
+                if n:
+                    bad.add(pad)
+        print(f"\ndecode-step attention in {str(dtype).removeprefix('torch.')} (output as "
+              f"float32) over 100 cached tokens, left-padded by 1..64 masked columns, 20 "
+              f"draws: differs from no padding at widths {_ranges(sorted(bad))}; "
+              f"{differing:,} of {total:,} outputs differ")
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ and the ratio:
                                            to the same ``vllm serve`` with the same concurrency
 
 The hf part ends with the cost of issue 29's fix (``padding``, also a part of its own): the
-hf backend with every product on whole 16-row blocks against the same backend on plain
-products, interleaved rounds on both workloads.
+hf backend with every product on whole 16-row blocks and attention in float64, against the
+same backend on plain products with float32 attention (and the blocks alone), interleaved
+rounds on both workloads.
 
 The vllm and openai parts skip with a printed reason when vLLM is not importable. The
 sequential transformers loop runs on the first ``--loop-requests`` requests only (its rate
@@ -200,37 +201,48 @@ def bench_hf(path: str, reqs: list[Request], loop_requests: int, batch_size: int
 
 
 def bench_padding(path: str, reqs: list[Request], big: list[Request], rounds: int) -> None:
-    """The cost of running every product of the hf backend on whole 16-row blocks
-    (``harness.backends.rows``, issue 29) against plain products on exactly the active rows
-    (before): the same float32 backend, alternating, best of ``rounds`` each."""
+    """The cost of issue 29's fix, the same float32 backend in three set-ups, alternating,
+    best of ``rounds`` each: plain products on exactly the active rows and float32
+    attention (before), every product on whole 16-row blocks (``harness.backends.rows``),
+    and both with attention in float64 over a float64 cache (``harness.backends.attention``,
+    what the harness runs)."""
     import torch
+    from transformers import DynamicCache
 
+    from harness.backends import attention
     from harness.backends.hf import HFBackend
     from harness.backends.rows import stabilize
 
     backend = HFBackend(path)
     linears = [m for m in backend.model.modules() if isinstance(m, torch.nn.Linear)]
+    wide = attention.new_cache
+    setups = {"plain products, float32 attention (before)": (False, False),
+              "16-row blocks, float32 attention": (True, False),
+              "16-row blocks, float64 attention (now)": (True, True)}
 
-    def run(rs: list[Request], padded: bool) -> list[Generation]:
+    def run(rs: list[Request], padded: bool, wide_cache: bool) -> list[Generation]:
         for module in linears:
             module.__dict__.pop("forward", None)  # plain nn.Linear.forward
         if padded:
             stabilize(backend.model)
+        attention.new_cache = wide if wide_cache else DynamicCache  # type: ignore[assignment]
         return list(backend.generate(rs))
 
-    print(f"[padding] float32, {backend.batch_size} rows; 16-row blocks vs plain products",
-          flush=True)
+    print(f"[padding] float32, {backend.batch_size} rows; " + "; ".join(setups), flush=True)
     for rs in (reqs, big):
-        best = {True: 0.0, False: 0.0}
+        best = dict.fromkeys(setups, 0.0)
         for _ in range(rounds):
-            for padded in (True, False):
-                label = f"{len(rs)} requests, " + ("16-row blocks" if padded
-                                                   else "plain (before)")
-                best[padded] = max(best[padded], timed(label, lambda p=padded, r=rs: run(r, p)))
-        print(f"  => 16-row blocks / plain products, {len(rs)} requests: "
-              f"{best[True] / best[False]:.2f}x the rate ({best[True]:.1f} vs "
-              f"{best[False]:.1f} tok/s, best of {rounds})\n", flush=True)
-    run(reqs[:1], True)  # leave the backend as the harness builds it
+            for name, (padded, wide_cache) in setups.items():
+                best[name] = max(best[name], timed(
+                    f"{len(rs)} requests, {name}",
+                    lambda p=padded, w=wide_cache, r=rs: run(r, p, w)))
+        before = best["plain products, float32 attention (before)"]
+        for name in list(setups)[1:]:
+            print(f"  => {name} / before, {len(rs)} requests: {best[name] / before:.2f}x the "
+                  f"rate ({best[name]:.1f} vs {before:.1f} tok/s, best of {rounds})",
+                  flush=True)
+        print(flush=True)
+    run(reqs[:1], True, True)  # leave the backend as the harness builds it
     backend.close()
 
 

@@ -1,4 +1,5 @@
-"""Grouped-query attention without copying the keys and values on a CPU.
+"""Grouped-query attention without copying the keys and values on a CPU, and in float64
+over a float32 model.
 
 With a padding mask on a CPU, transformers' ``sdpa`` attention repeats every key/value
 head for each query head it serves (``repeat_kv``) before calling
@@ -8,6 +9,19 @@ every layer at every decoding step. On the embedded model (9 query heads, 3 KV h
 the same kernel instead takes 0.07 s (``benchmarks/throughput.py`` shows the end-to-end
 effect). The results agree to float rounding; every other case is handed to transformers'
 own ``sdpa`` function unchanged.
+
+**float64 attention** (issue 29). A row's cache is left-padded by as many columns as its
+batch mates' prompts need, and a float32 softmax and weighted sum over the cached columns
+add in vector lanes whose alignment moves with that padding: the same row's attention then
+rounds differently (up to 2.4e-5 in the logits, measured), which can change a sampled
+token (it did: one text in 41 between a 64-row and a 3-row batching on an AVX2 EPYC).
+``WideCache`` keeps the keys and values of a float32 model in float64 (each new column is
+converted once, as it is cached), and attention over a float64 cache runs in float64 and
+rounds its output to float32. The float64 result moves with the padding by ~1e-16
+relative, far below float32's resolution (6e-8), so the float32 output is the same bits
+whatever the padding, on any kernel (measured: 0 of 737,280 outputs differ over 64 padding
+widths and 20 draws, against 374,648 in float32; `benchmarks/kernels.py`). bfloat16 models
+keep a bfloat16 cache: they make no such promise.
 """
 
 from __future__ import annotations
@@ -39,9 +53,11 @@ def _attention(module: Any, query: Any, key: Any, value: Any, attention_mask: An
         if attention_mask is None:  # one call for every batch: the same kernel with a mask
             attention_mask = _causal_mask(query.shape[2], key.shape[2], query.device)
         out = torch.nn.functional.scaled_dot_product_attention(
-            query, key, value, attn_mask=attention_mask, dropout_p=0.0, scale=scaling,
-            enable_gqa=query.shape[1] != key.shape[1])
-        return out.transpose(1, 2).contiguous(), None
+            query.to(key.dtype), key, value, attn_mask=attention_mask, dropout_p=0.0,
+            scale=scaling, enable_gqa=query.shape[1] != key.shape[1])
+        return out.to(query.dtype).transpose(1, 2).contiguous(), None
+    if key.dtype != query.dtype:  # a WideCache elsewhere: attention at the query's dtype
+        key, value = key.to(query.dtype), value.to(query.dtype)
     return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
                                   scaling=scaling, is_causal=is_causal, **kwargs)
 
@@ -53,3 +69,38 @@ def _causal_mask(q_len: int, kv_len: int, device: Any) -> Any:
 
     rows = torch.arange(kv_len - q_len, kv_len, device=device).unsqueeze(1)
     return (torch.arange(kv_len, device=device).unsqueeze(0) <= rows)[None, None]
+
+
+def new_cache() -> Any:
+    """An empty ``WideCache``: a ``DynamicCache`` whose layers keep float32 keys and values
+    in float64 (other dtypes as they come)."""
+    from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
+
+    global _WIDE
+    if _WIDE is None:
+        class WideLayer(DynamicLayer):
+            def update(self, key_states: Any, value_states: Any, *args: Any,
+                       **kwargs: Any) -> tuple[Any, Any]:
+                import torch
+
+                if key_states.dtype == torch.float32:
+                    key_states = key_states.to(torch.float64)
+                    value_states = value_states.to(torch.float64)
+                return super().update(key_states, value_states, *args, **kwargs)
+
+        class WideCache(DynamicCache):
+            def __init__(self) -> None:
+                Cache.__init__(self, layer_class_to_replicate=WideLayer)
+
+        _WIDE = WideCache
+    return _WIDE()
+
+
+_WIDE: Any = None
+
+
+def cache_itemsize(dtype: Any) -> int:
+    """Bytes per cached key or value element for a model of ``dtype`` (float32: 8)."""
+    import torch
+
+    return 8 if dtype == torch.float32 else int(dtype.itemsize)

@@ -17,9 +17,10 @@ A row's tokens depend only on its own seed and parameters: each row samples with
 generator (``RowSampler``), attends only to its own tokens (the attention mask), has its
 own positions (counted from its first real token), and its matrix products run on whole
 16-row blocks (``harness.backends.rows``, set up by the hf backend), so no CPU's kernel
-for a short product changes its arithmetic when few rows are active. What its batch mates
-still change is the left padding of its cache, which moves its attention by float32
-rounding (docs/performance.md, "float32 results and the CPU").
+for a short product changes its arithmetic when few rows are active. Its batch mates still
+set the left padding of its cache, but attention over a float32 model's cache runs in
+float64 (``harness.backends.attention``), whose rounding the padding cannot reach through
+to float32 (docs/performance.md, "float32 results and the CPU").
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def prefill_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, d
     (a ``DynamicCache`` with a row per prompt, copies where prompts repeat) and the
     logits at the last prompt position [len(prompts), vocab]."""
     import torch
-    from transformers import DynamicCache
+
+    from harness.backends.attention import new_cache
 
     distinct: dict[tuple[int, ...], int] = {}
     for p in prompts:
@@ -123,7 +125,7 @@ def prefill_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, d
     for row, prompt in enumerate(distinct):
         ids[row, width - len(prompt):] = torch.tensor(prompt)
         mask[row, width - len(prompt):] = 1
-    cache = DynamicCache()
+    cache = new_cache()  # float64 keys and values for a float32 model (attention.py)
     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
                    position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(device),
                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]

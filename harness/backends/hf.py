@@ -6,8 +6,9 @@ taking their slots, and per-row seeded sampling at a cost independent of the voc
 (``harness.backends.sampling``). A request's output depends only on its own seed and
 parameters, not on which other requests share its batch (in float32; see ``dtype``):
 every ``nn.Linear`` runs on whole 16-row blocks (``harness.backends.rows``), since CPUs
-pick another float32 kernel for short products (issue 29); attention over a left-padded
-cache is the one part its batch mates still move, by float rounding.
+pick another float32 kernel for short products (issue 29), and attention over the
+left-padded cache runs in float64 (``harness.backends.attention``), so the padding its
+batch mates set does not reach its float32 results.
 
 The number of rows decoded together is chosen from the model's KV-cache size per token and
 the memory available (at most 128 on a CPU, where more rows stop paying; 256 on a GPU),
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from harness.backends.attention import cache_itemsize
 from harness.backends.attention import register as register_attention
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.chat import render_chat
@@ -83,7 +85,8 @@ class HFBackend:
         heads = getattr(cfg, "num_attention_heads", 32)
         kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
         head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
-        per_row = 2 * layers * kv_heads * head_dim * tokens_per_row * self.model.dtype.itemsize
+        per_row = 2 * layers * kv_heads * head_dim * tokens_per_row * \
+            cache_itemsize(self.model.dtype)
         if self.device == "cuda":
             free, _ = torch.cuda.mem_get_info()
             cap = 256

@@ -113,6 +113,45 @@ def test_plain_products_that_take_another_kernel_are_the_ones_padded():
                                    f"differ, and padded products run on them. {machine()}")
 
 
+def test_a_rows_attention_does_not_depend_on_its_left_padding():
+    """The harness's attention over a float32 model's cache (float64 keys and values, as
+    ``WideCache`` stores them) gives a row the same float32 bits whatever the left padding
+    its batch mates set: 1..64 masked columns before 100 cached tokens, a decode step (1
+    query) and a prefill (7 queries), 9 query heads over 3 KV heads. And what it avoids:
+    float32 attention differs at some padding on this machine (if not, this CPU happens
+    to sum masked columns in order; only printed)."""
+    import types
+
+    import torch
+
+    from harness.backends.attention import _attention
+
+    module = types.SimpleNamespace(training=False)
+    gen = torch.Generator().manual_seed(3)
+    raw: set[int] = set()
+    for q_len in (1, 7):
+        q = torch.randn(1, 9, q_len, 64, generator=gen)
+        k, v = torch.randn(1, 3, 100, 64, generator=gen), torch.randn(1, 3, 100, 64,
+                                                                        generator=gen)
+        causal = torch.ones(q_len, 100, dtype=torch.bool).tril(100 - q_len)[None, None]
+        ref, _ = _attention(module, q, k.double(), v.double(), causal)
+        ref32, _ = _attention(module, q, k, v, causal)
+        assert ref.dtype == torch.float32
+        bad = []
+        for pad in range(1, 65):
+            mask = torch.cat([torch.zeros(1, 1, q_len, pad, dtype=torch.bool), causal], -1)
+            kp = torch.cat([torch.zeros(1, 3, pad, 64), k], 2)
+            vp = torch.cat([torch.zeros(1, 3, pad, 64), v], 2)
+            out, _ = _attention(module, q, kp.double(), vp.double(), mask)
+            if not torch.equal(out, ref):
+                bad.append(pad)
+            if not torch.equal(_attention(module, q, kp, vp, mask)[0], ref32):
+                raw.add(pad)
+        assert not bad, (f"float64 attention ({q_len} queries) differs with left padding "
+                         f"{bad}: a row's text can depend on its batch mates. {machine()}")
+    print(f"float32 attention differs with left padding {sorted(raw)}; {machine()}")
+
+
 @pytest.mark.model
 def test_a_texts_embedding_does_not_depend_on_the_texts_embedded_with_it():
     import numpy as np
