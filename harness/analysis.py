@@ -177,6 +177,32 @@ def better_when_higher(metric: str) -> bool | None:
     return direction(spec.higher_is if spec else None)
 
 
+def grid_label(grid: dict[str, Any]) -> str:
+    """Return ``k=v, k=v`` for a grid point (``default`` when it is empty), each value as
+    the cell ids write it (``temperature=1``, not ``1.0``)."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in grid.items()) or "default"
+
+
+def best_by_grid(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """For every metric and grid point (``grid_label``): ``{"cells": [variant, ...],
+    "clear": bool}``, the variants ``best_cells`` finds best in it (mostly degenerate cells
+    and cells the frontier excluded never count)."""
+    excluded = set((summary.get("pareto") or {}).get("excluded") or {})
+    by_grid: dict[str, dict[str, dict[str, Any]]] = {}
+    for c in summary["cells"]:
+        by_grid.setdefault(grid_label(c.get("grid") or {}), {})[c["variant"]] = c
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for m in summary.get("metrics", {}):
+        for g, cells in by_grid.items():
+            top, clear = best_cells({v: c["metrics"].get(m) for v, c in cells.items()}, m,
+                                    {v for v, c in cells.items()
+                                     if mostly_degenerate(c) or c["cell"] in excluded})
+            if top:
+                out.setdefault(m, {})[g] = {"cells": sorted(top), "clear": clear}
+    return out
+
+
 def direction(higher_is: str | None) -> bool | None:
     """What a metric's ``higher_is`` says: True when higher is better (more diverse, more
     coherent, better), False when lower is ("worse"), None when it has no direction."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import summarize
+from harness.analysis import best_by_grid, summarize
 from harness.judges.calls import describe_judge
 from harness.metrics import Resources, SampleContext
 from harness.store import Run, Store
@@ -62,6 +62,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
             per_set[key] = per_set.get(key, 0) + 1
         summary["race"] = replay(run.config["adaptive"], summary,
                                  max(per_set.values(), default=1))
+    add_derived(summary)
     summary["usage"] = usage_section(store.usage(run.id), run.config.get("prices", {}))
     if run.profile:
         summary["profile"] = run.profile
@@ -71,6 +72,20 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
         for s in summary["samples"]:
             if s["key"] in classes:
                 s["answer_class"] = classes[s["key"]]
+    return summary
+
+
+def add_derived(summary: dict[str, Any]) -> dict[str, Any]:
+    """Add (in place, and return) what the reports show beyond the cells, computed here
+    once so that no renderer computes a statistic: ``comparisons``, every variant against
+    the first at each grid point (``harness.comparisons.compare_within``: the rows `harness
+    compare` prints; None with one variant), and ``best``
+    (``harness.analysis.best_by_grid``)."""
+    from harness.comparisons import compare_within
+
+    several = len({c["variant"] for c in summary["cells"]}) > 1
+    summary["comparisons"] = compare_within(summary, by="variant") if several else None
+    summary["best"] = best_by_grid(summary)
     return summary
 
 

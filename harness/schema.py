@@ -164,6 +164,13 @@ class Summary(_Open):
     human: dict[str, Any] | None = Field(
         None, description="blinded human ratings (harness.ratings.human_section): counts, "
         "inter-rater alpha, each metric's and judge's Spearman rho with the people")
+    comparisons: dict[str, Any] | None = Field(
+        None, description="every variant against the first at each grid point, paired by "
+        "input with Benjamini-Hochberg adjusted p-values (harness.comparisons.compare_within; "
+        "what `harness compare RUN` prints); null with one variant")
+    best: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="per metric and grid point: the variants best in "
+        "it ({cells, clear}: clear when a single one's interval clears every other)")
     samples: list[dict[str, Any]] = Field(default_factory=list)
 
 

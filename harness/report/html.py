@@ -20,7 +20,7 @@ import re
 from html import escape as _html_escape
 from typing import Any
 
-from harness.analysis import best_cells, direction, mostly_degenerate
+from harness.analysis import direction, grid_label
 from harness.report.compare import compare_table_html, explain, summary_line
 from harness.report.format import num, truncated_share, value_ci
 from harness.report.judges import PARTS, human_lines, sections
@@ -150,13 +150,6 @@ def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = N
 
 
 # -- pieces ------------------------------------------------------------------------------
-
-def grid_label(grid: dict[str, Any]) -> str:
-    """Return ``k=v, k=v`` for a grid point (``default`` when it is empty), each value as
-    the cell ids write it (``temperature=1``, not ``1.0``)."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in grid.items()) or "default"
-
 
 def axis_label(summary: dict[str, Any], metric: str, axis: str) -> str:
     """Return ``metric (higher|lower = more diverse|coherent)``: the direction of ``metric``
@@ -355,7 +348,6 @@ def _tables(summary: dict[str, Any]) -> str:
     cols = [g for g, _ in grids]
     by = {(c["variant"], grid_label(c["grid"])): c for c in summary["cells"]}
     frontier = set((summary.get("pareto") or {}).get("cells") or [])
-    excluded = set((summary.get("pareto") or {}).get("excluded") or {})
     names = key_metrics(summary)
     out = ['<section id="tables"><h2>Metrics by variant and grid point</h2>',
            f'<p class="note">mean [95% CI]. {escape(cells_note(summary))} Bold = best in its '
@@ -370,13 +362,7 @@ def _tables(summary: dict[str, Any]) -> str:
     for i, m in enumerate(names):
         info = summary["metrics"][m]
         h = info.get("higher_is")
-        best: dict[str, tuple[set[str], bool]] = {}
-        for g in cols:
-            best[g] = best_cells({v: by[(v, g)]["metrics"].get(m) for v in variants
-                                  if (v, g) in by}, m,
-                                 {v for v in variants if (v, g) in by and (
-                                     mostly_degenerate(by[(v, g)])
-                                     or by[(v, g)]["cell"] in excluded)})
+        best = (summary.get("best") or {}).get(m, {})  # computed with the summary
         direction = f" · higher is {escape(h)}" if h else ""
         out.append(f'<div class="tabpanel{" active" if i == 0 else ""}" data-tabs="metrics">'
                    f"<h3>{escape(m)}</h3><p class=\"note\">{escape(info.get('description', ''))}"
@@ -390,8 +376,9 @@ def _tables(summary: dict[str, Any]) -> str:
                 cell = by.get((v, g))
                 val = cell["metrics"].get(m) if cell else None
                 star = " ★" if cell and cell["cell"] in frontier else ""
-                top, clear = best.get(g, (set(), False))
-                cls = ("num best" if clear else "num tied") if v in top else "num"
+                top = best.get(g) or {"cells": [], "clear": False}
+                cls = ("num best" if top["clear"] else "num tied") if v in top["cells"] \
+                    else "num"
                 row.append(f'<td class="{cls}">{escape(value_ci(val))}{star}</td>')
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table></div>")
@@ -413,12 +400,13 @@ def _truncated(summary: dict[str, Any], variants: list[str], cols: list[str],
 
 
 def _comparisons(summary: dict[str, Any]) -> str:
-    from harness.comparisons import compare_within
-
     head = '<section id="comparisons"><h2>Variants compared (paired by input)</h2>'
     if len({c["variant"] for c in summary["cells"]}) < 2:
         return head + '<p class="note">One variant: nothing to compare.</p></section>'
-    result = compare_within(summary, by="variant")  # the rows `harness compare` shows
+    result = summary.get("comparisons")  # the rows `harness compare` shows
+    if not result:
+        return head + '<p class="note">Not in this summary.</p></section>'
+
     sig = result["significant"]
     shown = (compare_table_html(result, only_significant=True) if sig else
              '<p class="note">No row differs beyond noise: with more inputs a smaller '

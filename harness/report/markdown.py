@@ -162,12 +162,11 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
 
 
 def _variant_comparisons(summary: dict[str, Any], metrics: list[str]) -> list[str]:
-    from harness.comparisons import compare_within
     from harness.report.compare import CI_HEADER, summary_line, verdict
 
-    if len({c["variant"] for c in summary["cells"]}) < 2:
+    result = summary.get("comparisons")  # the rows `harness compare` shows
+    if not result or len({c["variant"] for c in summary["cells"]}) < 2:
         return []
-    result = compare_within(summary, by="variant")  # the rows `harness compare` shows
     sig = [r for r in result["rows"] if r["significant"]]
     lines = [f"## Variants vs {_esc(result['reference'], code=True)} (paired by input)", "",
              f"{_esc(summary_line(result))} ({_esc(result['method'])})"]

@@ -62,7 +62,9 @@ def make_summary() -> dict[str, Any]:
                     "completion_tokens": 12, "scores": {"perplexity": ppl, "length_words": 9}})
     frontier = [c["cell"] for c in cells if c["variant"] == "plain"]
     cells[0]["metrics"]["length_words"].update(lo=None, hi=None, method="no interval: one value")
-    return {
+    from harness.run_summary import add_derived
+
+    return add_derived({
         "schema_version": 2,
         "run": {"id": "20260101-000000-abcd", "suite": "po<em>etry", "model": "m&m",
                 "backend": "hf", "n_requests": len(samples), "harness_version": "0.1.0",
@@ -77,7 +79,7 @@ def make_summary() -> dict[str, Any]:
              "baseline": None, "passed": False, "reason": "900 violates <= 50"},
             {"check": "perplexity <= 5000", "cell": cells[0]["cell"], "value": 2.0,
              "baseline": None, "passed": True, "reason": ""}],
-    }
+    })
 
 
 @pytest.fixture(scope="module")
