@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Server(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     """Options of the ``openai`` backend."""
+
+    model_config = ConfigDict(extra="forbid")
 
     base_url: str | list[str] = "http://127.0.0.1:8000/v1"
 

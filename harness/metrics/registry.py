@@ -1,7 +1,7 @@
 """The metric registry: ``@metric`` registers a function in ``METRICS``; ``score_samples``
 and ``score_set`` run named metrics over a batch of texts.
 
-Two kinds of metric:
+Three kinds of metric:
 
 - ``"sample"``: ``fn(texts, contexts, resources) -> list[float]``, one value per text. It
   receives the whole batch so model-based metrics (perplexity, embeddings) can batch.
