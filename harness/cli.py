@@ -432,12 +432,15 @@ def list_metrics() -> None:
 
 @app.command()
 def runs(store: Path = StoreOpt,
-         limit: int = typer.Option(20, min=1, help="How many.")) -> None:
+         limit: int = typer.Option(20, help="How many (at least 1).")) -> None:
     """List the newest runs in the store: how many generations each made and how many it
     was served from the store (a cached rerun makes none)."""
     import time
 
     with _errors():
+        if limit < 1:  # one line, as every other bad value (not click's usage box)
+            raise _Exit(f"--limit must be at least 1 (the number of runs to list), not "
+                        f"{limit}", EXIT_INPUT)
         table = Table(caption="generated: made by the run, of its requests; from store: "
                               "made by an earlier run and reused")
         for col in ("run", "suite", "model", "backend", "status", "generated", "from store",

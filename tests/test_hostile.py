@@ -791,6 +791,14 @@ def test_ctrl_c_while_the_command_starts_is_130_not_1(tmp_path, delay) -> None:
         assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_runs_limit_below_one_is_one_line_and_exit_2(tmp_path, value) -> None:
+    proc = _cli(tmp_path, "runs", "--limit", value, "--store", "none.sqlite", color=False)
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: --limit must be at least 1 (the number of runs to list), not {value}" \
+        in proc.stderr and "Usage" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_readme_documents_every_exit_code() -> None:
     from harness import cli
     from tests.conftest import ROOT
