@@ -185,7 +185,8 @@ def _log_interval(x: np.ndarray, lo: float, alpha: float) -> tuple[float, float]
     if not s2 > 0 or not math.isfinite(s2):
         return None
     half = float(_st.t.ppf(1 - alpha / 2, k - 1)) * math.sqrt(s2 / k + s2 ** 2 / (2 * (k - 1)))
-    return lo + math.exp(mu + s2 / 2 - half), lo + math.exp(mu + s2 / 2 + half)
+    ends = lo + np.exp(mu + s2 / 2 + np.array([-half, half]))  # inf when it overflows
+    return float(ends[0]), float(ends[1])
 
 
 GPQ_DRAWS = 4000  # draws of the generalized pivot (quantile Monte-Carlo SE ~0.3% of width)

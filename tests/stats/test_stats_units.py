@@ -130,6 +130,14 @@ def test_scaled_interval_is_cox_for_log_normal_values():
     assert scaled_interval([0.2, 0.3, 0.4], (None, None)) is None  # unbounded metric
 
 
+def test_a_scaled_interval_that_overflows_falls_back_to_t():
+    """Values spread over hundreds of orders of magnitude: exp of the log-scale end
+    overflows, so the interval is not the log-scale one (and nothing raises)."""
+    iv = cell_interval([1.5, 1e200, 1e300, 2.0], bounds=(1.0, None))
+    assert iv.method == METHOD_T and iv.lo is not None and iv.hi is not None
+    assert scaled_interval([1.5, 1e200, 1e300, 2.0], (1.0, None)) is None
+
+
 def test_logit_interval_is_the_hull_of_the_pivot_and_johnsons_t():
     """A worked example: Johnson's modified t, ``xbar + m3/(6 s² k) ± t s/sqrt(k)``, is
     computed here by hand; the interval contains it, contains the mean, stays inside
