@@ -225,7 +225,8 @@ def bench_padding(path: str, reqs: list[Request], big: list[Request], rounds: in
             module.__dict__.pop("forward", None)  # plain nn.Linear.forward
         if padded:
             stabilize(backend.model)
-        attention.new_cache = wide if wide_cache else DynamicCache  # type: ignore[assignment]
+        attention.new_cache = (  # type: ignore[assignment]
+            wide if wide_cache else lambda device: DynamicCache())
         return list(backend.generate(rs))
 
     print(f"[padding] float32, {backend.batch_size} rows; " + "; ".join(setups), flush=True)

@@ -15,7 +15,7 @@ batch mates' prompts need, and a float32 softmax and weighted sum over the cache
 add in vector lanes whose alignment moves with that padding: the same row's attention then
 rounds differently (up to 2.4e-5 in the logits, measured), which can change a sampled
 token (it did: one text in 41 between a 64-row and a 3-row batching on an AVX2 EPYC).
-``WideCache`` keeps the keys and values of a float32 model in float64 (each new column is
+On a CPU, ``WideCache`` keeps the keys and values of a float32 model in float64 (each new column is
 converted once, as it is cached), and attention over a float64 cache runs in float64 and
 rounds its output to float32. The float64 result moves with the padding by ~1e-16
 relative, far below float32's resolution (6e-8), so the float32 output is the same bits
@@ -26,6 +26,7 @@ keep a bfloat16 cache: they make no such promise.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 NAME = "harness_sdpa"
@@ -71,36 +72,41 @@ def _causal_mask(q_len: int, kv_len: int, device: Any) -> Any:
     return (torch.arange(kv_len, device=device).unsqueeze(0) <= rows)[None, None]
 
 
-def new_cache() -> Any:
-    """An empty ``WideCache``: a ``DynamicCache`` whose layers keep float32 keys and values
-    in float64 (other dtypes as they come)."""
+def new_cache(device: str) -> Any:
+    """An empty KV cache for a model on ``device``: on a CPU a ``WideCache`` (a
+    ``DynamicCache`` whose layers keep float32 keys and values in float64; other dtypes as
+    they come), elsewhere a plain ``DynamicCache`` (a GPU's float64 is slow, and the
+    float32 promise is the CPU's)."""
+    from transformers import DynamicCache
+
+    return _wide_cache_class()() if str(device).startswith("cpu") else DynamicCache()
+
+
+@functools.cache
+def _wide_cache_class() -> Any:
+    """``WideCache``, defined on first use (transformers is imported lazily)."""
+    import torch
     from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
-    global _WIDE
-    if _WIDE is None:
-        class WideLayer(DynamicLayer):
-            def update(self, key_states: Any, value_states: Any, *args: Any,
-                       **kwargs: Any) -> tuple[Any, Any]:
-                import torch
+    class WideLayer(DynamicLayer):
+        def update(self, key_states: Any, value_states: Any, *args: Any,
+                   **kwargs: Any) -> tuple[Any, Any]:
+            if key_states.dtype == torch.float32:
+                key_states = key_states.to(torch.float64)
+                value_states = value_states.to(torch.float64)
+            return super().update(key_states, value_states, *args, **kwargs)
 
-                if key_states.dtype == torch.float32:
-                    key_states = key_states.to(torch.float64)
-                    value_states = value_states.to(torch.float64)
-                return super().update(key_states, value_states, *args, **kwargs)
+    class WideCache(DynamicCache):
+        def __init__(self) -> None:
+            Cache.__init__(self, layer_class_to_replicate=WideLayer)
 
-        class WideCache(DynamicCache):
-            def __init__(self) -> None:
-                Cache.__init__(self, layer_class_to_replicate=WideLayer)
-
-        _WIDE = WideCache
-    return _WIDE()
+    return WideCache
 
 
-_WIDE: Any = None
-
-
-def cache_itemsize(dtype: Any) -> int:
-    """Bytes per cached key or value element for a model of ``dtype`` (float32: 8)."""
+def cache_itemsize(dtype: Any, device: str) -> int:
+    """Bytes per cached key or value element for a model of ``dtype`` on ``device``
+    (float32 on a CPU: 8, as ``new_cache`` keeps it)."""
     import torch
 
-    return 8 if dtype == torch.float32 else int(dtype.itemsize)
+    wide = dtype == torch.float32 and str(device).startswith("cpu")
+    return 8 if wide else int(dtype.itemsize)

@@ -125,7 +125,7 @@ def prefill_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, d
     for row, prompt in enumerate(distinct):
         ids[row, width - len(prompt):] = torch.tensor(prompt)
         mask[row, width - len(prompt):] = 1
-    cache = new_cache()  # float64 keys and values for a float32 model (attention.py)
+    cache = new_cache(device)  # on a CPU, float64 keys and values for a float32 model
     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
                    position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(device),
                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]

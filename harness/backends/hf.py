@@ -86,7 +86,7 @@ class HFBackend:
         kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
         head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
         per_row = 2 * layers * kv_heads * head_dim * tokens_per_row * \
-            cache_itemsize(self.model.dtype)
+            cache_itemsize(self.model.dtype, self.device)
         if self.device == "cuda":
             free, _ = torch.cuda.mem_get_info()
             cap = 256
