@@ -29,7 +29,7 @@ def timed_run(suite: str, store: Path, reports: Path) -> tuple[float, str]:
 
 def main() -> None:
     suite = sys.argv[1] if len(sys.argv) > 1 else "suites/poetry.yaml"
-    from harness.models import DEFAULT_MODEL, resolve
+    from harness.backends.models import DEFAULT_MODEL, resolve
 
     resolve(DEFAULT_MODEL, print)  # one-time conversion, not part of the measurement
     with tempfile.TemporaryDirectory() as tmp:

@@ -75,7 +75,7 @@ def bench_default(texts: list[str], cell_size: int, perplexity: bool) -> None:
     resources = Resources()
     if perplexity:
         from harness.backends.hf import HFBackend
-        from harness.models import resolve
+        from harness.backends.models import resolve
 
         resources.scorer = HFBackend(resolve("smollm2-135m"))
     else:
@@ -128,7 +128,7 @@ def bench_perplexity(texts: list[str], contexts: list[SampleContext]) -> float:
     and as 64-token samples per minute (text tokens / 64), against the target of 1,000
     64-token samples a minute; the bfloat16 drift in mean NLL per sample."""
     from harness.backends.hf import HFBackend
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     path = resolve("smollm2-135m")
     prompts = [c.messages for c in contexts]

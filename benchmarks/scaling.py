@@ -34,8 +34,8 @@ def workload(samples: int, max_tokens: int) -> list[Request]:
     """The tiny suite's plan with ``samples`` samples of ``max_tokens`` tokens each."""
     import importlib.util
 
-    from harness.plan import plan
-    from harness.suite import load_suite
+    from harness.suite.load import load_suite
+    from harness.suite.plan import plan
 
     spec = importlib.util.spec_from_file_location("_conftest", TINY)
     conftest = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -47,7 +47,7 @@ def workload(samples: int, max_tokens: int) -> list[Request]:
 
 def pool_run(todo: list[Request], replicas: int, batch_size: int) -> dict[str, float]:
     """Generate ``todo`` on ``replicas`` replicas; return wall time, tokens, first chunk."""
-    from harness.executors.ray import ray_generate
+    from harness.generate.executors.ray import ray_generate
 
     ready: list[float] = []
     up: list[float] = []  # when each replica finished loading its model
@@ -85,7 +85,7 @@ def local_run(todo: list[Request], batch_size: int) -> dict[str, float]:
 def store_write_seconds(n: int = 1000, commit_every: int = 8) -> float:
     """Seconds to store ``n`` generations in commits of ``commit_every`` (as the runner)."""
     from harness.records import SamplingParams
-    from harness.store import Store
+    from harness.store.tables import Store
 
     reqs = [Request(key=f"{i:064x}", model="m", messages=(("user", "Write a poem " * 8),),
                     params=SamplingParams(), sample_index=0, seed=i) for i in range(n)]
@@ -134,7 +134,7 @@ def main() -> None:
 
     import ray
 
-    from harness.models import DEFAULT_MODEL, resolve
+    from harness.backends.models import DEFAULT_MODEL, resolve
 
     resolve(DEFAULT_MODEL, print)  # one-time conversion, not part of the measurement
     todo = workload(args.samples, args.max_tokens)

@@ -21,16 +21,16 @@ Intervals (nominal 95%):
         (for the set metric, distinct_2 is recomputed on the resampled texts),
   (iii) cluster: percentile bootstrap over the per-input values,
   (iv)  t over the per-input values (k − 1 df),
-  (v)   harness: ``harness.stats.cell_interval`` with the metric's bounds, as
-        ``harness.analysis.summarize`` calls it (bootstrap-t over inputs from
+  (v)   harness: ``harness.stats.intervals.cell_interval`` with the metric's bounds, as
+        ``harness.summarize.cells.summarize`` calls it (bootstrap-t over inputs from
         ``BOOT_T_MIN_INPUTS`` inputs on, (iv) below that; clipped to the bounds).
 
 Comparisons: two runs of the same suite (same inputs, so the input effects are shared;
 fresh sample noise), 16 cells × 6 metrics of 8 inputs × 4 samples. Old: the unpaired
 percentile bootstrap CI of the difference of the cell means over samples, one test per
-row, no correction (``harness.analysis.compare`` before per-input statistics). New:
-``harness.comparisons.compare_runs`` (paired t over inputs, Benjamini–Hochberg) and the
-gate ``harness.checks.run_checks`` (one-sided paired t beyond the tolerance, Holm).
+row, no correction (``harness.summarize.cells.compare`` before per-input statistics). New:
+``harness.stats.comparisons.compare_runs`` (paired t over inputs, Benjamini–Hochberg) and the
+gate ``harness.stats.gate.run_checks`` (one-sided paired t beyond the tolerance, Holm).
 """
 
 from __future__ import annotations
@@ -53,14 +53,14 @@ import scipy
 from _machine import machine_line  # noqa: E402
 from scipy import stats as st
 
-import harness.checks
-import harness.stats
-from harness.analysis import summary_from_inputs
-from harness.checks import run_checks
-from harness.comparisons import compare_runs
+import harness.stats.gate
+import harness.stats.intervals
 from harness.metrics import METRICS, score_set
 from harness.metrics.synthetic import synthetic_inputs
-from harness.stats import BOOT_T_MIN_INPUTS, cell_interval, paired_test
+from harness.stats.comparisons import compare_runs
+from harness.stats.gate import run_checks
+from harness.stats.intervals import BOOT_T_MIN_INPUTS, cell_interval, paired_test
+from harness.summarize.cells import summary_from_inputs
 
 ALPHA = 0.05
 M = 4  # samples per input
@@ -200,7 +200,7 @@ def t_over_inputs(y: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def harness_interval(y: np.ndarray, x: np.ndarray | None, bounds: Bounds
                      ) -> tuple[np.ndarray, ...]:
-    """(v) ``harness.stats.cell_interval``, one call per simulated cell."""
+    """(v) ``harness.stats.intervals.cell_interval``, one call per simulated cell."""
     R, k = y.shape
     lo, hi = np.empty(R), np.empty(R)
     for r in range(R):
@@ -329,27 +329,27 @@ def fast_gate() -> Iterator[None]:
     ``min_detectable`` becomes ``sd`` × the same statsmodels effect size, cached by (n,
     alpha, power, sidedness); ``inputs_needed`` (report-only ``more_inputs``) returns
     None; ``gc.collect`` is a no-op (statsmodels' Holm calls it on every adjustment)."""
-    original = harness.stats.min_detectable
+    original = harness.stats.intervals.min_detectable
 
     @functools.cache
     def unit(n: int, alpha: float, power: float, one_sided: bool) -> float | None:
         return original(1.0, n, alpha, power, one_sided)
 
     def fast(sd, n, alpha=ALPHA, power=0.8, one_sided=True):
-        if n < harness.stats.MIN_PAIRS or sd is None:
+        if n < harness.stats.intervals.MIN_PAIRS or sd is None:
             return None
         return 0.0 if sd == 0 else unit(n, alpha, power, one_sided) * sd
 
-    saved = (harness.checks.min_detectable, harness.checks.inputs_needed, gc.collect)
-    harness.stats.min_detectable = fast
-    harness.checks.min_detectable = fast
-    harness.checks.inputs_needed = lambda *args, **kwargs: None
+    saved = (harness.stats.gate.min_detectable, harness.stats.gate.inputs_needed, gc.collect)
+    harness.stats.intervals.min_detectable = fast
+    harness.stats.gate.min_detectable = fast
+    harness.stats.gate.inputs_needed = lambda *args, **kwargs: None
     gc.collect = lambda generation=2: 0
     try:
         yield
     finally:
-        harness.stats.min_detectable = original
-        harness.checks.min_detectable, harness.checks.inputs_needed, gc.collect = saved
+        harness.stats.intervals.min_detectable = original
+        harness.stats.gate.min_detectable, harness.stats.gate.inputs_needed, gc.collect = saved
 
 
 def fpr_study(reps: int, B: int, seed: int, k: int = 8) -> None:

@@ -6,7 +6,7 @@ right-skewed per-sample metric, against Student t over the raw per-input values.
 
 Each entry: ``reps`` cells of k inputs drawn from a pool of 3000 inputs (set metrics) or
 200,000 (per-sample), whose mean is the truth; the harness interval is
-``harness.stats.cell_interval`` with the metric's bounds, as ``summarize`` calls it.
+``harness.stats.intervals.cell_interval`` with the metric's bounds, as ``summarize`` calls it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scipy import stats as st
 
 from harness.metrics import METRICS, score_set
 from harness.metrics.synthetic import synthetic_inputs
-from harness.stats import cell_interval
+from harness.stats.intervals import cell_interval
 
 M = 4  # samples per input
 

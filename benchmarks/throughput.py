@@ -323,7 +323,7 @@ def bench_openai(path: str, reqs: list[Request], eager: bool, concurrency: int,
     import httpx
 
     from harness.backends.openai import OpenAIBackend
-    from harness.suite import Server
+    from harness.suite.load import Server
 
     log = Path("/tmp/harness-bench-vllm-serve.log")
     print(f"[openai] {len(reqs)} requests, concurrency {concurrency}; starting vllm serve "
@@ -384,7 +384,7 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     path = resolve("smollm2-135m", print)
     reqs = workload(args.prompts, args.samples, args.max_tokens)

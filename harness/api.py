@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import InputError
 
 if TYPE_CHECKING:
-    from harness.runner import Progress, RunResult
-    from harness.suite import Suite
+    from harness.generate.runner import Progress, RunResult
+    from harness.suite.load import Suite
 
 DEFAULT_STORE = Path("results/harness.sqlite")
 
@@ -78,7 +78,7 @@ def _shown(value: Any) -> str:
 def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
                allow_env: Sequence[str] = ()) -> Suite:
     """Read and validate a suite file (``SuiteError`` names file:line:col when bad)."""
-    from harness.suite import load_suite as _load
+    from harness.suite.load import load_suite as _load
 
     return _load(path, allow_paths, allow_env)
 
@@ -89,9 +89,9 @@ def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
         progress: Progress | None = None) -> RunResult:
     """Run a suite (a path or a loaded ``Suite``): generate what the store lacks, score,
     and return the ``RunResult`` (``.run``, ``.summary``, ``.generated``, ``.cached``)."""
-    from harness.runner import run_suite
-    from harness.store import Store
-    from harness.suite import Suite
+    from harness.generate.runner import run_suite
+    from harness.store.tables import Store
+    from harness.suite.load import Suite
 
     if not isinstance(suite, Suite):
         _path(suite, "suite")
@@ -111,9 +111,10 @@ def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
 def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
             samples: bool = True) -> dict[str, Any]:
     """The summary of a run: a run id (or a prefix, or ``latest``) in ``store``, or a JSON
-    report/baseline file. Its shape is ``harness.schema.Summary`` (docs/summary.schema.json)."""
-    from harness.run_summary import build_summary
-    from harness.store import Store
+    report/baseline file. Its shape is ``harness.summarize.model.Summary``
+    (docs/summary.schema.json)."""
+    from harness.store.tables import Store
+    from harness.summarize.build import build_summary
 
     if not isinstance(ref, Path):
         ref = _ref(ref)
@@ -133,7 +134,7 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
     the variants (``by="variant"``) or grid points (``by="grid"``) of ``a`` against a
     reference. ``a``/``b`` are run ids, JSON report files or summaries. Rows carry the
     difference, its FCR-adjusted interval, n and a Benjamini–Hochberg adjusted p-value."""
-    from harness.comparisons import compare_runs, compare_within
+    from harness.stats.comparisons import compare_runs, compare_within
 
     by = _choice(by, "by", ("variant", "grid"))
     _optional_str(reference, "reference")
@@ -154,8 +155,8 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
 
 def runs(*, store: str | Path = DEFAULT_STORE, limit: int = 20) -> list[dict[str, Any]]:
     """The newest runs of a store, newest first, as plain records."""
-    from harness.run_summary import run_info
-    from harness.store import Store
+    from harness.store.tables import Store
+    from harness.summarize.build import run_info
 
     limit = _count(limit, "limit")
     st = Store(_path(store, "store"), readonly=True)
@@ -169,7 +170,7 @@ def samples(ref: str = "latest", *, store: str | Path = DEFAULT_STORE) -> list[d
     """Every sample of a run as a plain record: key, variant, input_id, cell, grid,
     sample_index, messages, text, finish_reason, completion_tokens and its metric
     ``scores``."""
-    from harness.store import Store
+    from harness.store.tables import Store
 
     ref = _ref(ref)
     st = Store(_path(store, "store"), readonly=True)
@@ -189,7 +190,7 @@ def score(texts: Sequence[str], metrics: Sequence[str], *, prompt: str | None = 
     texts answer (for perplexity and relevance); ``scorer``: the model for perplexity."""
     from harness.errors import BadValue
     from harness.metrics import Resources, SampleContext, score_samples, score_set
-    from harness.scoring import split_metrics
+    from harness.metrics.scoring import split_metrics
 
     texts = _texts(texts, "texts")
     metrics = _texts(metrics, "metrics")
@@ -258,7 +259,7 @@ def report_shape(data: Any, where: str | Path, need_run: bool = False) -> dict[s
         raise bad("no `run`")
     from pydantic import ValidationError
 
-    from harness.schema import Summary, check_version
+    from harness.summarize.model import Summary, check_version
 
     try:
         check_version(data, str(where))

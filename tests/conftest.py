@@ -48,7 +48,7 @@ class FakeBackend:
 @pytest.fixture
 def fake_backend(monkeypatch):
     """Patch the runner to use FakeBackend; returns the list of backends created."""
-    import harness.runner
+    import harness.generate.runner
 
     made: list[FakeBackend] = []
 
@@ -57,7 +57,7 @@ def fake_backend(monkeypatch):
         made.append(backend)
         return backend
 
-    monkeypatch.setattr(harness.runner, "make_backend", make)
+    monkeypatch.setattr(harness.generate.runner, "make_backend", make)
     return made
 
 

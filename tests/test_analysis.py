@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.analysis import best_cells, pareto_frontier, summary_from_inputs
+from harness.summarize.cells import best_cells, pareto_frontier, summary_from_inputs
 
 
 def _summary(values):
@@ -32,7 +32,7 @@ def test_overlapping_intervals_are_ties():
 
 
 def test_comparing_set_metrics_of_different_set_sizes_is_flagged():
-    from harness.comparisons import compare_runs
+    from harness.stats.comparisons import compare_runs
 
     vals = {"a|t=1": {"distinct_2": {f"i{j}": 0.8 + 0.01 * j for j in range(4)},
                       "length_words": {f"i{j}": 10.0 + j for j in range(4)}}}
@@ -58,7 +58,7 @@ def test_missing_plot_axis_is_named_not_printed_as_none():
 
 
 def test_gate_judges_only_plot_axes_that_have_a_direction():
-    from harness.checks import GateError, run_checks
+    from harness.stats.gate import GateError, run_checks
 
     vals = {"a|t=1": {"length_chars": {f"i{j}": 100.0 + j for j in range(4)},
                       "perplexity": {f"i{j}": 5.0 + 0.1 * j for j in range(4)}}}
@@ -76,8 +76,8 @@ def test_word_salad_cells_leave_the_frontier_and_a_crowded_frontier_says_so():
     over 10x the run's median cell, so it is word salad, not a trade-off; the remaining
     cells are all on the frontier or within noise of it, which the report says, with the
     inputs a paired test would need."""
-    from harness.analysis import pareto_section
     from harness.report.markdown import pareto_lines
+    from harness.summarize.cells import pareto_section
 
     vals = {}
     for v, shift in (("plain", 0.0), ("form", 0.01)):
@@ -101,7 +101,7 @@ def test_word_salad_cells_leave_the_frontier_and_a_crowded_frontier_says_so():
 
 
 def test_a_frontier_needs_a_creativity_and_a_coherence_axis():
-    from harness.analysis import axes_note, pareto_section
+    from harness.summarize.cells import axes_note, pareto_section
 
     s = _summary({"a|t=1": {"distinct_2": 0.5, "constraint_pass": 1.0, "relevance": 0.2,
                             "persona_consistency": 0.1},
@@ -119,7 +119,7 @@ def test_a_frontier_needs_a_creativity_and_a_coherence_axis():
 
 
 def test_truncated_samples_are_counted_per_cell():
-    from harness.analysis import summarize
+    from harness.summarize.cells import summarize
 
     items = [{"key": f"k{i}", "variant": "v", "input_id": f"i{i % 2}", "cell": "v|t=1",
               "grid": {"t": 1}, "finish_reason": "length" if i < 3 else "stop"}
@@ -132,9 +132,9 @@ def test_truncated_samples_are_counted_per_cell():
 
 
 def test_constraint_pass_is_absent_for_a_variant_without_constraints(tmp_path, fake_backend):
-    from harness.runner import run_suite
-    from harness.store import Store
-    from harness.suite import load_suite
+    from harness.generate.runner import run_suite
+    from harness.store.tables import Store
+    from harness.suite.load import load_suite
 
     path = tmp_path / "c.yaml"
     path.write_text("""\

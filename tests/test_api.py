@@ -43,7 +43,7 @@ def test_api_matches_the_cli(tmp_path, fake_backend):
     from typer.testing import CliRunner
 
     import harness
-    from harness.cli import app
+    from harness.cli.app import app
 
     from .test_compare import _suite
 
@@ -112,7 +112,7 @@ def test_bad_arguments_raise_the_librarys_input_error_naming_the_argument(tmp_pa
 
 def test_bad_summaries_and_unknown_runs_are_the_librarys_errors(tmp_path, fake_backend):
     import harness
-    from harness.store import StoreError
+    from harness.store.tables import StoreError
 
     from .test_compare import _suite
 
@@ -135,7 +135,7 @@ def test_bad_summaries_and_unknown_runs_are_the_librarys_errors(tmp_path, fake_b
 def test_cli_limit_below_one_is_bad_input(tmp_path, limit):
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     from .test_compare import _suite
 

@@ -10,15 +10,15 @@ import random
 import pytest
 from typer.testing import CliRunner
 
-from harness.checks import GateError, run_checks
-from harness.cli import app
-from harness.comparisons import compare_runs, compare_within
+from harness.cli.app import app
+from harness.generate.runner import run_suite
 from harness.metrics import score_set
 from harness.records import Generation
-from harness.run_summary import build_summary
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import Check, load_suite
+from harness.stats.comparisons import compare_runs, compare_within
+from harness.stats.gate import GateError, run_checks
+from harness.store.tables import Store
+from harness.suite.load import Check, load_suite
+from harness.summarize.build import build_summary
 
 from .tolerance import COSINE_ABS
 
@@ -119,9 +119,9 @@ class _NearCopies:
 def test_set_metrics_are_per_input_not_pooled(tmp_path, monkeypatch):
     """Two inputs × three near-copies: the per-input answer (low diversity), not the
     pooled one (topics differ, so the pooled set looks diverse)."""
-    import harness.runner
+    import harness.generate.runner
 
-    monkeypatch.setattr(harness.runner, "make_backend", lambda *a, **k: _NearCopies())
+    monkeypatch.setattr(harness.generate.runner, "make_backend", lambda *a, **k: _NearCopies())
     suite = tmp_path / "dup.yaml"
     suite.write_text(SUITE.format(seed=1, max_tokens=12).replace(
         "  - {id: moon, topic: the moon}\n  - {id: city, topic: a city}\n"
@@ -247,7 +247,7 @@ def test_check_cli_exit_codes(tmp_path, fake_backend):
 def test_noise_rerun_passes_and_shift_fails_the_gate(tmp_path, monkeypatch):
     """New seeds on an unchanged prompt pass; a prompt that lengthens every text fails,
     and the failing rows name the metric that moved."""
-    import harness.runner
+    import harness.generate.runner
 
     from .conftest import FakeBackend
 
@@ -259,7 +259,7 @@ def test_noise_rerun_passes_and_shift_fails_the_gate(tmp_path, monkeypatch):
                 yield Generation(key=g.key, text=g.text + " " + extra, backend="hf")
 
     backend: list = [FakeBackend]
-    monkeypatch.setattr(harness.runner, "make_backend", lambda *a, **k: backend[0]())
+    monkeypatch.setattr(harness.generate.runner, "make_backend", lambda *a, **k: backend[0]())
     store = Store(tmp_path / "s.sqlite")
     base = run_suite(load_suite(_suite(tmp_path, seed=1)), store).summary
     rerun = run_suite(load_suite(_suite(tmp_path, seed=2)), store).summary
@@ -344,7 +344,7 @@ def test_gate_margin_has_a_floor_for_metrics_near_zero():
     """A metric whose baseline mean is ~0 (a rare repetition rate) gets an allowed change
     from its spread over inputs, not 10% of ~0: a worsening well inside that spread passes,
     one far beyond it fails."""
-    from harness.analysis import summary_from_inputs
+    from harness.summarize.cells import summary_from_inputs
 
     base = {"v|t=1": {"repetition": {f"i{j}": v for j, v in
                                      enumerate([0.0, 0.02, -0.0, 0.01, 0.0, 0.03, 0.0, 0.01])}}}
@@ -401,7 +401,7 @@ def test_compare_intervals_agree_with_verdicts_and_stay_in_bounds():
     (a pass rate's in [−1, 1]); a count metric's cell interval stays in [1, set size]."""
     import numpy as np
 
-    from harness.analysis import summary_from_inputs
+    from harness.summarize.cells import summary_from_inputs
 
     rng = np.random.default_rng(3)
     ids = [f"i{j}" for j in range(6)]

@@ -14,10 +14,10 @@ import time
 import pytest
 
 from harness.metrics import Resources, SampleContext, score_samples
-from harness.plan import plan
-from harness.prompts import select_examples
 from harness.records import Request
-from harness.suite import Example, FewShot, InputSpec, PromptSpec, SuiteError, load_suite
+from harness.suite.load import Example, FewShot, InputSpec, PromptSpec, SuiteError, load_suite
+from harness.suite.plan import plan
+from harness.suite.prompts import select_examples
 
 from .conftest import ROOT
 
@@ -75,8 +75,8 @@ inputs: [{id: a, brand: Velo}]
 
 
 def test_runner_scores_constraint_pass_per_cell(tmp_path, fake_backend):
-    from harness.runner import run_suite
-    from harness.store import Store
+    from harness.generate.runner import run_suite
+    from harness.store.tables import Store
 
     suite = load_suite(write(tmp_path, """name: c
 samples: 2
@@ -207,7 +207,7 @@ def test_fixed_without_k_shows_every_listed_example():
 
 def test_similar_picks_the_nearest_example_by_meaning():
     from harness.metrics import Resources
-    from harness.prompts import rank_examples
+    from harness.suite.prompts import rank_examples
 
     resources = Resources()
 
@@ -331,7 +331,7 @@ def test_every_shipped_suite_passes_its_own_check_against_its_own_baseline(tmp_p
 
 
 def test_docs_list_every_top_level_suite_field():
-    from harness.suite import Suite
+    from harness.suite.load import Suite
 
     text = (ROOT / "docs" / "suites.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.M))

@@ -722,7 +722,7 @@ def test_rater_names_reach_the_terminal_inert(tmp_path: Path, server_url: str) -
 
 def _patched_cli(cwd: Path, patch: str, *args: str) -> subprocess.CompletedProcess:
     """Run the CLI's ``main`` with ``patch`` (Python) applied first."""
-    code = (f"import sys\n{patch}\nfrom harness.cli import main\n"
+    code = (f"import sys\n{patch}\nfrom harness.cli.app import main\n"
             f"sys.argv = {['harness', *args]!r}\nmain()\n")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
@@ -741,7 +741,7 @@ BUGS = {
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, bug) -> None:
     (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
-    patch = BUGS[bug] + "import harness.scoring\nharness.scoring.score_file = bug\n"
+    patch = BUGS[bug] + "import harness.metrics.scoring\nharness.scoring.score_file = bug\n"
     proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
     shown = f"exit {proc.returncode}\nstderr:\n{proc.stderr}"
     assert proc.returncode == 4, shown
@@ -753,11 +753,11 @@ def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, bug
 
 def test_an_internal_error_outside_a_command_body_is_exit_4(tmp_path) -> None:
     """Raised while a command imports the library, before its error handling starts."""
-    patch = ("import harness.runner\n"
+    patch = ("import harness.generate.runner\n"
              "class Boom:\n"
              "    def __getattr__(self, name):\n"
              "        raise RuntimeError('half-installed')\n"
-             "sys.modules['harness.runner'] = Boom()\n")
+             "sys.modules['harness.generate.runner'] = Boom()\n")
     proc = _patched_cli(tmp_path, patch, "run", "s.yaml")
     assert proc.returncode == 4, proc.stderr
     assert "half-installed" in proc.stderr and "please report it" in proc.stderr
@@ -766,7 +766,7 @@ def test_an_internal_error_outside_a_command_body_is_exit_4(tmp_path) -> None:
 def test_an_interrupt_is_exit_130_and_says_what_is_kept(tmp_path) -> None:
     (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
     patch = ("def stop(*a, **k):\n    raise KeyboardInterrupt\n"
-             "import harness.scoring\nharness.scoring.score_file = stop\n")
+             "import harness.metrics.scoring\nharness.scoring.score_file = stop\n")
     proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
     assert proc.returncode == 130, proc.stderr
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
@@ -800,7 +800,7 @@ def test_runs_limit_below_one_is_one_line_and_exit_2(tmp_path, value) -> None:
 
 
 def test_readme_documents_every_exit_code() -> None:
-    from harness import cli
+    from harness.cli import app as cli
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -822,7 +822,7 @@ TERM_PAYLOADS = [MARKUP, LINK, ANSI, RLO + "abc", "a\\", "a\\[b]", "\\[/]", "x [
 def test_safe_text_renders_exactly_its_inert_characters(payload: str) -> None:
     from rich.console import Console
 
-    from harness.terminal import one_line, safe
+    from harness.text import one_line, safe
 
     console = Console(width=200, force_terminal=True, emoji=False, color_system=None)
     with console.capture() as cap:

@@ -13,11 +13,11 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
-from harness.migrations import MIGRATIONS, SCHEMA_VERSION
-from harness.ratings import human_item_scores
-from harness.run_summary import build_summary
-from harness.store import Store, StoreError
+from harness.cli.app import app
+from harness.humans.sheets import human_item_scores
+from harness.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from harness.store.tables import Store, StoreError
+from harness.summarize.build import build_summary
 
 from .conftest import ROOT
 
@@ -56,7 +56,7 @@ def test_a_v1_store_upgrades_without_losing_a_row(tmp_path):
 
 
 def migrations_after_reopen(path) -> list[str]:
-    from harness.migrations import migrate
+    from harness.store.migrations import migrate
 
     con = sqlite3.connect(path)
     try:
@@ -161,7 +161,7 @@ def test_two_processes_migrate_an_old_store_once(tmp_path):
     every migration is applied once."""
     path = tmp_path / "s.sqlite"
     shutil.copy(V1, path)
-    code = ("import sys, time\nfrom harness.store import Store\n"
+    code = ("import sys, time\nfrom harness.store.tables import Store\n"
             "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
             "Store(sys.argv[1]).close()\n")
     start = str(time.time() + 2.0)
@@ -178,7 +178,7 @@ def test_two_processes_migrate_an_old_store_once(tmp_path):
 def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     """One transaction per migration: a migration that fails midway changes nothing of
     its own, and the next open applies it."""
-    import harness.migrations as mig
+    import harness.store.migrations as mig
 
     path = tmp_path / "s.sqlite"
     shutil.copy(V1, path)

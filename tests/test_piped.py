@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import load_suite
+from harness.generate.runner import run_suite
+from harness.store.tables import Store
+from harness.suite.load import load_suite
 
 from .test_compare import _suite
 

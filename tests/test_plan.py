@@ -1,7 +1,7 @@
 """Planning: the expansion, stable keys and per-request seeds."""
 
-from harness.plan import cell_id, grid_points, plan
-from harness.suite import load_suite
+from harness.suite.load import load_suite
+from harness.suite.plan import cell_id, grid_points, plan
 
 
 def test_expansion_counts_and_order(tiny_suite):

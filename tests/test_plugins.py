@@ -217,9 +217,9 @@ def test_an_in_tree_backend_is_its_module_and_one_registry_line(tmp_path, monkey
     """docs/extending.md: a backend added to ``FACTORIES`` (the one line besides its own
     module) is accepted by suites, the CLI and the runner with no other change."""
     from harness.backends import FACTORIES
-    from harness.runner import run_suite
-    from harness.store import Store
-    from harness.suite import load_suite
+    from harness.generate.runner import run_suite
+    from harness.store.tables import Store
+    from harness.suite.load import load_suite
     from tests.conftest import FakeBackend
 
     made = []

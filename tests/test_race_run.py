@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.generate.runner import run_suite
 from harness.records import Generation, Request
-from harness.run_summary import build_summary
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import SuiteError, load_suite
+from harness.store.tables import Store
+from harness.suite.load import SuiteError, load_suite
+from harness.summarize.build import build_summary
 
 WORDS = [f"w{i}" for i in range(400)]
 
@@ -79,7 +79,7 @@ class VariantBackend:
 
 @pytest.fixture
 def backends(monkeypatch):
-    import harness.runner
+    import harness.generate.runner
 
     made: list[VariantBackend] = []
     plan: list[int | None] = []
@@ -88,7 +88,7 @@ def backends(monkeypatch):
         made.append(VariantBackend(plan.pop(0) if plan else None))
         return made[-1]
 
-    monkeypatch.setattr(harness.runner, "make_backend", make)
+    monkeypatch.setattr(harness.generate.runner, "make_backend", make)
     return made, plan
 
 

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from harness.cli import app
-from harness.ratings import (
+from harness.cli.app import app
+from harness.humans.sheets import (
     RatingError,
     export_sheet,
     human_item_scores,
@@ -23,7 +23,7 @@ from harness.ratings import (
     write_sheet,
 )
 from harness.records import Generation, Request, SamplingParams
-from harness.store import Store
+from harness.store.tables import Store
 
 VARIANTS = ("alpha_variant", "beta_variant")
 SECRET = "You are the secret-persona narrator"
@@ -393,7 +393,7 @@ def test_excel_habits_are_read_or_named(tmp_path):
     (tmp_path / "x.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert import_ratings(store, tmp_path / "x.csv").n_ratings == 4
     assert {r["value"] for r in store.ratings(run_id)} == {7.5}
-    from harness.ratings import Sheet
+    from harness.humans.sheets import Sheet
 
     formula = Sheet(id="s", run_id=run_id, kind="rating", scale=(1, 5), instruction="i",
                     columns=("sheet", "item", "text"),

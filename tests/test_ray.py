@@ -7,9 +7,9 @@ import functools
 
 import pytest
 
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import load_suite
+from harness.generate.runner import run_suite
+from harness.store.tables import Store
+from harness.suite.load import load_suite
 
 from .conftest import write_tiny_suite
 from .tolerance import PERPLEXITY_REL, differences
@@ -58,17 +58,17 @@ def _texts(store: Store) -> dict[str, str]:
 def _counting(monkeypatch, **options) -> list[str]:
     """Route the runner's ray_generate through a wrapper that records every key it yields
     (so a key yielded twice, i.e. stored twice, would show up) and passes ``options``."""
-    import harness.executors
+    import harness.generate.executors
 
     yielded: list[str] = []
-    original = harness.executors.ray_generate
+    original = harness.generate.executors.ray_generate
 
     def wrapped(*args, **kwargs):
         for gen in original(*args, **{**kwargs, **options}):
             yielded.append(gen.key)
             yield gen
 
-    monkeypatch.setattr(harness.executors, "ray_generate", wrapped)
+    monkeypatch.setattr(harness.generate.executors, "ray_generate", wrapped)
     return yielded
 
 
@@ -106,7 +106,7 @@ def test_replica_killed_mid_run_completes_without_duplicates(cluster, local_run,
 
     logs: list[str] = []
     yielded = _counting(monkeypatch, chunk_size=2, on_chunk=kill_one)
-    from harness.runner import Progress
+    from harness.generate.runner import Progress
 
     suite = load_suite(write_tiny_suite(tmp_path / "tiny.yaml"))
     store = Store(tmp_path / "ray.sqlite")
@@ -124,7 +124,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
     import builtins
 
     from harness.backends.base import BackendError
-    from harness.executors import ray_generate
+    from harness.generate.executors import ray_generate
 
     real_import = builtins.__import__
 
@@ -140,7 +140,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
 
 
 def test_pool_sizing():
-    from harness.executors.ray import chunks_of, pool_size
+    from harness.generate.executors.ray import chunks_of, pool_size
 
     assert pool_size({"CPU": 8.0}, None) == (8, False)
     assert pool_size({"CPU": 64.0, "GPU": 8.0}, None) == (8, True)
@@ -152,9 +152,9 @@ def test_pool_sizing():
 
 def test_replicas_that_cannot_start_fail_clearly(cluster):
     from harness.backends.base import BackendError
-    from harness.executors import ray_generate
-    from harness.plan import plan
-    from harness.suite import Suite
+    from harness.generate.executors import ray_generate
+    from harness.suite.load import Suite
+    from harness.suite.plan import plan
 
     suite = Suite(name="x", prompts=[{"id": "p", "template": "hi"}], inputs=[{"id": "a"}],
                   samples=1)

@@ -6,10 +6,10 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.backends.base import BackendError
-from harness.run_summary import build_summary
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import load_suite
+from harness.generate.runner import run_suite
+from harness.store.tables import Store
+from harness.suite.load import load_suite
+from harness.summarize.build import build_summary
 
 from .conftest import FakeBackend
 
@@ -39,9 +39,9 @@ def test_changing_one_variant_regenerates_only_it(tiny_suite, tmp_path, fake_bac
 
 
 def test_failure_keeps_what_was_generated(tiny_suite, tmp_path, monkeypatch):
-    import harness.runner
+    import harness.generate.runner
 
-    monkeypatch.setattr(harness.runner, "make_backend",
+    monkeypatch.setattr(harness.generate.runner, "make_backend",
                         lambda *a, **k: FakeBackend(fail_after=10))
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(BackendError, match="fake server failed"):
@@ -50,7 +50,7 @@ def test_failure_keeps_what_was_generated(tiny_suite, tmp_path, monkeypatch):
     assert run.status == "failed" and "fake server failed" in run.error
     assert store.db.execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 10
     # the next run resumes the same run id and generates only the rest
-    monkeypatch.setattr(harness.runner, "make_backend", lambda *a, **k: FakeBackend())
+    monkeypatch.setattr(harness.generate.runner, "make_backend", lambda *a, **k: FakeBackend())
     result = run_suite(load_suite(tiny_suite), store)
     assert result.run.id == run.id and result.run.status == "done"
     assert (result.generated, result.cached) == (6, 10)
@@ -114,9 +114,9 @@ def test_runs_scored_before_per_input_sets_still_render(tiny_suite, tmp_path, fa
 ])
 def test_ray_flags_reach_the_runner(args, executor, address, tiny_suite, tmp_path,
                                     monkeypatch):
-    import harness.runner
+    import harness.generate.runner
     from harness.backends.base import BackendError
-    from harness.cli import app
+    from harness.cli.app import app
 
     seen = {}
 
@@ -124,7 +124,7 @@ def test_ray_flags_reach_the_runner(args, executor, address, tiny_suite, tmp_pat
         seen.update(options)
         raise BackendError("stop here")
 
-    monkeypatch.setattr(harness.runner, "run_suite", run_suite)
+    monkeypatch.setattr(harness.generate.runner, "run_suite", run_suite)
     result = CliRunner().invoke(app, ["run", str(tiny_suite), "--store",
                                       str(tmp_path / "s.sqlite"), *args])
     assert result.exit_code == 3, result.output

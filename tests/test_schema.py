@@ -7,8 +7,8 @@ import json
 import pytest
 
 import harness
-from harness.analysis import SCHEMA_VERSION
-from harness.schema import Summary, json_schema
+from harness.summarize.cells import SCHEMA_VERSION
+from harness.summarize.model import Summary, json_schema
 
 from .conftest import ROOT
 
@@ -36,7 +36,7 @@ def test_a_real_summary_validates_and_round_trips(tmp_path, fake_backend):
 def test_a_baseline_from_a_newer_harness_is_refused(tmp_path, fake_backend):
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     from .test_compare import _suite
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import loadable_offline
+from harness.backends.models import loadable_offline
 from tests.backends.fake_server import FakeServer, completion, prompt_id
 
 SUITE = """\

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from harness.store import Store, StoreError
+from harness.store.tables import Store, StoreError
 from tests.backends.fake_server import FakeServer, prompt_id
 
 SUITE = """\
@@ -70,8 +70,8 @@ def test_read_only_commands_neither_create_nor_write_the_store(tmp_path):
 
 
 def test_run_ids_are_matched_literally(tmp_path, tiny_suite, fake_backend):
-    from harness.runner import run_suite
-    from harness.suite import load_suite
+    from harness.generate.runner import run_suite
+    from harness.suite.load import load_suite
 
     store = Store(tmp_path / "s.sqlite")
     run = run_suite(load_suite(tiny_suite), store).run
@@ -85,7 +85,7 @@ def test_unwritable_reports_dir_and_damaged_stores_are_clear_errors(tmp_path, ti
                                                                     fake_backend):
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     runner = CliRunner()
     store = tmp_path / "s.sqlite"
@@ -119,7 +119,7 @@ def test_the_store_lock_is_keyed_by_the_resolved_file(tmp_path, alias):
     through its real path is one lock: the second holder waits and says so."""
     import threading
 
-    from harness.runner import suite_lock
+    from harness.generate.runner import suite_lock
 
     real = tmp_path / "data" / "s.sqlite"
     real.parent.mkdir()

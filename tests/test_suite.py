@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.suite import SuiteError, load_suite
+from harness.suite.load import SuiteError, load_suite
 
 BAD = Path(__file__).parent / "data" / "bad_suites"
 ROOT = Path(__file__).parent.parent

@@ -95,7 +95,7 @@ def _openai(model: str, server: Server | None, concurrency: int | None, **_: obj
 
 
 def _vllm(model: str, log: Callable[[str], None] | None, **_: object) -> Backend:
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     if importlib.util.find_spec("vllm") is None:
         raise BackendError(f"vLLM is not installed: {_INSTALL['vllm']}")
@@ -108,7 +108,7 @@ def _vllm(model: str, log: Callable[[str], None] | None, **_: object) -> Backend
 def _hf(model: str, log: Callable[[str], None] | None, batch_size: int | None, dtype: str,
         **_: object) -> Backend:
     from harness.backends.hf import HFBackend
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     return HFBackend(resolve(model, log), batch_size=batch_size, dtype=dtype)
 

@@ -62,7 +62,7 @@ class HFBackend:
             self.model = AutoModelForCausalLM.from_pretrained(
                 model_path, dtype=getattr(torch, dtype), attn_implementation=register_attention())
         except (OSError, ValueError) as exc:
-            from harness.models import ModelError
+            from harness.backends.models import ModelError
 
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"could not load model {model_path!r}: {first}") from None

@@ -37,7 +37,7 @@ from harness.backends.base import BackendConfigError, BackendError
 from harness.backends.chat import render_chat
 from harness.records import Generation, Message, Request
 from harness.secrets import register_secret
-from harness.usage import MAX_TOKEN_COUNT
+from harness.summarize.usage import MAX_TOKEN_COUNT
 
 if TYPE_CHECKING:
     import httpx
@@ -132,7 +132,7 @@ class OpenAIBackend:
         if self._tokenizer is None:
             from pathlib import Path
 
-            from harness.models import resolve
+            from harness.backends.models import resolve
 
             path = resolve(self.model)
             if not Path(path).is_dir():

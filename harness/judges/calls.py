@@ -28,11 +28,11 @@ from harness.judges.templates import (
     judge_messages,
     language_of,
 )
-from harness.prompts import render
 from harness.records import Request, SamplingParams, content_key, derive_seed
+from harness.suite.prompts import render
 
-if TYPE_CHECKING:  # harness.suite plans judge calls with this module
-    from harness.suite import Judge
+if TYPE_CHECKING:  # harness.suite.load plans judge calls with this module
+    from harness.suite.load import Judge
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def check_judge(judge: Judge, inputs: Sequence[dict[str, Any]], text_chars: int)
     pairwise judge) whose texts are ``text_chars`` characters long."""
     from jinja2 import meta
 
-    from harness.prompts import TemplateProblem, _env
+    from harness.suite.prompts import TemplateProblem, _env
 
     by_id = {str(f["id"]): f for f in inputs}
     items = [Request(key=f"{v}|{i}", model="", messages=(("system", "stand-in system"),

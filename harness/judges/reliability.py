@@ -28,7 +28,7 @@ each member's values rescaled to 0-1 as the panel averages them.
 
 Between judges (``judge_agreement``): Spearman's rho of every two judges' item values; a
 panel against each judge that is not one of its members.
-Statistics: ``harness.agreement``.
+Statistics: ``harness.stats.agreement``.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
 from harness.judges.calls import orders, pair_outcomes, rescaled
 from harness.judges.parse import parse_checklist
 from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
-from harness.suite import Judge
+from harness.stats.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
+from harness.suite.load import Judge
 
 
 def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, Any]]],

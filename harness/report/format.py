@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.terminal import one_line
+from harness.text import one_line
 
 MISSING = "–"
 
@@ -49,7 +49,7 @@ def p_value(p: float | None) -> str:
 
 
 def estimate(e: dict[str, Any] | None, pct: bool = False) -> str:
-    """``value [lo, hi] n=N`` of a statistic (``harness.agreement.Estimate`` as a dict),
+    """``value [lo, hi] n=N`` of a statistic (``harness.stats.agreement.Estimate`` as a dict),
     as a percentage with ``pct``; ``–`` when absent or not computable."""
     if not e or e.get("value") is None:
         return MISSING
@@ -73,7 +73,7 @@ def md_escape(text: Any, code: bool = False) -> str:
     ``code=True``: a whole code span (delimiters included) whose content is literal; its
     fence is longer than any run of backticks in the text, so the text cannot close it.
     Code spans do not honour ``\\|``, so they are never used inside a table. Either way,
-    the text is ``harness.terminal.one_line``: tabs and line breaks become spaces (a line
+    the text is ``harness.text.one_line``: tabs and line breaks become spaces (a line
     break would end the table row or heading it is in, and the next line could open a
     block), other control characters U+FFFD (NUL as CommonMark does), and bidirectional
     formatting characters (U+202E and the like, which reorder what a reader sees) are

@@ -1,5 +1,5 @@
 """The race section of an adaptive run's report (``summary["race"]``, built by
-``harness.sweep.replay``) as plain rows that Markdown, HTML and the terminal lay out."""
+``harness.generate.sweep.replay``) as plain rows that Markdown, HTML and the terminal lay out."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from harness.report.format import MISSING, truncated_share, value_ci
 from harness.report.markdown import TRUNCATED_NOTE, cells_note, key_metrics, pareto_lines
-from harness.terminal import plain
+from harness.text import plain
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 @pytest.fixture(scope="session")
 def model_path() -> str:
     """Return the directory of the embedded model (converted once into the cache)."""
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     return resolve("smollm2-135m")
 

@@ -14,7 +14,7 @@ TOPICS = ["the sea", "rain", "an old clock that has stopped at midnight in an em
 
 @pytest.fixture(scope="module")
 def path():
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     return resolve("smollm2-135m")
 
@@ -111,8 +111,8 @@ def test_bfloat16_loads_and_its_keys_differ(path, tmp_path):
     """bfloat16 decodes sound text, and the plan keys its requests apart from float32's
     (its texts differ, so the store must not mix them)."""
     from harness.backends.hf import HFBackend
-    from harness.plan import plan
-    from harness.suite import load_suite
+    from harness.suite.load import load_suite
+    from harness.suite.plan import plan
 
     b = HFBackend(path, dtype="bfloat16")
     [g] = list(b.generate(requests([SamplingParams(temperature=0.0, max_tokens=16)])[:1]))

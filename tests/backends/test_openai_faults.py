@@ -9,7 +9,7 @@ import pytest
 from harness.backends.base import BackendConfigError, BackendError
 from harness.backends.openai import OpenAIBackend
 from harness.records import Request, SamplingParams
-from harness.suite import Server
+from harness.suite.load import Server
 from tests.backends.fake_server import prompt_id
 
 

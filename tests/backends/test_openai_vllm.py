@@ -6,7 +6,7 @@ import pytest
 
 from harness.backends.openai import OpenAIBackend
 from harness.records import Request, SamplingParams, content_key
-from harness.suite import Server
+from harness.suite.load import Server
 
 pytest.importorskip("vllm")
 

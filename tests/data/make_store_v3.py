@@ -15,10 +15,10 @@ import csv
 import sys
 from pathlib import Path
 
-import harness.runner
+import harness.generate.runner
 from harness.api import run
-from harness.ratings import export_sheet, import_ratings, write_sheet
-from harness.store import Store
+from harness.humans.sheets import export_sheet, import_ratings, write_sheet
+from harness.store.tables import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import FakeBackend  # noqa: E402
@@ -39,7 +39,7 @@ metrics: [distinct_2, length_words]
 
 
 def main(out: Path) -> None:
-    harness.runner.make_backend = lambda name, model, **kw: FakeBackend()  # type: ignore
+    harness.generate.runner.make_backend = lambda name, model, **kw: FakeBackend()  # type: ignore
     suite = out.with_suffix(".yaml")
     suite.write_text(SUITE, encoding="utf-8")
     first = run(suite, store=out, backend="hf", model="fake")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.judges.calls import combine_orders, item_values, plan_calls, verdict
-from harness.plan import plan
-from harness.suite import Check, Judge, Suite, SuiteError, load_suite
+from harness.suite.load import Check, Judge, Suite, SuiteError, load_suite
+from harness.suite.plan import plan
 
 SUITE = {
     "name": "s", "samples": 2, "seed": 5,
@@ -205,7 +205,7 @@ def test_planned_calls_count_what_plan_calls_makes(judge):
 
 def _check(judge: dict, max_tokens: int = 96) -> str | None:
     from harness.judges.calls import check_judge
-    from harness.prompts import TemplateProblem
+    from harness.suite.prompts import TemplateProblem
 
     suite = Suite.model_validate({**SUITE, "judges": [judge]})
     try:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.runner import run_suite
-from harness.store import Store
-from harness.suite import load_suite
+from harness.generate.runner import run_suite
+from harness.store.tables import Store
+from harness.suite.load import load_suite
 from tests.conftest import write_tiny_suite
 
 pytestmark = pytest.mark.model

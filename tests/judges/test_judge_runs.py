@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.run_summary import build_summary
-from harness.runner import run_suite
-from harness.schema import Summary
-from harness.store import Store
-from harness.suite import load_suite
+from harness.generate.runner import run_suite
+from harness.store.tables import Store
+from harness.suite.load import load_suite
+from harness.summarize.build import build_summary
+from harness.summarize.model import Summary
 from tests.conftest import FakeBackend
 
 SUITE = """\
@@ -45,13 +45,13 @@ def _judged(text: str) -> list[str]:
 def generation_faked(monkeypatch):
     """The run generates with FakeBackend (texts of varied length); judges on `openai`
     reach the fake judge server through the real backend."""
-    import harness.runner
+    import harness.generate.runner
     from harness.backends import make_backend as real
 
     def make(name, model, **kwargs):
         return real(name, model, **kwargs) if name == "openai" else FakeBackend()
 
-    monkeypatch.setattr(harness.runner, "make_backend", make)
+    monkeypatch.setattr(harness.generate.runner, "make_backend", make)
 
 
 def _suite(tmp_path: Path, judges: str) -> Path:
@@ -101,14 +101,14 @@ def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_
     # the judge scores length, and the report says so
     assert section["length_bias"]["value"] > 0.9
     # judge values are metrics like the others: a checks row, a plot axis
-    from harness.checks import run_checks
-    from harness.suite import Check
+    from harness.stats.gate import run_checks
+    from harness.suite.load import Check
 
     rows = run_checks(result.summary, [Check.model_validate("judge.length >= 1")], None)
     assert len(rows) == 3 and all(r["passed"] for r in rows)
     rows = run_checks(result.summary, [Check.model_validate("judge.length >= 9")], None)
     assert not any(r["passed"] for r in rows)  # fake texts have 5-12 words, scored by length
-    from harness.analysis import pareto_frontier
+    from harness.summarize.cells import pareto_frontier
 
     frontier = pareto_frontier(result.summary["cells"], "distinct_1", "judge.length")
     best = max(result.summary["cells"], key=lambda c: c["metrics"]["judge.length"]["mean"])
@@ -188,7 +188,7 @@ def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, gene
     import random
     import zlib
 
-    from harness.ratings import export_sheet, import_ratings, write_sheet
+    from harness.humans.sheets import export_sheet, import_ratings, write_sheet
     from harness.report.markdown import render_markdown
 
     server = serve(lambda body, attempt: (
@@ -289,9 +289,9 @@ def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
     import json
     import zlib
 
-    from harness.checks import run_checks
-    from harness.suite import Check
-    from harness.usage import MAX_TOKEN_COUNT
+    from harness.stats.gate import run_checks
+    from harness.suite.load import Check
+    from harness.summarize.usage import MAX_TOKEN_COUNT
     from tests.backends.fake_server import completion
 
     huge: list[str] = []  # the one text answered with 5,000,000 digits
@@ -374,8 +374,8 @@ def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
 
 
 def test_a_judge_whose_every_answer_is_unreadable_says_so(tmp_path, serve, generation_faked):
-    from harness.checks import run_checks
-    from harness.suite import Check
+    from harness.stats.gate import run_checks
+    from harness.suite.load import Check
 
     server = serve(lambda body, attempt: ("ok", "I cannot judge this text."))
     store = Store(tmp_path / "s.sqlite")
@@ -393,7 +393,7 @@ def test_a_judge_template_failing_in_a_run_is_bad_input_and_keeps_the_generation
     """`harness validate` refuses such a template (tests/judges/test_calls.py); should a
     real text still push one past its limit, the run stops with a SuiteError (exit 2),
     naming the judge, before asking the judge anything, and the generations stay stored."""
-    from harness.suite import SuiteError
+    from harness.suite.load import SuiteError
 
     server = serve(lambda body, attempt: ("ok", "Score: 5"))
     store = Store(tmp_path / "s.sqlite")

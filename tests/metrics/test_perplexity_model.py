@@ -39,7 +39,7 @@ def test_perplexity_through_hf_backend_matches_direct_forward():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.backends.hf import HFBackend
-    from harness.models import resolve
+    from harness.backends.models import resolve
 
     path = resolve("smollm2-135m")
     backend = HFBackend(path, batch_size=2)  # batches of two: padding is exercised
@@ -86,10 +86,10 @@ def test_an_input_pools_perplexity_by_tokens(tmp_path):
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.analysis import summarize
     from harness.backends.hf import HFBackend
+    from harness.backends.models import resolve
     from harness.metrics import score_samples
-    from harness.models import resolve
+    from harness.summarize.cells import summarize
 
     path = resolve("smollm2-135m")
     texts = ["The sea is calm and blue tonight, and the boats sleep in the harbour.",

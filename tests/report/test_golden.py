@@ -35,8 +35,8 @@ def render_all(tmp: Path) -> dict[str, str]:
     from harness.report.html import render_html
     from harness.report.markdown import render_markdown
     from harness.report.terminal import cells_tables
-    from harness.run_summary import build_summary
-    from harness.store import Store
+    from harness.store.tables import Store
+    from harness.summarize.build import build_summary
 
     shutil.copy(DATA / "store_v3.sqlite", tmp / "s.sqlite")
     store = Store(tmp / "s.sqlite", readonly=True)

@@ -62,7 +62,7 @@ def make_summary() -> dict[str, Any]:
                     "completion_tokens": 12, "scores": {"perplexity": ppl, "length_words": 9}})
     frontier = [c["cell"] for c in cells if c["variant"] == "plain"]
     cells[0]["metrics"]["length_words"].update(lo=None, hi=None, method="no interval: one value")
-    from harness.run_summary import add_derived
+    from harness.summarize.build import add_derived
 
     return add_derived({
         "schema_version": 2,

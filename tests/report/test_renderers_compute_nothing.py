@@ -13,29 +13,30 @@ from tests.report.test_html import make_summary
 
 
 def _forbid(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replace every public function of ``harness.stats`` and ``harness.comparisons``, and
-    the cell statistics of ``harness.analysis``, wherever they are reachable: in their
+    """Replace every public function of ``harness.stats.intervals`` and
+    ``harness.stats.comparisons``, and
+    the cell statistics of ``harness.summarize.cells``, wherever they are reachable: in their
     modules and under any name a renderer module imported them as."""
     import sys
 
-    import harness.analysis
-    import harness.comparisons
     import harness.report.html
     import harness.report.markdown
     import harness.report.terminal
-    import harness.stats
+    import harness.stats.comparisons
+    import harness.stats.intervals
+    import harness.summarize.cells
 
     def boom(*args, **kwargs):
         raise AssertionError("a renderer computed a statistic")
 
     banned = {}
-    for module in (harness.stats, harness.comparisons):
+    for module in (harness.stats.intervals, harness.stats.comparisons):
         for name, obj in vars(module).items():
             if callable(obj) and not isinstance(obj, type) and not name.startswith("_") \
                     and getattr(obj, "__module__", "") == module.__name__:
                 banned[id(obj)] = (module, name)
     for name in ("best_cells", "best_by_grid", "summarize", "mostly_degenerate"):
-        banned[id(getattr(harness.analysis, name))] = (harness.analysis, name)
+        banned[id(getattr(harness.summarize.cells, name))] = (harness.summarize.cells, name)
     renderers = [m for n, m in sys.modules.items() if n.startswith("harness.report")]
     for module, name in banned.values():
         monkeypatch.setattr(module, name, boom)

@@ -3,7 +3,7 @@
 Per-input values of a cell: ``clip(mu_cell + u_input + e, 0, 1)`` with a shared input
 effect ``u ~ N(0, tau)`` (what makes paired differences worth pairing) and per-cell noise
 ``e ~ N(0, sigma)``; clipping keeps the order of the cells' true means. The race sees the
-values a round at a time exactly as ``harness.sweep.race`` feeds it.
+values a round at a time exactly as ``harness.generate.sweep.race`` feeds it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from harness.race import Objective, RaceState
+from harness.stats.race import Objective, RaceState
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Tests of harness.agreement: published worked examples, reference implementations, and
+"""Tests of harness.stats.agreement: published worked examples, reference implementations, and
 simulations of every interval's coverage.
 
 Each statistic is checked against a published example or another implementation; each
@@ -20,8 +20,8 @@ import pytest
 from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 
-import harness.agreement as agreement
-from harness.agreement import (
+import harness.stats.agreement as agreement
+from harness.stats.agreement import (
     Estimate,
     bradley_terry,
     krippendorff_alpha,

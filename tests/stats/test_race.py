@@ -1,4 +1,4 @@
-"""The race (harness.race): its betting confidence sequences against their definition, and
+"""The race (harness.stats.race): its betting confidence sequences against their definition, and
 its error control and savings by simulation (docs/statistics.md, "Races")."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.race import Objective, RaceState, confidence_sequence, log_capital, rejected
+from harness.stats.race import Objective, RaceState, confidence_sequence, log_capital, rejected
 from tests.stats.race_sim import run_naive, run_race
 
 ALPHA = 0.05

@@ -1,4 +1,4 @@
-"""Simulation checks of the statistics (harness.stats, comparisons, the gate).
+"""Simulation checks of the statistics (harness.stats.intervals, comparisons, the gate).
 
 Every test simulates data with a known truth and measures what the harness code does with
 it; nothing re-derives the function under test. All seeds are fixed, so the figures are
@@ -23,15 +23,15 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-import harness.checks
-import harness.stats
-from harness.analysis import summarize, summary_from_inputs
-from harness.checks import GateError, run_checks
-from harness.comparisons import compare_runs
+import harness.stats.gate
+import harness.stats.intervals
 from harness.metrics import METRICS, Resources, SampleContext, score_set
+from harness.metrics.scoring import ScoreItem, compute_scores
 from harness.metrics.synthetic import synthetic_inputs
-from harness.scoring import ScoreItem, compute_scores
-from harness.stats import cell_interval, inputs_needed, min_detectable, paired_test
+from harness.stats.comparisons import compare_runs
+from harness.stats.gate import GateError, run_checks
+from harness.stats.intervals import cell_interval, inputs_needed, min_detectable, paired_test
+from harness.summarize.cells import summarize, summary_from_inputs
 
 ALPHA = 0.05
 M = 4  # samples per input
@@ -135,20 +135,20 @@ def fast_gate(monkeypatch):
     - ``gc.collect`` is a no-op: statsmodels' Holm calls it on every adjustment (~50 ms
       with scipy and statsmodels loaded).
     """
-    original = harness.stats.min_detectable
+    original = harness.stats.intervals.min_detectable
 
     @functools.cache
     def unit(n, alpha, power, one_sided):
         return original(1.0, n, alpha, power, one_sided)
 
     def fast(sd, n, alpha=ALPHA, power=0.8, one_sided=True):
-        if n < harness.stats.MIN_PAIRS or sd is None:
+        if n < harness.stats.intervals.MIN_PAIRS or sd is None:
             return None
         return 0.0 if sd == 0 else unit(n, alpha, power, one_sided) * sd
 
-    monkeypatch.setattr(harness.stats, "min_detectable", fast)
-    monkeypatch.setattr(harness.checks, "min_detectable", fast)
-    monkeypatch.setattr(harness.checks, "inputs_needed", lambda *args, **kwargs: None)
+    monkeypatch.setattr(harness.stats.intervals, "min_detectable", fast)
+    monkeypatch.setattr(harness.stats.gate, "min_detectable", fast)
+    monkeypatch.setattr(harness.stats.gate, "inputs_needed", lambda *args, **kwargs: None)
     monkeypatch.setattr(gc, "collect", lambda generation=2: 0)
 
 
@@ -179,7 +179,7 @@ def test_interval_coverage_per_sample_metric_8_inputs():
     rng = np.random.default_rng(1)
     x = nested(rng, (2000,))[0]  # truth 0
     ivs = [cell_interval(xi.mean(1), xi.tolist(), seed=r) for r, xi in enumerate(x)]
-    assert all(iv.method == harness.stats.METHOD_BOOT_T and iv.n_samples == K * M
+    assert all(iv.method == harness.stats.intervals.METHOD_BOOT_T and iv.n_samples == K * M
                for iv in ivs)
     cov = coverage(ivs, 0.0)
     assert 0.93 <= cov <= 0.97, cov
@@ -202,7 +202,7 @@ def test_interval_coverage_set_metric_distinct_2(pool):
     bounds = METRICS["distinct_2"].bounds  # as summarize passes them
     ivs = [cell_interval(pool.values[i], n_samples=K * M, seed=r, bounds=bounds)
            for r, i in enumerate(ids)]
-    assert all(iv.method == harness.stats.METHOD_LOGIT for iv in ivs)
+    assert all(iv.method == harness.stats.intervals.METHOD_LOGIT for iv in ivs)
     cov = coverage(ivs, pool.truth)
     assert 0.93 <= cov <= 0.975, cov
 
@@ -242,10 +242,10 @@ def test_interval_coverage_skewed_bounded_metrics(self_bleu_pools, k):
     per_sample = skewed_per_sample(rng, 200_000)
     two_sided = METRICS["self_bleu"].bounds
     for name, values, bounds, method in (
-            ("self_bleu", self_bleu_pools[0.7], two_sided, harness.stats.METHOD_LOGIT),
+            ("self_bleu", self_bleu_pools[0.7], two_sided, harness.stats.intervals.METHOD_LOGIT),
             ("self_bleu, skewness 3.4", self_bleu_pools[1.0], two_sided,
-             harness.stats.METHOD_LOGIT),
-            ("skewed per-sample", per_sample, (0.0, None), harness.stats.METHOD_SCALED)):
+             harness.stats.intervals.METHOD_LOGIT),
+            ("skewed per-sample", per_sample, (0.0, None), harness.stats.intervals.METHOD_SCALED)):
         truth = float(values.mean())
         ids = rng.integers(0, len(values), (reps, k))
         ivs = [cell_interval(values[i], n_samples=k * M, seed=r, bounds=bounds)

@@ -1,10 +1,10 @@
-"""harness.stats against independent implementations (scipy) and worked examples."""
+"""harness.stats.intervals against independent implementations (scipy) and worked examples."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from harness.stats import (
+from harness.stats.intervals import (
     METHOD_BOOT_T,
     METHOD_LOGIT,
     METHOD_NONE,
@@ -173,9 +173,9 @@ def test_min_detectable_matches_statsmodels_and_inputs_needed_inverts_it():
 
 
 def test_summary_from_inputs_feeds_comparisons_and_the_gate():
-    from harness.analysis import summary_from_inputs
-    from harness.checks import run_checks
-    from harness.comparisons import compare_runs
+    from harness.stats.comparisons import compare_runs
+    from harness.stats.gate import run_checks
+    from harness.summarize.cells import summary_from_inputs
 
     base = {"v|temperature=0.7": {"distinct_2": {f"i{j}": 0.5 + 0.01 * j for j in range(6)}}}
     worse = {"v|temperature=0.7": {"distinct_2": {f"i{j}": 0.3 + 0.01 * j + 0.002 * (j % 2)

@@ -17,19 +17,19 @@ from typing import Any
 
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
+from harness.backends.models import loadable_offline
+from harness.generate.profile import Profile
+from harness.generate.sweep import race_config
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
 from harness.metrics.registry import METRICS
-from harness.models import loadable_offline
-from harness.plan import backend_key, plan
-from harness.profile import Profile
-from harness.prompts import rank_examples
+from harness.metrics.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.records import Generation, Request, content_key, unique
-from harness.run_summary import ANSWER_CLASS, build_summary, run_info
-from harness.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
 from harness.secrets import scrub
-from harness.store import Run, Store
-from harness.suite import Adaptive, Server, Suite, check_adaptive
-from harness.sweep import race_config
+from harness.store.tables import Run, Store
+from harness.suite.load import Adaptive, Server, Suite, check_adaptive
+from harness.suite.plan import backend_key, plan
+from harness.suite.prompts import rank_examples
+from harness.summarize.build import ANSWER_CLASS, build_summary, run_info
 
 COMMIT_EVERY = 8  # generations per store transaction
 
@@ -79,12 +79,12 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
 
     ``executor`` (default: the suite's) is ``local`` or ``ray``: with ``ray`` the missing
     requests are generated on ``replicas`` engine replicas of a Ray cluster at
-    ``ray_address`` (a local one when None; see ``harness.executors.ray``); this process
+    ``ray_address`` (a local one when None; see ``harness.generate.executors.ray``); this process
     still writes the store. A ``ray_address`` implies ``executor="ray"``.
 
     With the suite's ``adaptive:`` block (or ``adaptive=True``, which races on the block's
     defaults), inputs are drawn a round at a time and beaten cells stop being generated
-    (``harness.sweep``, ``harness.race``); the run's plan is then what the race used.
+    (``harness.generate.sweep``, ``harness.stats.race``); the run's plan is then what the race used.
 
     Raises ``BackendError`` (after storing every generation that succeeded and marking the
     run failed) when the backend fails.
@@ -178,7 +178,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
             if not batch:
                 return
             if ray_address or (executor or suite.executor) == "ray":
-                from harness import executors
+                from harness.generate import executors
 
                 profile.mark("generate")
                 profile.generated_tokens += _generate(executors.ray_generate(
@@ -341,11 +341,11 @@ def _race(config: dict[str, Any], suite: Suite, store: Store, requests: list[Req
           no_cache: bool, generate: Callable[[list[Request]], None], metrics: list[str],
           resources: Resources, scorer_id: str, progress: Progress, profile: Profile
           ) -> tuple[list[Request], list[Request]]:
-    """Race the cells (``harness.sweep.race``): each round generates the surviving cells'
+    """Race the cells (``harness.generate.sweep.race``): each round generates the surviving cells'
     requests on the round's inputs and scores the objectives. Returns the requests the race
     used (the run's plan) and those it generated."""
-    from harness.analysis import summarize
-    from harness.sweep import race
+    from harness.generate.sweep import race
+    from harness.summarize.cells import summarize
 
     cells = list(dict.fromkeys(r.cell for r in requests))
     wanted = with_weights([m for m in metrics if m in config["objectives"]])

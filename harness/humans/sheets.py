@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import better_when_higher
-from harness.store import Store, StoreError
+from harness.store.tables import Store, StoreError
+from harness.summarize.cells import better_when_higher
 
 KINDS = ("rating", "pairwise")
 DEFAULT_SCALE = (1.0, 5.0)
@@ -743,7 +743,7 @@ def human_section(store: Store, run_id: str, sample_scores: dict[str, dict[str, 
       disagree, mean over repeats), the humans' the mean of their votes; either is a win
       for one text above 0.5, for the other below, a tie at 0.5.
     """
-    from harness.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
+    from harness.stats.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
 
     run = store.run(run_id)
     ratings = _ratings(store, run.id)

@@ -6,7 +6,7 @@ internal error (a bug in harness: its traceback and a request to report it); 130
 interrupted (Ctrl-C).
 
 Every string that comes from a suite, a model, a server, a store or a sheet goes through
-``harness.terminal.safe`` (tables, titles, lines) or ``plain`` (lines printed without
+``harness.text.safe`` (tables, titles, lines) or ``plain`` (lines printed without
 markup) before it reaches rich: escaped for rich markup, no control or bidi characters,
 secrets masked.
 """
@@ -27,7 +27,7 @@ from rich.table import Table
 
 from harness.api import DEFAULT_STORE
 from harness.jsonout import dumps
-from harness.terminal import plain, safe
+from harness.text import plain, safe
 
 
 def _flag_type(self: Any, ctx: Any) -> str | None:
@@ -66,14 +66,14 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     ``ValueError`` from a bug is an internal error, not the user's fault."""
     from harness.api import ReportError
     from harness.backends.base import BackendConfigError
-    from harness.checks import GateError
+    from harness.backends.models import ModelError
     from harness.errors import InputError
+    from harness.humans.sheets import RatingError
     from harness.metrics import MissingResourceError
-    from harness.models import ModelError
     from harness.plugins import PluginError
-    from harness.ratings import RatingError
-    from harness.store import StoreError
-    from harness.suite import SuiteError
+    from harness.stats.gate import GateError
+    from harness.store.tables import StoreError
+    from harness.suite.load import SuiteError
 
     return (InputError, SuiteError, StoreError, ModelError, MissingResourceError, GateError,
             BackendConfigError, ReportError, PluginError, RatingError, FileNotFoundError,
@@ -169,7 +169,7 @@ def _log(message: str) -> None:
 
 
 def _store(path: Path, readonly: bool = False):
-    from harness.store import Store
+    from harness.store.tables import Store
 
     return Store(path, readonly=readonly)
 
@@ -187,12 +187,12 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file."),
              allow_path: list[Path] = AllowPathOpt, allow_env: list[str] = AllowEnvOpt
              ) -> None:
     """Check a suite without running a model."""
-    from harness.plan import plan
-    from harness.suite import load_suite, plan_size
+    from harness.suite.load import load_suite, plan_size
+    from harness.suite.plan import plan
 
     with _errors():
         s = load_suite(suite, allow_path, allow_env)
-        from harness.runner import check_scorer
+        from harness.generate.runner import check_scorer
 
         check_scorer(s, s.backend)  # a scorer that cannot load here fails now, not after
 
@@ -237,8 +237,8 @@ def run(
     allow_env: list[str] = AllowEnvOpt,
 ) -> None:
     """Run every combination of a suite, store it, score it and write reports."""
-    from harness.runner import run_suite
-    from harness.suite import load_suite
+    from harness.generate.runner import run_suite
+    from harness.suite.load import load_suite
 
     with _errors():
         _check_limit(limit)
@@ -299,7 +299,7 @@ def _progress():
         TimeRemainingColumn,
     )
 
-    from harness.runner import Progress as Hooks
+    from harness.generate.runner import Progress as Hooks
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
@@ -393,7 +393,7 @@ def score(
                                  "local model directory, e.g. a multilingual one."),
 ) -> None:
     """Score any texts (e.g. a human baseline) with the same code path as `run`."""
-    from harness.scoring import score_file
+    from harness.metrics.scoring import score_file
 
     with _errors():
         names = [m.strip() for m in metrics.split(",") if m.strip()]
@@ -508,7 +508,7 @@ def baseline(
     store: Path = StoreOpt,
 ) -> None:
     """Write a run's summary (without samples) as a baseline for `harness check`."""
-    from harness.run_summary import build_summary
+    from harness.summarize.build import build_summary
 
     with _errors():
         summary = build_summary(_store(store, readonly=True), run_id, samples=False)
@@ -538,11 +538,11 @@ def check(
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
-    from harness.checks import FAIL, NEW, PASS, gate
+    from harness.generate.runner import run_suite
     from harness.report.format import num
     from harness.report.markdown import render_markdown
-    from harness.runner import run_suite
-    from harness.suite import load_suite
+    from harness.stats.gate import FAIL, NEW, PASS, gate
+    from harness.suite.load import load_suite
 
     with _errors():
         _check_limit(limit)
@@ -613,7 +613,6 @@ def compare(
     """Paired comparison: B − A per cell and metric over shared inputs, its 95% interval,
     and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
     its variants (or grid points) with each other."""
-    from harness.comparisons import compare_runs, compare_within
     from harness.report.compare import (
         COMPARE_FORMATS,
         HEADERS,
@@ -622,6 +621,7 @@ def compare(
         verdict,
     )
     from harness.report.format import ci, p_value
+    from harness.stats.comparisons import compare_runs, compare_within
 
     with _errors():
         sa = _summary_of(run_a, store)
@@ -686,7 +686,7 @@ def rate_export(
     """Write a blinded sheet of a run's texts (CSV and JSONL) for people to rate.
 
     Which variant and cell each item is stays in the store, not in the files."""
-    from harness.ratings import export_sheet, parse_scale, write_sheet
+    from harness.humans.sheets import export_sheet, parse_scale, write_sheet
 
     with _errors():
         _store(store, readonly=True).close()  # a missing store is an error, not created
@@ -722,7 +722,7 @@ def rate_import(
 
     Every bad row is reported and nothing is stored unless all rows are good (exit 2).
     Importing a file again changes nothing."""
-    from harness.ratings import import_ratings
+    from harness.humans.sheets import import_ratings
 
     with _errors():
         _store(store, readonly=True).close()  # a missing store is an error, not created
@@ -735,7 +735,7 @@ def rate_import(
                        f": {result.new} new, {result.changed} changed, {result.unchanged} "
                        "unchanged" + (f"; {result.blank} rows left blank" if result.blank
                                       else "")))
-        from harness.run_summary import build_summary
+        from harness.summarize.build import build_summary
 
         for run_id in result.runs:
             _print_quality(build_summary(st, run_id, samples=False), human_only=True)

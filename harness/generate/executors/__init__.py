@@ -1,7 +1,7 @@
 """Executors: where the missing requests of a run are generated.
 
 The default is in-process (the runner calls its backend directly). ``ray`` spreads the
-requests over a pool of engine replicas on a Ray cluster (``harness.executors.ray``); the
+requests over a pool of engine replicas on a Ray cluster (``harness.generate.executors.ray``); the
 driver still plans, deduplicates and alone writes the store. Ray is imported only when used.
 """
 
@@ -24,10 +24,10 @@ def ray_generate(todo: Sequence[Request], backend_name: str, model: str, *,
                  **options: Any) -> Iterator[Generation]:
     """Yield one ``Generation`` per request of ``todo``, generated on a Ray pool.
 
-    See ``harness.executors.ray.ray_generate``; this wrapper keeps ``import harness.executors``
-    free of Ray.
+    See ``harness.generate.executors.ray.ray_generate``; this wrapper keeps
+    ``import harness.generate.executors`` free of Ray.
     """
-    from harness.executors.ray import ray_generate as _ray_generate
+    from harness.generate.executors.ray import ray_generate as _ray_generate
 
     return _ray_generate(todo, backend_name, model, replicas=replicas, address=address,
                          batch_size=batch_size, chunk_size=chunk_size, log=log,

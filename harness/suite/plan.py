@@ -9,9 +9,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from harness.prompts import Ranker, build_messages, render_constraints, select_examples
 from harness.records import Request, SamplingParams, content_key, derive_seed
-from harness.suite import Suite
+from harness.suite.load import Suite
+from harness.suite.prompts import Ranker, build_messages, render_constraints, select_examples
 
 
 def grid_points(suite: Suite) -> list[dict[str, Any]]:

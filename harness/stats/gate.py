@@ -31,12 +31,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.analysis import better_when_higher
-from harness.comparisons import inputs_phrase, set_size
 from harness.judges.reliability import missing_reason
 from harness.metrics import METRICS
-from harness.stats import ALPHA, MIN_PAIRS, adjust, inputs_needed, min_detectable, paired_test
-from harness.suite import Check
+from harness.stats.comparisons import inputs_phrase, set_size
+from harness.stats.intervals import (
+    ALPHA,
+    MIN_PAIRS,
+    adjust,
+    inputs_needed,
+    min_detectable,
+    paired_test,
+)
+from harness.suite.load import Check
+from harness.summarize.cells import better_when_higher
 
 POWER = 0.8
 PASS, FAIL, NEW = "pass", "FAIL", "new"

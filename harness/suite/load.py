@@ -271,7 +271,7 @@ class Price(_Strict):
 
 
 class Adaptive(_Strict):
-    """An adaptive sweep (``harness.race``): inputs are drawn ``batch`` at a time in a
+    """An adaptive sweep (``harness.stats.race``): inputs are drawn ``batch`` at a time in a
     seeded order, every surviving cell runs on them, and a cell is dropped once an
     anytime-valid test says it is beaten (docs/statistics.md, "Races")."""
 
@@ -335,7 +335,7 @@ class Suite(_Strict):
     plot: dict[str, str] = Field(default_factory=dict)
     judges: list[Judge] = Field(default_factory=list)
     prices: dict[str, Price] = Field(default_factory=dict)  # by model name, per 1M tokens
-    adaptive: Adaptive | None = None  # an adaptive sweep (harness.race); None: every cell
+    adaptive: Adaptive | None = None  # an adaptive sweep (harness.stats.race); None: every cell
 
     # set by load_suite, not part of the YAML
     path: Path | None = Field(None, exclude=True)
@@ -773,7 +773,7 @@ def _source_problem(file: Path, src: str) -> str | None:
 
 def _check_templates(suite: Suite, path: Path, marks: dict,
                      skip: set[int] | frozenset[int] = frozenset()) -> list[str]:
-    from harness.prompts import TemplateProblem, check_prompt
+    from harness.suite.prompts import TemplateProblem, check_prompt
 
     problems = []  # every broken prompt, each with its first problem
     for i, prompt in enumerate(suite.prompts):
@@ -795,7 +795,7 @@ def _check_judge_templates(suite: Suite, path: Path, marks: dict) -> list[str]:
     planning its calls on stand-in texts as long as the longest generation is likely to be
     (``harness.judges.calls.check_judge``), so it cannot fail after the generation."""
     from harness.judges.calls import check_judge
-    from harness.prompts import MAX_RENDERED_CHARS, TemplateProblem
+    from harness.suite.prompts import MAX_RENDERED_CHARS, TemplateProblem
 
     max_tokens = max([suite.defaults.max_tokens,
                       *(int(v) for v in suite.sampling.get("max_tokens", []))])

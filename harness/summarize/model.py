@@ -1,6 +1,6 @@
-"""The summary's shape as pydantic models: what ``harness.analysis.summarize`` builds, the
+"""The summary's shape as pydantic models: what ``harness.summarize.cells.summarize`` builds, the
 JSON report contains and a baseline file holds. Published as JSON Schema in
-``docs/summary.schema.json`` (regenerate: ``python -m harness.schema >
+``docs/summary.schema.json`` (regenerate: ``python -m harness.summarize.model >
 docs/summary.schema.json``; a test checks it is current).
 
 Every model allows fields it does not name (a report may carry more than this schema
@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.analysis import SCHEMA_VERSION
+from harness.summarize.cells import SCHEMA_VERSION
 
 
 class _Open(BaseModel):
@@ -85,7 +85,7 @@ class Pareto(_Open):
 
 
 class Profile(_Open):
-    """Where the run's time went (``harness.profile``)."""
+    """Where the run's time went (``harness.generate.profile``)."""
 
     seconds: dict[str, float]
     total_s: float
@@ -94,7 +94,7 @@ class Profile(_Open):
 
 
 class Estimate(_Open):
-    """A statistic with its 95% interval (``harness.agreement.Estimate``)."""
+    """A statistic with its 95% interval (``harness.stats.agreement.Estimate``)."""
 
     value: float | None = Field(description="the estimate (None: not computable, see method)")
     lo: float | None = None
@@ -138,7 +138,7 @@ class UsageRow(_Open):
 
 
 class Usage(_Open):
-    """Tokens and cost of the run's generations and judge calls (``harness.usage``)."""
+    """Tokens and cost of the run's generations and judge calls (``harness.summarize.usage``)."""
 
     rows: dict[str, UsageRow] = Field(description='"generation" and "judge <name>"')
     total: UsageRow
@@ -162,11 +162,12 @@ class Summary(_Open):
         None, description="Spearman rho between every two judges' item values")
     usage: Usage | None = None
     human: dict[str, Any] | None = Field(
-        None, description="blinded human ratings (harness.ratings.human_section): counts, "
+        None, description="blinded human ratings (harness.humans.sheets.human_section): counts, "
         "inter-rater alpha, each metric's and judge's Spearman rho with the people")
     comparisons: dict[str, Any] | None = Field(
         None, description="every variant against the first at each grid point, paired by "
-        "input with Benjamini-Hochberg adjusted p-values (harness.comparisons.compare_within; "
+        "input with Benjamini-Hochberg adjusted p-values "
+        "(harness.stats.comparisons.compare_within; "
         "what `harness compare RUN` prints); null with one variant")
     best: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict, description="per metric and grid point: the variants best in "

@@ -1,5 +1,5 @@
 """The adaptive sweep: rounds of inputs through generation and scoring, with the decisions
-of ``harness.race`` between them.
+of ``harness.stats.race`` between them.
 
 One loop (``race``) serves both the run and the summary. During ``harness run`` its
 ``fetch`` generates and scores a round's requests; when a stored run is summarised, its
@@ -15,9 +15,9 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.analysis import better_when_higher
 from harness.metrics import METRICS
-from harness.race import Objective, RaceState, mean_interval
+from harness.stats.race import Objective, RaceState, mean_interval
+from harness.summarize.cells import better_when_higher
 
 Values = Mapping[str, Mapping[str, Mapping[str, float]]]  # cell -> metric -> input -> value
 

@@ -1,5 +1,5 @@
 """A stored run's summary: what reports render, ``harness baseline`` saves and
-``harness check`` compares (``harness.analysis.summarize`` over the store's scores), with
+``harness check`` compares (``harness.summarize.cells.summarize`` over the store's scores), with
 the run's judges, token use and the sample viewer's rows."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import best_by_grid, summarize
 from harness.judges.calls import describe_judge
 from harness.metrics import Resources, SampleContext
-from harness.store import Run, Store
-from harness.suite import judges_of
-from harness.usage import usage_section
+from harness.store.tables import Run, Store
+from harness.suite.load import judges_of
+from harness.summarize.cells import best_by_grid, summarize
+from harness.summarize.usage import usage_section
 
 ANSWER_CLASS = "answer_class"  # stored with the item scores; not a metric
 
@@ -35,7 +35,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     scored = sample
     sheets = store.sheets(run.id)
     if sheets:  # human ratings are per-sample values like the metrics (rated items only)
-        from harness.ratings import describe_human, human_item_scores
+        from harness.humans.sheets import describe_human, human_item_scores
 
         described.update(describe_human(sheets))
         human = human_item_scores(store, run.id)
@@ -43,7 +43,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     summary = summarize(run_info(run), items, scored, sets, plot=run.config.get("plot"),
                         pooled=pooled, described=described)
     if sheets:
-        from harness.ratings import human_section
+        from harness.humans.sheets import human_section
 
         summary["human"] = human_section(store, run.id, sample, items)
     if judges:
@@ -54,7 +54,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
         if sum(j.kind != "panel" for j in judges) > 1:
             summary["judge_agreement"] = judge_agreement(judges, sample, items)
     if "adaptive" in run.config:  # an adaptive run: its race, replayed from the values
-        from harness.sweep import replay
+        from harness.generate.sweep import replay
 
         per_set: dict[tuple[str, str], int] = {}
         for item in items:
@@ -78,10 +78,10 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
 def add_derived(summary: dict[str, Any]) -> dict[str, Any]:
     """Add (in place, and return) what the reports show beyond the cells, computed here
     once so that no renderer computes a statistic: ``comparisons``, every variant against
-    the first at each grid point (``harness.comparisons.compare_within``: the rows `harness
+    the first at each grid point (``harness.stats.comparisons.compare_within``: the rows `harness
     compare` prints; None with one variant), and ``best``
-    (``harness.analysis.best_by_grid``)."""
-    from harness.comparisons import compare_within
+    (``harness.summarize.cells.best_by_grid``)."""
+    from harness.stats.comparisons import compare_within
 
     several = len({c["variant"] for c in summary["cells"]}) > 1
     summary["comparisons"] = compare_within(summary, by="variant") if several else None

@@ -4,7 +4,7 @@ creativity–coherence Pareto frontier, best-of-column with ties.
 A *summary* is a plain JSON-able dict (``SCHEMA_VERSION``); it is what reports render,
 what ``harness baseline`` saves and what ``harness check`` compares against. Every cell
 metric carries its per-input values (``inputs``), so comparisons and the gate can pair by
-input from a summary alone. Unit of analysis and methods: ``harness.stats`` and
+input from a summary alone. Unit of analysis and methods: ``harness.stats.intervals`` and
 docs/statistics.md.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.metrics import METRICS, MetricSpec, pool_values, value_bounds
-from harness.stats import ALPHA, cell_interval
+from harness.stats.intervals import ALPHA, cell_interval
 
 SCHEMA_VERSION = 2
 DEFAULT_X = ("embedding_diversity", "distinct_2", "distinct_1")
@@ -38,7 +38,7 @@ def summarize(run: dict[str, Any], items: Sequence[dict[str, Any]],
     value}} for set-level metrics, each computed over that input's samples. Each cell
     metric is ``{"mean", "lo", "hi", "n", "n_inputs", "method", "inputs"}``: the mean over
     inputs of the per-input values (an input's value is the mean of its samples for a
-    per-sample metric), its 95% interval (``harness.stats.cell_interval``; ``lo``/``hi``
+    per-sample metric), its 95% interval (``harness.stats.intervals.cell_interval``; ``lo``/``hi``
     None when there is none, ``method`` says why), the sample and input counts, and
     ``{input id: value}``. ``pooled``: set-level values of old runs scored per cell.
     ``described``: the description (and ``bounds``) of metrics outside the registry, such
@@ -127,7 +127,7 @@ def summary_from_inputs(values: dict[str, dict[str, dict[str, float]]], run_id: 
     """Return a summary built from per-input values ``{cell: {metric: {input id: value}}}``
     (e.g. scores computed elsewhere, or simulated), as ``summarize`` would lay it out:
     each metric's mean over inputs and, with ``intervals``, its ``cell_interval``.
-    Comparisons (``harness.comparisons``) and the gate (``harness.checks``) accept it."""
+    Comparisons (``harness.stats.comparisons``) and the gate (``harness.stats.gate``) accept it."""
     cells = []
     names: set[str] = set()
     for cid, metrics in values.items():
@@ -335,10 +335,10 @@ def undecided_cells(cells: Sequence[dict[str, Any]], x: str, y: str, frontier: S
     """Return, when most of the eligible cells (three or more, not ``excluded``) are on the
     frontier or within noise of it, how many that is (``close`` of ``of``), the inputs
     the cells have (``n_inputs``) and ``inputs_needed``: the median over the cells within
-    noise of the inputs a paired t-test (``harness.stats.inputs_needed``, 80% power) needs
+    noise of the inputs a paired t-test (``harness.stats.intervals.inputs_needed``, 80% power) needs
     to show the cell that dominates it by means better on one axis, at the difference and
     spread observed (None when no number of inputs would); else None."""
-    from harness.stats import inputs_needed, paired_test
+    from harness.stats.intervals import inputs_needed, paired_test
 
     by_id = {c["cell"]: c for c in cells if x in c["metrics"] and y in c["metrics"]
              and c["cell"] not in excluded}

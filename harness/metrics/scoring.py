@@ -30,7 +30,7 @@ from harness.metrics import (
     with_weights,
 )
 from harness.records import content_key
-from harness.store import Store
+from harness.store.tables import Store
 
 
 @dataclass

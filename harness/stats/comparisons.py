@@ -2,7 +2,7 @@
 (variant vs variant at each grid point, or grid point vs grid point for each variant).
 
 Each row compares two cells on one metric over the inputs both have, paired by input id
-(``harness.stats.paired_test``): B − A with an interval and a p-value. The p-values of all
+(``harness.stats.intervals.paired_test``): B − A with an interval and a p-value. The p-values of all
 rows of one comparison are adjusted together with Benjamini–Hochberg (a comparison is a
 screen for what changed: it controls the expected share of false discoveries among the
 rows it marks, and stays usable with hundreds of rows); ``significant`` is
@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.analysis import better_when_higher
 from harness.errors import UnknownName
 from harness.metrics import METRICS, value_bounds
-from harness.stats import ALPHA, MIN_PAIRS, adjust, paired_test
+from harness.stats.intervals import ALPHA, MIN_PAIRS, adjust, paired_test
+from harness.summarize.cells import better_when_higher
 
 CORRECTION = "bh"
 # metrics that only serve another metric (its pooling weights): not a result to compare

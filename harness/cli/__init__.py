@@ -1,0 +1,1 @@
+"""The harness command line: parse, call the library, print."""

@@ -1,0 +1,1 @@
+"""Human ratings: blinded sheets, exported and read back."""

@@ -1,0 +1,1 @@
+"""Statistics: intervals over inputs, agreement, paired comparisons, the gate and races."""

@@ -1,0 +1,2 @@
+"""The run summary: cells with intervals, the Pareto frontier, best cells, judges, ratings and
+usage, built once per run."""
