@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness.summarize.cells import best_cells, pareto_frontier, summary_from_inputs
+from harness.summarize.cells import summary_from_inputs
+from harness.summarize.pareto import best_cells, pareto_frontier
 
 
 def _summary(values):
@@ -77,7 +78,7 @@ def test_word_salad_cells_leave_the_frontier_and_a_crowded_frontier_says_so():
     cells are all on the frontier or within noise of it, which the report says, with the
     inputs a paired test would need."""
     from harness.report.markdown import pareto_lines
-    from harness.summarize.cells import pareto_section
+    from harness.summarize.pareto import pareto_section
 
     vals = {}
     for v, shift in (("plain", 0.0), ("form", 0.01)):
@@ -101,7 +102,7 @@ def test_word_salad_cells_leave_the_frontier_and_a_crowded_frontier_says_so():
 
 
 def test_a_frontier_needs_a_creativity_and_a_coherence_axis():
-    from harness.summarize.cells import axes_note, pareto_section
+    from harness.summarize.pareto import axes_note, pareto_section
 
     s = _summary({"a|t=1": {"distinct_2": 0.5, "constraint_pass": 1.0, "relevance": 0.2,
                             "persona_consistency": 0.1},

@@ -146,5 +146,5 @@ def degenerate(
     them is shown beside its diversity metrics, and a cell where half or more are
     degenerate never counts as best or on the Pareto frontier. Word salad in scripts
     without case (Chinese) is not caught here; the run's perplexity catches it
-    (``harness.summarize.cells.excluded_cells``)."""
+    (``harness.summarize.pareto.excluded_cells``)."""
     return [1.0 if count_words(t) < MIN_TOKENS or word_salad(t) else 0.0 for t in texts]

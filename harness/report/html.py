@@ -20,12 +20,13 @@ import re
 from html import escape as _html_escape
 from typing import Any
 
+from harness.metrics.direction import direction
 from harness.report.compare import compare_table_html, explain, summary_line
 from harness.report.format import num, truncated_share, value_ci
 from harness.report.judges import PARTS, human_lines, sections
 from harness.report.markdown import TRUNCATED_NOTE, cells_note, key_metrics, pareto_lines
 from harness.report.svg import Point, Series, chart, color
-from harness.summarize.cells import direction, grid_label
+from harness.summarize.cells import grid_label
 
 # C0 controls but tab, LF and CR; DEL and C1; lone surrogates (a str can hold them, UTF-8
 # cannot: writing the report would fail)

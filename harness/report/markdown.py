@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.metrics.direction import JUDGED
 from harness.report.format import md_escape as _esc
 from harness.report.format import num, truncated_share, value_ci
 from harness.report.judges import PARTS, human_lines, sections
-from harness.summarize.cells import JUDGED
 
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",

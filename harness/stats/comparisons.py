@@ -23,8 +23,8 @@ from typing import Any
 
 from harness.errors import UnknownName
 from harness.metrics import METRICS, value_bounds
+from harness.metrics.direction import better_when_higher
 from harness.stats.intervals import ALPHA, MIN_PAIRS, adjust, paired_test
-from harness.summarize.cells import better_when_higher
 
 CORRECTION = "bh"
 # metrics that only serve another metric (its pooling weights): not a result to compare

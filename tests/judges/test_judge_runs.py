@@ -108,7 +108,7 @@ def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_
     assert len(rows) == 3 and all(r["passed"] for r in rows)
     rows = run_checks(result.summary, [Check.model_validate("judge.length >= 9")], None)
     assert not any(r["passed"] for r in rows)  # fake texts have 5-12 words, scored by length
-    from harness.summarize.cells import pareto_frontier
+    from harness.summarize.pareto import pareto_frontier
 
     frontier = pareto_frontier(result.summary["cells"], "distinct_1", "judge.length")
     best = max(result.summary["cells"], key=lambda c: c["metrics"]["judge.length"]["mean"])
