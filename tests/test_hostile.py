@@ -503,7 +503,7 @@ def test_markdown_report_renders_no_image_link_or_html_from_strings() -> None:
 # -- HTML: control characters never reach the page ------------------------------------------
 
 def test_html_escape_replaces_control_characters() -> None:
-    from harness.report.html import escape, highlight_overlaps
+    from harness.report.html_escape import escape, highlight_overlaps
 
     assert escape("a\x00b\x1b[0m\x7f\x85c") == "a\ufffdb\ufffd[0m\ufffd\ufffdc"
     assert escape("tab\tnl\ncr\r<&>\"'") == "tab\tnl\ncr\r&lt;&amp;&gt;&quot;&#x27;"

@@ -15,32 +15,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import json
-import re
-from html import escape as _html_escape
 from typing import Any
 
 from harness.metrics.direction import direction
 from harness.report.compare import compare_table_html, explain, summary_line
 from harness.report.format import num, truncated_share, value_ci
+from harness.report.html_escape import escape
+from harness.report.html_samples import sample_browser
 from harness.report.judges import PARTS, human_lines, sections
 from harness.report.markdown import TRUNCATED_NOTE, cells_note, key_metrics, pareto_lines
 from harness.report.svg import Point, Series, chart, color
 from harness.summarize.cells import grid_label
-
-# C0 controls but tab, LF and CR; DEL and C1; lone surrogates (a str can hold them, UTF-8
-# cannot: writing the report would fail)
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def escape(text: Any, quote: bool = True) -> str:
-    """Return ``text`` (any value, as ``str``) safe as HTML text or an attribute value:
-    ``html.escape`` after replacing NUL and every other control character except tab,
-    newline and carriage return (C0, DEL, C1), and lone surrogates, with U+FFFD.
-    One character for one, so overlap ranges computed on the raw text still apply."""
-    return _html_escape(_UNSAFE_CHARS.sub("\ufffd", str(text)), quote)
-
 
 FONTS = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", '
          '"Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif')
@@ -140,7 +125,7 @@ def render_html(summary: dict[str, Any], checks: list[dict[str, Any]] | None = N
     checks = checks if checks is not None else summary.get("checks")
     body = [_header(summary), _checks(checks), _tradeoff(summary), _sweeps(summary),
             _tables(summary), _comparisons(summary), _judges(summary),
-            _samples(samples[:max_samples], len(samples))]
+            sample_browser(samples[:max_samples], len(samples))]
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
@@ -161,29 +146,6 @@ def axis_label(summary: dict[str, Any], metric: str, axis: str) -> str:
         return metric
     word = "more diverse" if axis == "x" else "more coherent"
     return f"{metric} ({'higher' if up else 'lower'} = {word})"
-
-
-def highlight_overlaps(text: str, ranges: list[list[int]] | None) -> str:
-    """Return ``text`` escaped, with the [start, end) character ranges in ``<mark>``.
-
-    Ranges are clamped, sorted and merged on the raw text; each piece is escaped on its own,
-    so no markup is ever inserted into unescaped text.
-    """
-    spans: list[list[int]] = []
-    for r in sorted((max(0, int(a)), min(len(text), int(b))) for a, b in (ranges or [])):
-        if r[0] >= r[1]:
-            continue
-        if spans and r[0] <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], r[1])
-        else:
-            spans.append(list(r))
-    out, pos = [], 0
-    for a, b in spans:
-        out.append(escape(text[pos:a]))
-        out.append(f'<mark title="copied verbatim">{escape(text[a:b])}</mark>')
-        pos = b
-    out.append(escape(text[pos:]))
-    return "".join(out)
 
 
 def better_when_up(summary: dict[str, Any], metric: str) -> bool | None:
@@ -440,101 +402,6 @@ def _judges(summary: dict[str, Any]) -> str:
             out.append(f'<p class="note">{escape(sec.note)}</p>')
         out.append(_rows_table(sec.headers, sec.rows))
     return "\n".join(out + (["</section>"] if part else []))
-
-
-def _samples(samples: list[dict[str, Any]], total: int) -> str:
-    """The sample browser: one group per (cell, input), its samples collapsed into their
-    answer classes (near-duplicates behind a "same answer" fold) when the run counted
-    distinct answers."""
-    groups: list[list[dict[str, Any]]] = []
-    for smp in samples:  # plan order: a (cell, input)'s samples are consecutive
-        if groups and (groups[-1][0].get("cell"), groups[-1][0].get("input_id")) == (
-                smp.get("cell"), smp.get("input_id")):
-            groups[-1].append(smp)
-        else:
-            groups.append([smp])
-    index = [{"variant": g[0].get("variant", ""), "input": str(g[0].get("input_id", "")),
-              "grid": grid_label(g[0].get("grid") or {}), "n": len(g)} for g in groups]
-    out = ['<section id="browser"><h2>Samples</h2>',
-           '<p class="note">One row per variant × grid point × input, folded (the first is '
-           "open): click a row to read its samples, or narrow the rows with the filters and "
-           "open them all.</p>"]
-    if total > len(samples):
-        out.append(f'<p class="note">Showing the first {len(samples)} of {total} samples.</p>')
-    if any("answer_class" in smp for smp in samples):
-        out.append('<p class="note">Samples of one prompt (variant × grid point × input) that '
-                   "give the same answer in other words are folded under their first one "
-                   "(equivalence: see <code>distinct_answers</code> in docs/metrics.md).</p>")
-    out.append('<div class="filters">')
-    for key, label in (("variant", "variant"), ("input", "input"), ("grid", "grid point")):
-        opts = list(dict.fromkeys(i[key] for i in index))
-        out.append(f'<label>{label} <select id="f-{key}"><option value="">all</option>'
-                   + "".join(f'<option value="{escape(o)}">{escape(o)}</option>' for o in opts)
-                   + "</select></label>")
-    out.append(f'<span id="sample-count" class="note">{len(samples)} samples</span> '
-               '<button type="button" id="open-all">open all shown</button> '
-               '<button type="button" id="fold-all">fold all</button></div>')
-    out.append('<div id="samples">')
-    out_groups = 0
-    for group, i in zip(groups, index, strict=True):
-        cut = sum(smp.get("finish_reason") == "length" for smp in group)
-        classes: dict[int, list[dict[str, Any]]] = {}
-        for n, smp in enumerate(group):
-            classes.setdefault(int(smp.get("answer_class", n)), []).append(smp)
-        counted = any("answer_class" in smp for smp in group)
-        what = (f"{len(classes)} distinct answer{'s' * (len(classes) != 1)} among "
-                f"{len(group)} sample{'s' * (len(group) != 1)}" if counted
-                else f"{len(group)} sample{'s' * (len(group) != 1)}")
-        out.append(f'<details class="group" data-variant="{escape(i["variant"])}"'
-                   f'{" open" if not out_groups else ""}><summary>'
-                   f"<b>{escape(i['variant'])}</b> · input <b>{escape(i['input'])}</b> · "
-                   f'{escape(i["grid"])} · <span class="answers">{what}</span>'
-                   + (f' · <span class="cut">{cut} cut by the token limit</span>' if cut else "")
-                   + '</summary><div class="cards">')
-        out_groups += 1
-        for members in classes.values():
-            out.append(_sample(members[0], i))
-            if len(members) > 1:
-                out.append(f'<details class="copies"><summary>{len(members) - 1} more '
-                           f"sample{'s' * (len(members) != 2)} with the same answer</summary>"
-                           '<div class="copies-grid">'
-                           + "".join(_sample(m, i) for m in members[1:]) + "</div></details>")
-        out.append("</div></details>")
-    out.append("</div>")
-    out.append(f'<script type="application/json" id="sample-index">{script_json(index)}</script>')
-    out.append("</section>")
-    return "\n".join(out)
-
-
-def _sample(s: dict[str, Any], i: dict[str, Any]) -> str:
-    msgs = s.get("messages") or []
-    prompt = "".join(f'<div class="msg"><span class="role">{escape(str(m.get("role", "")))}'
-                     f":</span> {escape(str(m.get('content', '')))}</div>" for m in msgs)
-    scores = "".join(f"<span>{escape(k)} <b>{_num(v)}</b></span>"
-                     for k, v in sorted((s.get("scores") or {}).items()))
-    tail = f"{escape(str(s['completion_tokens']))} tokens" if s.get(
-        "completion_tokens") is not None else ""
-    if s.get("finish_reason") == "length":
-        tail += ' · <span class="cut">cut by the token limit</span>'
-    return (f'<article class="sample" data-variant="{escape(i["variant"])}">'
-            f"<header><b>{escape(str(s.get('cell', '')))}</b> · input "
-            f"<b>{escape(i['input'])}</b> · sample {escape(str(s.get('sample_index', '')))}"
-            f"{' · ' + tail if tail else ''}</header>"
-            f"<details><summary>prompt ({len(msgs)} message{'s' * (len(msgs) != 1)})</summary>"
-            f"{prompt}</details>"
-            f'<div class="text">{highlight_overlaps(str(s.get("text", "")), s.get("overlaps"))}'
-            f'</div><div class="scores">{scores}</div></article>')
-
-
-def script_json(obj: Any) -> str:
-    """Return ``obj`` as JSON safe inside a ``<script>`` element (``<``, ``>``, ``&``, the
-    JS line separators and lone surrogates, which UTF-8 cannot encode, written as
-    ``\\uXXXX``; ``json`` already writes control characters so)."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, rep)
-    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _num(v: Any) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.report.html import highlight_overlaps, render_html, script_json
+from harness.report.html import render_html
+from harness.report.html_escape import highlight_overlaps, script_json
 
 PAYLOAD = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 CHINESE = "春风又绿江南岸，明月何时照我还。"
