@@ -646,7 +646,7 @@ def test_rate_export_says_a_note_once(tmp_path, monkeypatch):
 def test_the_human_ranking_shows_how_many_items_each_row_is_over(tmp_path):
     """A judge scored on fewer items is not silently ranked above one scored on more:
     each row shows its number of rated items."""
-    from harness.report.judges import HUMAN_HEADERS, human_rows
+    from harness.report.sections import HUMAN_HEADERS, human_rows
 
     store, run_id, items = make_run(tmp_path / "s.sqlite")
     sheet = export_sheet(store, run_id)

@@ -347,7 +347,7 @@ def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
     """The judges' reliability and strengths, the human ratings' verdict on every metric
     and judge, and (when there are judges) the tokens; only the parts the run has, or
     with ``human_only`` only the human ratings' (after an import)."""
-    from harness.report.judges import human_lines, sections
+    from harness.report.sections import human_lines, sections
 
     for sec in sections(summary):
         if (human_only and sec.part != "human") or (

@@ -22,8 +22,15 @@ from harness.report.compare import compare_table_html, explain, summary_line
 from harness.report.format import num, truncated_share, value_ci
 from harness.report.html_escape import escape
 from harness.report.html_samples import sample_browser
-from harness.report.judges import PARTS, human_lines, sections
 from harness.report.markdown import TRUNCATED_NOTE, cells_note, key_metrics, pareto_lines
+from harness.report.sections import (
+    CHECK_HEADERS,
+    PARTS,
+    check_rows,
+    checks_note,
+    human_lines,
+    sections,
+)
 from harness.report.svg import Point, Series, chart, color
 from harness.summarize.cells import grid_label
 
@@ -183,33 +190,13 @@ def _header(summary: dict[str, Any]) -> str:
 def _checks(checks: list[dict[str, Any]] | None) -> str:
     if not checks:
         return ""
-    failed = [c for c in checks if not c.get("passed")]
-    cls = "fail" if failed else "pass"
-    text = (f"✗ {len(failed)} of {len(checks)} checks failed" if failed
+    failed = sum(not c.get("passed") for c in checks)
+    text = (f"✗ {failed} of {len(checks)} checks failed" if failed
             else f"✓ all {len(checks)} checks passed")
-    out = [f'<section id="checks"><div class="banner {cls}">{text}</div>']
-    rows = failed + [c for c in checks if c.get("passed")]
-    out.append("<table><tr><th></th><th>check</th><th>cell</th><th>value</th>"
-               "<th>baseline</th><th>n</th><th>mdc</th><th>why</th></tr>")
-    for c in rows:
-        mark = ("✓" if c.get("more_inputs") is None else "❔") if c.get("passed") else "✗"
-        what = c.get("check") or c.get("metric") or ""
-        out.append(f"<tr><td>{mark}</td><td>{escape(str(what))}</td>"
-                   f"<td>{escape(str(c.get('cell', '')))}</td>"
-                   f'<td class="num">{_num(c.get("value"))}</td>'
-                   f'<td class="num">{_num(c.get("baseline"))}</td>'
-                   f'<td class="num">{_num(c.get("n_inputs") or None)}</td>'
-                   f'<td class="num">{_num(c.get("mdc"))}</td>'
-                   f"<td>{escape(str(c.get('reason') or ''))}</td></tr>")
-    out.append("</table>")
-    if any(c.get("p") is not None for c in checks):
-        out.append('<p class="note">Rows against the baseline are one-sided paired t-tests over '
-                   "the inputs shared with it (n), Holm-adjusted across rows: a row fails only "
-                   "when the worsening beyond the allowed change is beyond noise. mdc: the "
-                   "worsening the gate catches with 80% power at this n; ❔: worse than allowed "
-                   "but within noise.</p>")
-    out.append("</section>")
-    return "\n".join(out)
+    note = checks_note(checks)
+    return "\n".join([f'<section id="checks"><div class="banner {"fail" if failed else "pass"}'
+                      f'">{text}</div>', _rows_table(CHECK_HEADERS, check_rows(checks)),
+                      f'<p class="note">{escape(note)}</p>' if note else "", "</section>"])
 
 
 def _legend(names: list[str]) -> str:

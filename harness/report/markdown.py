@@ -12,8 +12,16 @@ from typing import Any
 
 from harness.metrics.direction import JUDGED
 from harness.report.format import md_escape as _esc
-from harness.report.format import num, truncated_share, value_ci
-from harness.report.judges import PARTS, human_lines, sections
+from harness.report.format import truncated_share, value_ci
+from harness.report.sections import (
+    CHECK_HEADERS,
+    PARTS,
+    check_rows,
+    checks_line,
+    checks_note,
+    human_lines,
+    sections,
+)
 
 KEY_METRICS = ("distinct_answers", "degenerate", "distinct_2", "self_bleu",
                "embedding_diversity", "perplexity", "relevance", "max_verbatim_span",
@@ -117,26 +125,11 @@ def render_markdown(summary: dict[str, Any], checks: list[dict[str, Any]] | None
     lines.append("")
     checks = checks if checks is not None else summary.get("checks")
     if checks:
-        failed = [c for c in checks if not c["passed"]]
-        lines.append(f"## Checks: {len(checks) - len(failed)}/{len(checks)} passed")
-        lines.append("")
-        # failed rows, then rows worse than allowed that the data cannot yet decide
-        shown = failed + [c for c in checks if c["passed"] and c.get("more_inputs") is not None]
-        if shown:
-            lines += ["| | check | cell | value | baseline | n | mdc | why |",
-                      "|---|---|---|---|---|---|---|---|"]
-            for c in shown:
-                lines.append(f"| {'❌' if not c['passed'] else '❔'} | {_esc(c['check'])} | "
-                             f"{_esc(c['cell'])} | {num(c['value'])} | {num(c.get('baseline'))}"
-                             f" | {_esc(c.get('n_inputs') or '')} | {num(c.get('mdc'))} | "
-                             f"{_esc(c['reason'])} |")
-            lines.append("")
-        if any(c.get("p") is not None for c in checks):
-            lines += ["Baseline rows: one-sided paired t-test over the inputs shared with the "
-                      "baseline, Holm-adjusted across rows; a row fails only when the worsening "
-                      "beyond the allowed change is beyond noise. n = shared inputs; mdc = the "
-                      "worsening the gate catches with 80% power at this n; ❔ = worse than "
-                      "allowed but within noise.", ""]
+        lines += [f"## Checks: {checks_line(checks)}", ""]
+        if rows := check_rows(checks, passed=False):
+            lines += _table(CHECK_HEADERS, rows)
+        if checks_note(checks):
+            lines += [_esc(checks_note(checks)), ""]
     pareto = summary["pareto"]
     lines += [_esc(line) + "  " for line in pareto_lines(summary)] + [""]
     metrics = key_metrics(summary)[:max_metrics]

@@ -252,7 +252,7 @@ def test_strengths_of_a_judge_that_sees_only_ties_show_no_negative_zero():
     from itertools import combinations
 
     from harness.judges.reliability import judge_section
-    from harness.report.judges import strength_rows
+    from harness.report.sections import strength_rows
 
     items = [{"key": f"{v}{i}", "text": "a poem", "input_id": f"i{i}", "variant": v}
              for v in "abcd" for i in range(4)]

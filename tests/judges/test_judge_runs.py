@@ -146,7 +146,7 @@ def test_position_biased_judge_is_detected_and_cancelled(tmp_path, serve, genera
     shown = [f"{s[k]:.2f}" for s in strengths.values() for k in ("value", "lo", "hi")
              if s[k] is not None]
     assert shown and "-0.00" not in shown
-    from harness.report.judges import strength_rows
+    from harness.report.sections import strength_rows
 
     assert not any("-0.00" in r[2] for r in strength_rows(result.summary))
     # without the swap the first-shown variant would have won every pair

@@ -1,16 +1,53 @@
-"""The judges, human-ratings and usage sections of a report, as plain rows that the
-Markdown, HTML and terminal renderers each lay out (one place decides what is shown and
-how numbers read)."""
+"""Every table of a report as plain rows that the Markdown, HTML and terminal renderers
+each lay out: the checks, and the race, judges, human-ratings and usage sections (one place
+decides what is shown and how numbers read; a new section is one entry in ``sections``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from harness.report.format import MISSING, estimate
+from harness.report.format import MISSING, estimate, num
 from harness.report.race import RACE_HEADERS, race_note, race_rows
 
 Row = tuple[str, ...]
+
+CHECK_HEADERS = ("", "check", "cell", "value", "baseline", "n", "mdc", "why")
+CHECK_NOTE = ("Rows against the baseline are one-sided paired t-tests over the inputs shared "
+              "with it (n), Holm-adjusted across rows: a row fails only when the worsening "
+              "beyond the allowed change is beyond noise. mdc: the worsening the gate "
+              "catches with 80% power at this n; ❔: worse than allowed but within noise.")
+
+
+def check_mark(row: dict[str, Any]) -> str:
+    """✗ failed, ❔ passed but worse than allowed within noise (more inputs would decide),
+    ✓ passed."""
+    if not row.get("passed"):
+        return "❌"
+    return "✓" if row.get("more_inputs") is None else "❔"
+
+
+def check_rows(checks: list[dict[str, Any]] | None, passed: bool = True) -> list[Row]:
+    """The checks in ``CHECK_HEADERS`` order, failed ones first; with ``passed`` False,
+    only the rows that need a reader's attention (failed, or undecided ❔)."""
+    rows = [c for c in checks or [] if not c.get("passed")] + [
+        c for c in checks or [] if c.get("passed")
+        and (passed or c.get("more_inputs") is not None)]
+    return [(check_mark(c), str(c.get("check") or c.get("metric") or ""),
+             str(c.get("cell", "")), num(c.get("value")), num(c.get("baseline")),
+             str(c.get("n_inputs") or ""), num(c.get("mdc")), str(c.get("reason") or ""))
+            for c in rows]
+
+
+def checks_line(checks: list[dict[str, Any]]) -> str:
+    """``2/3 checks passed``: the heading of the checks table."""
+    failed = sum(not c.get("passed") for c in checks)
+    return f"{len(checks) - failed}/{len(checks)} checks passed"
+
+
+def checks_note(checks: list[dict[str, Any]] | None) -> str:
+    """``CHECK_NOTE`` when a row was tested against a baseline, else nothing."""
+    return CHECK_NOTE if any(c.get("p") is not None for c in checks or []) else ""
 
 JUDGE_HEADERS = ("judge", "kind", "model", "calls", "unreadable", "repeat agreement α",
                  "length bias ρ", "first shown chosen", "orders agree")
