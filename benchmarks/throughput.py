@@ -323,7 +323,7 @@ def bench_openai(path: str, reqs: list[Request], eager: bool, concurrency: int,
     import httpx
 
     from harness.backends.openai import OpenAIBackend
-    from harness.suite.load import Server
+    from harness.backends.server import Server
 
     log = Path("/tmp/harness-bench-vllm-serve.log")
     print(f"[openai] {len(reqs)} requests, concurrency {concurrency}; starting vllm serve "

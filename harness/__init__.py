@@ -23,7 +23,7 @@ _EXPORTS = {
     "score": "harness.api",
     "ReportError": "harness.api",
     "load_suite": "harness.suite.load",
-    "Suite": "harness.suite.load",
+    "Suite": "harness.suite.schema",
     "SuiteError": "harness.suite.load",
     "plan": "harness.suite.plan",
     "Request": "harness.records",

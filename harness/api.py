@@ -26,7 +26,7 @@ from harness.errors import InputError
 
 if TYPE_CHECKING:
     from harness.generate.runner import Progress, RunResult
-    from harness.suite.load import Suite
+    from harness.suite.schema import Suite
 
 DEFAULT_STORE = Path("results/harness.sqlite")
 
@@ -91,7 +91,7 @@ def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
     and return the ``RunResult`` (``.run``, ``.summary``, ``.generated``, ``.cached``)."""
     from harness.generate.runner import run_suite
     from harness.store.tables import Store
-    from harness.suite.load import Suite
+    from harness.suite.schema import Suite
 
     if not isinstance(suite, Suite):
         _path(suite, "suite")

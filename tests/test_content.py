@@ -15,9 +15,10 @@ import pytest
 
 from harness.metrics import Resources, SampleContext, score_samples
 from harness.records import Request
-from harness.suite.load import Example, FewShot, InputSpec, PromptSpec, SuiteError, load_suite
+from harness.suite.load import SuiteError, load_suite
 from harness.suite.plan import plan
 from harness.suite.prompts import select_examples
+from harness.suite.schema import Example, FewShot, InputSpec, PromptSpec
 
 from .conftest import ROOT
 
@@ -331,7 +332,7 @@ def test_every_shipped_suite_passes_its_own_check_against_its_own_baseline(tmp_p
 
 
 def test_docs_list_every_top_level_suite_field():
-    from harness.suite.load import Suite
+    from harness.suite.schema import Suite
 
     text = (ROOT / "docs" / "suites.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `(\w+)` \|", text, flags=re.M))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.suite.load import Example, FewShot, InputSpec, MessageSpec, PromptSpec
 from harness.suite.prompts import TemplateProblem, build_messages, render, select_examples
+from harness.suite.schema import Example, FewShot, InputSpec, MessageSpec, PromptSpec
 
 POOL = [Example(id=f"e{i}", topic=f"t{i}", output=f"out {i}") for i in range(6)]
 

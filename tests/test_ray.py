@@ -153,8 +153,8 @@ def test_pool_sizing():
 def test_replicas_that_cannot_start_fail_clearly(cluster):
     from harness.backends.base import BackendError
     from harness.generate.executors import ray_generate
-    from harness.suite.load import Suite
     from harness.suite.plan import plan
+    from harness.suite.schema import Suite
 
     suite = Suite(name="x", prompts=[{"id": "p", "template": "hi"}], inputs=[{"id": "a"}],
                   samples=1)

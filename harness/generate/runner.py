@@ -18,6 +18,7 @@ from typing import Any
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
 from harness.backends.models import loadable_offline
+from harness.backends.server import Server
 from harness.generate.profile import Profile
 from harness.generate.sweep import race_config
 from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
@@ -26,9 +27,10 @@ from harness.metrics.scoring import ScoreItem, compute_scores, sources_signature
 from harness.records import Generation, Request, content_key, unique
 from harness.secrets import scrub
 from harness.store.tables import Run, Store
-from harness.suite.load import Adaptive, Server, Suite, check_adaptive
+from harness.suite.load import check_adaptive
 from harness.suite.plan import backend_key, plan
 from harness.suite.prompts import rank_examples
+from harness.suite.schema import Adaptive, Suite
 from harness.summarize.build import ANSWER_CLASS, build_summary, run_info
 
 COMMIT_EVERY = 8  # generations per store transaction

@@ -31,8 +31,8 @@ from harness.judges.templates import (
 from harness.records import Request, SamplingParams, content_key, derive_seed
 from harness.suite.prompts import render
 
-if TYPE_CHECKING:  # harness.suite.load plans judge calls with this module
-    from harness.suite.load import Judge
+if TYPE_CHECKING:  # harness.suite.schema plans judge calls with this module
+    from harness.suite.schema import Judge
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from harness.backends import Backend
 from harness.judges.calls import item_values, panel_values, plan_calls, verdict
 from harness.records import Request, unique
 from harness.store.tables import Store
-from harness.suite.load import Judge, Suite, SuiteError
+from harness.suite.load import SuiteError
 from harness.suite.prompts import TemplateProblem
+from harness.suite.schema import Judge, Suite
 
 # (backend name, model, judge) -> a ready backend; the runner reuses its own engine when
 # the judge runs on the same model and backend

@@ -42,7 +42,7 @@ from harness.judges.parse import parse_checklist
 from harness.judges.templates import checklist_questions
 from harness.metrics.length import count_words
 from harness.stats.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
-from harness.suite.load import Judge
+from harness.suite.schema import Judge
 
 
 def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, Any]]],

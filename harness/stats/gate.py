@@ -42,7 +42,7 @@ from harness.stats.intervals import (
     min_detectable,
     paired_test,
 )
-from harness.suite.load import Check
+from harness.suite.schema import Check
 from harness.summarize.cells import better_when_higher
 
 POWER = 0.8

@@ -1,9 +1,11 @@
-"""Suites: the YAML a user writes, parsed into pydantic models.
+"""Suites: the YAML a user writes, parsed into the models of ``harness.suite.schema``.
 
-``load_suite(path)`` reads the file with ``yaml.safe_load`` semantics, validates it against
-the schema below (unknown keys are errors), loads ``inputs_file`` and checks that every
-template renders for every input. Any problem raises ``SuiteError`` whose message names the
-file, the line and column, the field and what was expected.
+``load_suite(path)`` reads the file with ``yaml.safe_load`` semantics (aliases that expand
+past ``MAX_YAML_NODES`` refused), validates it against the schema (unknown keys are errors),
+checks which files and variables it may reach, loads ``inputs_file`` and checks that every
+template renders for every input (``harness.suite.templates``). Any problem raises
+``SuiteError`` whose message names the file, the line and column, the field and what was
+expected.
 """
 
 from __future__ import annotations
@@ -16,417 +18,24 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from harness.backends.server import Server
+from harness.errors import InputError
+from harness.suite.schema import InputSpec, Suite
+from harness.suite.templates import judge_template_problems, template_problems
 
-GRID_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens",
-             "fewshot_k")
 
-
-class SuiteError(Exception):
+class SuiteError(InputError):
     """A suite is invalid. ``str(err)`` is one message for the user."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MessageSpec(_Strict):
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-class FewShot(_Strict):
-    """How a prompt shows examples from the suite's ``examples:`` pool."""
-
-    k: int = Field(2, ge=0)
-    strategy: Literal["fixed", "random", "similar"] = "random"
-    ids: list[str] = Field(default_factory=list, description="example ids for strategy fixed")
-    format: Literal["messages", "template"] = "messages"
-
-
-class Constraints(_Strict):
-    """Format checks on each output of a prompt, scored by the ``constraint_pass`` metric.
-
-    Words are harness tokens (each CJK character one word); chars are non-whitespace
-    characters (so a Chinese length target counts characters); lines are non-empty lines.
-    ``must_include`` / ``must_not_include`` are Jinja2 templates rendered with the input's
-    variables, matched as case-insensitive substrings.
-    """
-
-    min_words: int | None = Field(None, ge=0)
-    max_words: int | None = Field(None, ge=0)
-    min_chars: int | None = Field(None, ge=0)
-    max_chars: int | None = Field(None, ge=0)
-    lines: int | None = Field(None, ge=1)
-    min_lines: int | None = Field(None, ge=0)
-    max_lines: int | None = Field(None, ge=0)
-    must_include: list[str] = Field(default_factory=list)
-    must_not_include: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Constraints:
-        for low, high in (("min_words", "max_words"), ("min_chars", "max_chars"),
-                          ("min_lines", "max_lines")):
-            lo, hi = getattr(self, low), getattr(self, high)
-            if lo is not None and hi is not None and lo > hi:
-                raise ValueError(f"{low} ({lo}) is greater than {high} ({hi})")
-        return self
-
-
-class PromptSpec(_Strict):
-    """One prompt variant. ``template`` is the final user message (Jinja2); ``messages``
-    gives the whole chat (each content a Jinja2 template); ``system`` a persona;
-    ``constraints`` format checks on its outputs."""
-
-    id: str
-    template: str | None = None
-    messages: list[MessageSpec] | None = None
-    system: str | None = None
-    fewshot: FewShot | None = None
-    history_window: int = Field(5, ge=0)
-    constraints: Constraints | None = None
-    description: str = ""
-
-    @model_validator(mode="after")
-    def _has_text(self) -> PromptSpec:
-        if self.template is None and not self.messages:
-            raise ValueError("a prompt needs `template` or `messages`")
-        return self
-
-
-class Example(BaseModel):
-    """A few-shot example: template variables plus the ideal ``output``."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    output: str
-
-    @property
-    def vars(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-class InputSpec(BaseModel):
-    """One input: template variables, an optional ``reference`` and chat ``history``."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    reference: str | None = None
-    history: list[MessageSpec] = Field(default_factory=list)
-
-    @property
-    def vars(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-    @property
-    def text(self) -> str:
-        """The input's main text: its first string variable (e.g. the topic)."""
-        for value in self.vars.values():
-            if isinstance(value, str):
-                return value
-        return self.id
-
-
-class Defaults(_Strict):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    temperature: float = Field(0.7, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(0, ge=0)
-    min_p: float = Field(0.0, ge=0, le=1)
-    repetition_penalty: float = Field(1.0, gt=0)
-    max_tokens: int = Field(96, ge=1)
-
-
-_INT_AXES = ("top_k", "max_tokens", "fewshot_k")
-
-
-def _check_grid_value(key: str, value: float) -> None:
-    """Raise ``ValueError`` unless ``value`` is allowed for ``key`` as in ``defaults``."""
-    if not math.isfinite(value):
-        raise ValueError(f"sampling.{key}: {value} is not a finite number")
-    if key in _INT_AXES and not float(value).is_integer():
-        raise ValueError(f"sampling.{key}: {value:g} is not a whole number")
-    if key == "fewshot_k":
-        if value < 0:
-            raise ValueError(f"sampling.fewshot_k: {value:g} is negative")
-        return
-    try:
-        Defaults.model_validate({key: int(value) if key in _INT_AXES else value})
-    except ValidationError as exc:
-        raise ValueError(f"sampling.{key}: {value:g}: "
-                         f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
-
-
-class Check(_Strict):
-    """A pass/fail rule on a cell metric: ``metric op value`` for every matching cell, or
-    ``max_increase`` / ``max_decrease`` relative to a baseline."""
-
-    metric: str
-    op: Literal["<=", ">=", "<", ">"] | None = None
-    value: float | None = None
-    variant: str | None = None
-    max_increase: float | None = None
-    max_decrease: float | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse_string(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            m = re.fullmatch(r"\s*([\w.]+)\s*(<=|>=|<|>)\s*(-?[\d.]+(?:e-?\d+)?)\s*", data)
-            if not m:
-                raise ValueError(f"expected 'metric <= number' (or >=, <, >), got {data!r}")
-            return {"metric": m[1], "op": m[2], "value": float(m[3])}
-        return data
-
-    @model_validator(mode="after")
-    def _complete(self) -> Check:
-        absolute = self.op is not None and self.value is not None
-        relative = self.max_increase is not None or self.max_decrease is not None
-        if not (absolute or relative):
-            raise ValueError("a check needs `op` and `value`, or `max_increase`/`max_decrease`")
-        return self
-
-    def describe(self) -> str:
-        scope = f" [{self.variant}]" if self.variant else ""
-        if self.op is not None:
-            return f"{self.metric}{scope} {self.op} {self.value:g}"
-        if self.max_increase is not None:
-            return f"{self.metric}{scope} rises at most {self.max_increase:g} over baseline"
-        return f"{self.metric}{scope} falls at most {self.max_decrease:g} below baseline"
-
-
-class Judge(_Strict):
-    """An LLM judge (docs/judges.md): a model that scores each sample (``rubric``: a score
-    on ``scale``; ``checklist``: the share of yes/no ``questions`` passed) or compares the
-    samples of two variants (``pairwise``: judged in both orders, a tie when they disagree,
-    Bradley–Terry strengths per variant), or averages other judges (``panel``: the mean of
-    its members' scores, each rescaled to 0-1). Its values are the metric
-    ``judge.<name>``."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    kind: Literal["rubric", "checklist", "pairwise", "panel"] = "rubric"
-    of: list[str] = Field(default_factory=list)  # panel: the rubric/checklist judges averaged
-    backend: str | None = None  # default: the suite's backend
-    model: str | None = None  # default: the suite's model (a demo, not a judge to trust)
-    server: Server | None = None  # for backend openai; default: the suite's server
-    # rubric / pairwise: a shipped criterion (creativity, coherence, persona, constraints,
-    # overall) or your own words; checklist: ``questions`` (or the shipped ``ttcw`` set)
-    criterion: str | None = None
-    questions: list[str] | str | None = None
-    prompt: str | None = None  # your own Jinja template instead of the shipped one
-    # what the judge is told the task was: a Jinja template over the input's fields
-    # (default: the user message the text answered; for pairwise judges of variants whose
-    # requests differ, the input's main text)
-    task: str | None = None
-    scale: tuple[int, int] = (1, 10)
-    language: Literal["auto", "en", "zh"] = "auto"  # auto: Chinese when the task or text is
-    repeats: int = Field(1, ge=1, le=20)  # judge each item this many times (new seeds)
-    temperature: float | None = Field(None, ge=0)  # default: 0 for 1 repeat, else 0.7
-    max_tokens: int = Field(48, ge=1)
-
-    @model_validator(mode="after")
-    def _complete(self) -> Judge:
-        if self.scale[0] >= self.scale[1]:
-            raise ValueError(f"scale must go from low to high, got {list(self.scale)}")
-        if self.kind == "checklist" and not self.questions and not self.prompt:
-            raise ValueError("a checklist judge needs `questions` (a list, or `ttcw`)")
-        if self.repeats > 1 and self.temperature == 0:
-            raise ValueError("repeats at temperature 0 all give the same answer; give a "
-                             "temperature above 0 (or leave it out: 0.7 with repeats)")
-        if (self.kind == "panel") != bool(self.of):
-            raise ValueError("a panel judge names the judges it averages in `of`, and only "
-                             "a panel has `of`")
-        if self.kind != "checklist" and self.questions:
-            raise ValueError(f"`questions` belong to a checklist judge, not a {self.kind} one")
-        if self.backend is not None:
-            from harness.backends import backend_names
-
-            if self.backend not in backend_names():
-                raise ValueError(f"unknown backend {self.backend!r}; expected one of "
-                                 f"{', '.join(backend_names())}")
-        return self
-
-    @property
-    def metric(self) -> str:
-        return f"judge.{self.name}"
-
-
-# the largest price per million tokens: 1e9 of any currency is far above any real price,
-# and keeps every cost finite (1e308 would overflow to infinity once multiplied by tokens)
-MAX_PRICE = 1e9
-
-
-class Price(_Strict):
-    """What a model's tokens cost, in your currency per million tokens: finite, from 0 to
-    ``MAX_PRICE``."""
-
-    input: float = Field(0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
-    output: float = Field(0.0, ge=0, le=MAX_PRICE, allow_inf_nan=False)
-
-
-class Adaptive(_Strict):
-    """An adaptive sweep (``harness.stats.race``): inputs are drawn ``batch`` at a time in a
-    seeded order, every surviving cell runs on them, and a cell is dropped once an
-    anytime-valid test says it is beaten (docs/statistics.md, "Races")."""
-
-    objective: str | list[str] = "distinct_2"  # metric(s); several: a Pareto race
-    goal: Literal["best", "baseline"] = "best"
-    margin: float | list[float] = Field(0.0)  # differences below it are ties; one per objective
-    alpha: float = Field(0.05, gt=0, lt=0.5)
-    budget: int | None = Field(None, ge=1)  # at most this many generations
-    batch: int = Field(4, ge=1, le=10_000)  # new inputs per round
-
-    @property
-    def objectives(self) -> list[str]:
-        return [self.objective] if isinstance(self.objective, str) else list(self.objective)
-
-    @property
-    def margins(self) -> list[float]:
-        m = self.margin
-        return [float(m)] * len(self.objectives) if isinstance(m, (int, float)) else list(m)
-
-    @model_validator(mode="after")
-    def _shape(self) -> Adaptive:
-        if not self.objectives:
-            raise ValueError("objective: name at least one metric")
-        if len(set(self.objectives)) != len(self.objectives):
-            raise ValueError("objective: a metric is named twice")
-        if len(self.margins) != len(self.objectives):
-            raise ValueError(f"margin: give one margin, or one per objective "
-                             f"({len(self.objectives)})")
-        if any(not math.isfinite(m) or m < 0 for m in self.margins):
-            raise ValueError("margin: must be a finite number >= 0")
-        if self.goal == "baseline" and len(self.objectives) > 1:
-            raise ValueError("goal baseline takes one objective")
-        return self
-
-
-class Suite(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    model: str = "smollm2-135m"
-    backend: str = "auto"  # auto, hf, vllm, openai, or a plugin's (harness.plugins)
-    executor: Literal["local", "ray"] = "local"  # ray: a pool of replicas (docs/scaling.md)
-    replicas: int | None = Field(None, ge=1)  # ray replicas (default: 1 per GPU, else per CPU)
-    # hf weights and arithmetic, for generation and perplexity; bfloat16 is about twice as
-    # fast on a CPU with AVX512-BF16, but its texts then depend on batch mates too and its
-    # perplexities drift by 0.5% on average (docs/performance.md)
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    scorer: str | None = None
-    embedder: str | None = None  # sentence-embedding model: alias or local directory
-    server: Server = Field(default_factory=Server)
-    defaults: Defaults = Field(default_factory=Defaults)
-    prompts: list[PromptSpec] = Field(min_length=1)
-    examples: list[Example] = Field(default_factory=list)
-    inputs: list[InputSpec] = Field(default_factory=list)
-    inputs_file: str | None = None
-    sampling: dict[str, list[float]] = Field(default_factory=dict)
-    samples: int = Field(4, ge=1, le=10_000)
-    seed: int = 0
-    metrics: list[str] | None = None
-    checks: list[Check] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
-    plot: dict[str, str] = Field(default_factory=dict)
-    judges: list[Judge] = Field(default_factory=list)
-    prices: dict[str, Price] = Field(default_factory=dict)  # by model name, per 1M tokens
-    adaptive: Adaptive | None = None  # an adaptive sweep (harness.stats.race); None: every cell
-
-    # set by load_suite, not part of the YAML
-    path: Path | None = Field(None, exclude=True)
-    hash: str = Field("", exclude=True)
-
-    @field_validator("backend")
-    @classmethod
-    def _backend(cls, name: str) -> str:
-        from harness.backends import backend_names
-
-        names = backend_names()
-        if name not in names:
-            raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(names)}")
-        return name
-
-    @field_validator("sampling")
-    @classmethod
-    def _grid(cls, grid: dict[str, list[float]]) -> dict[str, list[float]]:
-        for key, values in grid.items():
-            if key not in GRID_KEYS:
-                raise ValueError(f"unknown sampling axis {key!r}; expected one of {GRID_KEYS}")
-            if not values:
-                raise ValueError(f"sampling axis {key!r} is empty; give at least one value")
-            for v in values:  # every value passes the checks `defaults` has
-                _check_grid_value(key, v)
-        return grid
-
-    @model_validator(mode="before")
-    @classmethod
-    def _input_ids(cls, data: Any) -> Any:
-        """Give every inline input without an ``id`` one made from its first text value
-        (``{topic: the sea}`` -> ``the-sea``), or ``input-N``; never one already taken."""
-        if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
-            return data
-        taken = {str(i["id"]) for i in data["inputs"] if isinstance(i, dict) and "id" in i}
-        inputs = []
-        for n, item in enumerate(data["inputs"], 1):
-            if isinstance(item, dict) and "id" not in item:
-                item = {"id": _fresh_id(item, n, taken), **item}
-            inputs.append(item)
-        return {**data, "inputs": inputs}
-
-    @model_validator(mode="after")
-    def _panels(self) -> Suite:
-        kinds = {j.name: j.kind for j in self.judges}
-        for judge in self.judges:
-            for member in judge.of:
-                if kinds.get(member) not in ("rubric", "checklist"):
-                    raise ValueError(f"panel {judge.name!r}: {member!r} is not a rubric or "
-                                     "checklist judge of this suite")
-        return self
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> Suite:
-        for what, items in (("prompt", self.prompts), ("input", self.inputs),
-                            ("example", self.examples), ("judge", self.judges)):
-            seen = set()
-            for item in items:
-                ident = item.name if isinstance(item, Judge) else item.id
-                if ident in seen:
-                    raise ValueError(f"duplicate {what} {'name' if what == 'judge' else 'id'}"
-                                     f" {ident!r}")
-                seen.add(ident)
-        return self
-
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
-
-    def source_paths(self) -> list[Path]:
-        return [self.base_dir / s for s in self.sources]
-
-    def embedder_path(self) -> str | None:
-        """The ``embedder`` alias, or its directory resolved against the suite's folder."""
-        if self.embedder is None:
-            return None
-        from harness.metrics.embedding import EMBEDDER_ALIASES
-
-        if self.embedder in EMBEDDER_ALIASES:
-            return self.embedder
-        return str((self.base_dir / self.embedder).resolve())
 
 
 # -- loading ---------------------------------------------------------------------------
 
 KEY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*(KEY|TOKEN|SECRET)$")
-
-
-def judges_of(config: dict[str, Any]) -> list[Judge]:
-    """The judges a run was made with, from its stored config."""
-    return [Judge.model_validate(j) for j in config.get("judges", [])]
 
 
 def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
@@ -466,7 +75,9 @@ def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
     # a prompt whose few-shot references are broken cannot render: its template is not
     # checked (the error would only echo the reference problem)
     broken = {i for i, _ in references if i is not None}
-    problems = [m for _, m in references] + _check_templates(suite, path, marks, broken)
+    templates = template_problems(suite, broken) + judge_template_problems(suite)
+    problems = [m for _, m in references] + [f"{_where(path, marks, loc)}: {m}"
+                                             for loc, m in templates]
     if problems:  # every one at once, not only the first
         raise SuiteError("\n".join(problems))
     suite.hash = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -679,16 +290,6 @@ def _format_validation(exc: ValidationError, path: Path, marks: dict) -> str:
     return "\n".join(lines)
 
 
-def _fresh_id(item: dict[str, Any], n: int, taken: set[str]) -> str:
-    text = next((v for k, v in item.items() if isinstance(v, str) and k != "reference"), "")
-    base = re.sub(r"[^\w]+", "-", text.lower()).strip("-")[:32].strip("-") or f"input-{n}"
-    fresh, k = base, 2
-    while fresh in taken:
-        fresh, k = f"{base}-{k}", k + 1
-    taken.add(fresh)
-    return fresh
-
-
 def _load_inputs_file(suite: Suite, path: Path, name: str, marks: dict) -> list[InputSpec]:
     file = suite.base_dir / name
     where = _where(path, marks, ("inputs_file",))
@@ -769,47 +370,3 @@ def _source_problem(file: Path, src: str) -> str | None:
     if "\x00" in head:
         return f"{src!r} looks binary (it holds NUL bytes)"
     return None
-
-
-def _check_templates(suite: Suite, path: Path, marks: dict,
-                     skip: set[int] | frozenset[int] = frozenset()) -> list[str]:
-    from harness.suite.prompts import TemplateProblem, check_prompt
-
-    problems = []  # every broken prompt, each with its first problem
-    for i, prompt in enumerate(suite.prompts):
-        if i in skip:
-            continue
-        try:
-            check_prompt(prompt, suite)
-        except TemplateProblem as exc:
-            field = exc.field or "template"
-            loc = ("prompts", i, *(field.split(".") if field else ()))
-            loc = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in loc)
-            problems.append(f"{_where(path, marks, loc)}: prompts[{i}] ({prompt.id}) "
-                            f"{field}: {exc}")
-    return problems + _check_judge_templates(suite, path, marks)
-
-
-def _check_judge_templates(suite: Suite, path: Path, marks: dict) -> list[str]:
-    """Every judge whose ``prompt`` or ``task`` template would fail in a run, found by
-    planning its calls on stand-in texts as long as the longest generation is likely to be
-    (``harness.judges.calls.check_judge``), so it cannot fail after the generation."""
-    from harness.judges.calls import check_judge
-    from harness.suite.prompts import MAX_RENDERED_CHARS, TemplateProblem
-
-    max_tokens = max([suite.defaults.max_tokens,
-                      *(int(v) for v in suite.sampling.get("max_tokens", []))])
-    text_chars = min(max_tokens * CHARS_PER_TOKEN, MAX_RENDERED_CHARS // 4)
-    inputs = [i.model_dump() for i in suite.inputs]
-    problems = []
-    for j, judge in enumerate(suite.judges):
-        try:
-            check_judge(judge, inputs, text_chars)
-        except TemplateProblem as exc:
-            field = (exc.field or "prompt").removeprefix("judge ")
-            problems.append(f"{_where(path, marks, ('judges', j, field))}: judges[{j}]"
-                            f" ({judge.name}) {field}: {exc}")
-    return problems
-
-
-CHARS_PER_TOKEN = 4  # a stand-in generation's characters per token (English averages ~4)

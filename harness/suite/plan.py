@@ -10,8 +10,8 @@ import itertools
 from typing import Any
 
 from harness.records import Request, SamplingParams, content_key, derive_seed
-from harness.suite.load import Suite
 from harness.suite.prompts import Ranker, build_messages, render_constraints, select_examples
+from harness.suite.schema import Suite
 
 
 def grid_points(suite: Suite) -> list[dict[str, Any]]:

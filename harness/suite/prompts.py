@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from harness.records import Message
 
 if TYPE_CHECKING:
-    from harness.suite.load import Example, InputSpec, PromptSpec, Suite
+    from harness.suite.schema import Example, InputSpec, PromptSpec, Suite
 
 # ranks the example pool for an input: returns example indices, most similar first
 Ranker = Callable[[str, Sequence[str]], list[int]]

@@ -10,7 +10,7 @@ from typing import Any
 from harness.judges.calls import describe_judge
 from harness.metrics import Resources, SampleContext
 from harness.store.tables import Run, Store
-from harness.suite.load import judges_of
+from harness.suite.schema import judges_of
 from harness.summarize.cells import best_by_grid, summarize
 from harness.summarize.usage import usage_section
 

@@ -8,8 +8,8 @@ import pytest
 
 from harness.backends.base import BackendConfigError, BackendError
 from harness.backends.openai import OpenAIBackend
+from harness.backends.server import Server
 from harness.records import Request, SamplingParams
-from harness.suite.load import Server
 from tests.backends.fake_server import prompt_id
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.backends.openai import OpenAIBackend
+from harness.backends.server import Server
 from harness.records import Request, SamplingParams, content_key
-from harness.suite.load import Server
 
 pytest.importorskip("vllm")
 

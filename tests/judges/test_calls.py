@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.judges.calls import combine_orders, item_values, plan_calls, verdict
-from harness.suite.load import Check, Judge, Suite, SuiteError, load_suite
+from harness.suite.load import SuiteError, load_suite
 from harness.suite.plan import plan
+from harness.suite.schema import Check, Judge, Suite
 
 SUITE = {
     "name": "s", "samples": 2, "seed": 5,
