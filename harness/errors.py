@@ -1,10 +1,14 @@
 """The library's own error for bad input: what the user gave (a file, a field, a name, an
 installed plugin) is wrong, and the message says which and why.
 
-The CLI maps these (and the other named errors of the library: ``SuiteError``,
-``StoreError``, ...) to exit 2; any other exception is a bug in harness, shown with its
-traceback as an internal error (exit 4). So a ``KeyError`` from a lookup that went wrong
-in the code is never reported as the user's fault.
+Bad input is one family: every error of the library that means it subclasses
+``InputError`` (``SuiteError``, ``StoreError``, ``ReportError``, ``GateError``,
+``RatingError``, ``ModelError``, ``MetricError``, ``MissingResourceError``,
+``BackendConfigError``, ``PluginError``, and ``UnknownName`` and ``BadValue`` below). The
+CLI maps that family (and the OS errors of a path the user gave) to exit 2 and nothing
+else; any other exception is a bug in harness, shown with its traceback as an internal
+error (exit 4). So a ``KeyError`` from a lookup that went wrong in the code is never
+reported as the user's fault, while ``except KeyError`` still catches an unknown name.
 """
 
 from __future__ import annotations

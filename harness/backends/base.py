@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
+from harness.errors import InputError
 from harness.records import Generation, Message, Request
 
 DTYPES = ("float32", "bfloat16")  # the hf backend's weights and arithmetic
@@ -14,7 +15,7 @@ class BackendError(Exception):
     """A backend failed in a way the user must act on; the message says how."""
 
 
-class BackendConfigError(BackendError):
+class BackendConfigError(BackendError, InputError):
     """The backend cannot start because its configuration is wrong (no URL, no key, a key
     HTTP cannot carry): bad input, which running again will not fix."""
 

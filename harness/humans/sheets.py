@@ -45,8 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.errors import InputError
+from harness.metrics.direction import better_when_higher
 from harness.store.tables import Store, StoreError
-from harness.summarize.cells import better_when_higher
 
 KINDS = ("rating", "pairwise")
 DEFAULT_SCALE = (1.0, 5.0)
@@ -64,7 +65,7 @@ _ID_LEN = 8
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class RatingError(Exception):
+class RatingError(InputError):
     """Bad input for ratings: an unknown run or sheet, a run with nothing to rate, or a
     filled sheet with bad rows (``errors`` lists every one)."""
 

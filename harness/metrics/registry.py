@@ -146,7 +146,7 @@ class SampleContext:
 PROVIDERS: dict[str, Callable[..., Any]] = {}
 
 
-class MissingResourceError(RuntimeError):
+class MissingResourceError(InputError, RuntimeError):
     """A metric needs something that is not available (a scorer, the embedding model);
     the message says what to do."""
 

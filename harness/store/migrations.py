@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.errors import InputError
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
 
 
-class StoreError(Exception):
+class StoreError(InputError):
     """The store cannot be opened, was written by a newer harness, or a run id is
     unknown."""
 
