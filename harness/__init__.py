@@ -6,6 +6,7 @@ loads torch)::
     import harness
     result = harness.run("suites/poetry.yaml", limit=1)
     harness.compare(harness.summary(result.run.id))
+    harness.check("suites/poetry.yaml", "baseline.json").passed
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "run": "harness.api",
+    "check": "harness.api",
+    "CheckResult": "harness.stats.gate",
+    "RunOptions": "harness.api",
     "summary": "harness.api",
     "compare": "harness.api",
     "runs": "harness.api",
@@ -35,6 +39,8 @@ _EXPORTS = {
     "make_backend": "harness.backends",
     # the library's own errors (docs/api.md, "Errors")
     "InputError": "harness.errors",
+    "UnknownName": "harness.errors",
+    "GateError": "harness.stats.gate",
     "StoreError": "harness.store.migrations",
     "BackendError": "harness.backends.base",
 }

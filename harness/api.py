@@ -6,32 +6,36 @@
     harness.compare(summary)                      # variants of one run, paired
     harness.samples(result.run.id)                # every sample with its scores
     harness.score(["a text", "another"], ["distinct_2", "self_bleu"])
+    harness.check("suites/poetry.yaml", "baseline.json").passed   # the CI gate
 
 Every function takes ``store`` (default ``results/harness.sqlite``, as the CLI) where it
-reads or writes runs. Nothing here imports torch until a model is needed. Errors are the
-library's own: ``InputError`` (``harness.errors``) for an argument of the wrong type or
-value, naming the argument; ``SuiteError``, ``StoreError``, ``ReportError``, ``KeyError``
-for an unknown metric, ``BackendError`` for a failed backend. Arguments are checked
-before any store is opened or model loaded.
+reads or writes runs. Nothing here imports torch until a model is needed. Bad input is one
+family of errors, ``InputError`` (``harness.errors``): an argument of the wrong type or
+value (the message names it) and its subclasses ``SuiteError``, ``StoreError``,
+``ReportError``, ``GateError`` and ``UnknownName`` (an unknown metric; also a
+``KeyError``). ``BackendError`` is a failed backend. Arguments are checked before any store
+is opened or model loaded.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from harness.errors import InputError
 
 if TYPE_CHECKING:
     from harness.generate.runner import Progress, RunResult
+    from harness.stats.gate import CheckResult
     from harness.suite.schema import Suite
 
 DEFAULT_STORE = Path("results/harness.sqlite")
 
 
-class ReportError(ValueError):
+class ReportError(InputError, ValueError):
     """A file is not a harness JSON report (or baseline)."""
 
 
@@ -64,6 +68,12 @@ def _choice(value: Any, name: str, allowed: Sequence[str]) -> str:
     raise InputError(f"{name} must be one of {', '.join(allowed)}, not {_shown(value)}")
 
 
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise InputError(f"{name} must be True or False, not {_shown(value)}")
+
+
 def _optional_str(value: Any, name: str) -> str | None:
     if value is None or (isinstance(value, str) and value.strip()):
         return value
@@ -83,29 +93,96 @@ def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = (),
     return _load(path, allow_paths, allow_env)
 
 
+class RunOptions(TypedDict, total=False):
+    """How ``run`` and ``check`` generate: every option of the CLI's ``run``, each
+    defaulting to the suite's (``None``)."""
+
+    backend: str | None  # hf, vllm, openai or auto
+    model: str | None  # an alias, a directory or a hub id
+    limit: int | None  # only the first N inputs
+    dtype: str | None  # hf weights: float32 or bfloat16
+    no_cache: bool  # regenerate what the store has
+    batch_size: int | None  # rows decoded together (hf)
+    concurrency: int | None  # parallel requests (openai)
+    executor: str | None  # local or ray
+    replicas: int | None  # Ray engine replicas
+    ray_address: str | None  # a Ray cluster to join (implies executor="ray")
+    adaptive: bool  # race the cells (docs/statistics.md)
+    progress: Progress | None  # callbacks for a front end (a progress bar)
+
+
+def _run_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` checked against ``RunOptions`` (``InputError`` naming a bad one)."""
+    for name, value in options.items():
+        if name not in RunOptions.__annotations__:
+            raise InputError(f"{name} is not an option of run; the options are: "
+                             + ", ".join(RunOptions.__annotations__))
+        if value is None or name == "progress":
+            continue
+        if name in ("limit", "batch_size", "concurrency", "replicas"):
+            _count(value, name)
+        elif name in ("no_cache", "adaptive"):
+            _flag(value, name)
+        elif name == "executor":
+            _choice(value, name, ("local", "ray"))
+        else:
+            _optional_str(value, name)
+    return options
+
+
 def run(suite: str | Path | Suite, *, store: str | Path = DEFAULT_STORE,
-        backend: str | None = None, model: str | None = None, limit: int | None = None,
-        dtype: str | None = None, no_cache: bool = False,
-        progress: Progress | None = None) -> RunResult:
+        **options: Unpack[RunOptions]) -> RunResult:
     """Run a suite (a path or a loaded ``Suite``): generate what the store lacks, score,
-    and return the ``RunResult`` (``.run``, ``.summary``, ``.generated``, ``.cached``)."""
+    and return the ``RunResult`` (``.run``, ``.summary``, ``.generated``, ``.cached``).
+    ``options``: see ``RunOptions``."""
     from harness.generate.runner import run_suite
     from harness.store.tables import Store
-    from harness.suite.schema import Suite
 
-    if not isinstance(suite, Suite):
-        _path(suite, "suite")
+    given = _suite(suite)
     store = _path(store, "store")
-    limit = None if limit is None else _count(limit, "limit")
-    for name, value in (("backend", backend), ("model", model), ("dtype", dtype)):
-        _optional_str(value, name)
-    loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+    _run_options(dict(options))
+    loaded = load_suite(given) if isinstance(given, Path) else given
     st = Store(store)
     try:
-        return run_suite(loaded, st, backend=backend, model=model, limit=limit, dtype=dtype,
-                         no_cache=no_cache, progress=progress)
+        return run_suite(loaded, st, **options)
     finally:
         st.close()
+
+
+def _suite(value: Any) -> Suite | Path:
+    """A loaded ``Suite`` or a suite file's path (``InputError`` for anything else),
+    checked before any file is read."""
+    from harness.suite.schema import Suite
+
+    return value if isinstance(value, Suite) else _path(value, "suite")
+
+
+def check(suite: str | Path | Suite, baseline: str | Path | dict[str, Any] | None = None, *,
+          store: str | Path = DEFAULT_STORE, metrics: Sequence[str] = (),
+          tolerance: float = 0.1, allow_other_suite: bool = False,
+          **options: Unpack[RunOptions]) -> CheckResult:
+    """The CI gate: run ``suite`` (reusing the store; ``options`` as for ``run``), then
+    judge its ``checks:`` and, with a ``baseline`` (a JSON report or baseline file, or a
+    summary), the regression of ``metrics`` (default: the plot's axes) beyond
+    ``tolerance`` × the baseline's scale (docs/statistics.md). Returns a ``CheckResult``:
+    ``.passed``, ``.checks``, ``.regressions``, ``.summary``, ``.markdown()``. Raises
+    ``GateError`` when there is nothing to check or nothing can be compared."""
+    from harness.stats.gate import gate
+
+    given = _suite(suite)
+    metrics = _texts(metrics, "metrics")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise InputError(f"tolerance must be a number, not {_shown(tolerance)}")
+    if isinstance(baseline, dict):
+        base: dict[str, Any] | None = report_shape(baseline, "argument baseline")
+    else:
+        base = None if baseline is None else load_report(_path(baseline, "baseline"))
+    _run_options(dict(options))
+    loaded = load_suite(given) if isinstance(given, Path) else given
+    result = run(loaded, store=store, **options)
+    judged = gate(result.summary, loaded.checks, base, metrics, tolerance,
+                  allow_other_suite=allow_other_suite)
+    return replace(judged, run=result)
 
 
 def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
@@ -129,15 +206,18 @@ def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
 
 def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | None = None, *,
             store: str | Path = DEFAULT_STORE, by: str = "variant",
-            reference: str | None = None) -> dict[str, Any]:
+            reference: str | None = None, show_all: bool = False) -> dict[str, Any]:
     """Paired comparison. With ``b``: B − A per cell and metric over shared inputs. Without:
     the variants (``by="variant"``) or grid points (``by="grid"``) of ``a`` against a
     reference. ``a``/``b`` are run ids, JSON report files or summaries. Rows carry the
-    difference, its FCR-adjusted interval, n and a Benjamini–Hochberg adjusted p-value."""
+    difference, its FCR-adjusted interval, n and a Benjamini–Hochberg adjusted p-value;
+    metrics that are the same everywhere and bookkeeping ones are left out unless
+    ``show_all``."""
     from harness.stats.comparisons import compare_runs, compare_within
 
     by = _choice(by, "by", ("variant", "grid"))
     _optional_str(reference, "reference")
+    _flag(show_all, "show_all")
 
     def read(x: Any, name: str) -> dict[str, Any]:
         if isinstance(x, dict):
@@ -149,8 +229,8 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
 
     sa = read(a, "a")
     if b is None:
-        return compare_within(sa, by=by, reference=reference)
-    return compare_runs(sa, read(b, "b"))
+        return compare_within(sa, by=by, reference=reference, show_all=show_all)
+    return compare_runs(sa, read(b, "b"), show_all=show_all)
 
 
 def runs(*, store: str | Path = DEFAULT_STORE, limit: int = 20) -> list[dict[str, Any]]:

@@ -144,3 +144,116 @@ def test_cli_limit_below_one_is_bad_input(tmp_path, limit):
                                        "--store", str(tmp_path / "s.sqlite")])
         assert res.exit_code == 2 and "--limit" in res.output, res.output
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_check_is_the_gate_as_a_function(tmp_path, fake_backend, monkeypatch):
+    """``harness.check`` runs the suite and returns the typed result the CLI prints: the
+    suite's checks and the regression rows apart, ``passed``, the run it checked, and the
+    Markdown a CI step summary gets (the CLI writes exactly that)."""
+    from typer.testing import CliRunner
+
+    import harness
+    from harness.cli.app import app
+
+    from .test_compare import _suite
+
+    store = tmp_path / "s.sqlite"
+    suite = _suite(tmp_path)
+    suite.write_text(suite.read_text(encoding="utf-8")
+                     + 'checks: ["length_words >= 1", "length_words <= 2"]\n', encoding="utf-8")
+    first = harness.check(suite, store=store)
+    assert isinstance(first, harness.CheckResult) and not first.passed
+    assert first.regressions == [] and len(first.checks) == 8  # 2 checks × 4 cells
+    assert first.failed == first.rows[:4] and all(r["check"] == "length_words <= 2"
+                                                  for r in first.failed)
+    assert first.run_id == first.run.run.id == first.summary["run"]["id"]
+    assert first.summary["checks"] == first.rows  # what the reports show
+    baseline = harness.summary(first.run_id, store=store, samples=False)
+    again = harness.check(suite, baseline, store=store, metrics=["distinct_2"])
+    assert again.run.generated == 0 and len(again.regressions) == 4
+    assert all(r["passed"] and "identical to the baseline" in r["reason"]
+               for r in again.regressions)
+    assert again.count_line() == "8/12 checks passed"
+    summary_file = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    (tmp_path / "base.json").write_text(json.dumps(baseline), encoding="utf-8")
+    res = CliRunner().invoke(app, ["check", str(suite), "--baseline",
+                                   str(tmp_path / "base.json"), "--metric", "distinct_2",
+                                   "--store", str(store), "--reports", str(tmp_path / "r")])
+    assert res.exit_code == 1 and "8/12 checks passed" in res.output, res.output
+    cli_run = harness.runs(store=store, limit=1)[0]["id"]  # a rerun is a run of its own
+    assert summary_file.read_text(encoding="utf-8").replace(cli_run, again.run_id) \
+        == again.markdown()
+    assert "## Checks: 8/12 checks passed" in again.markdown()
+    with pytest.raises(harness.GateError, match="nothing to check"):
+        harness.check(_suite(tmp_path), store=store)
+
+
+def test_run_takes_every_option_of_the_cli_run(tmp_path, fake_backend, monkeypatch):
+    """Every option of the CLI's ``run`` reaches the runner through ``harness.run`` (the
+    CLI calls it), and a wrong one is an ``InputError`` naming it, before any store."""
+    import inspect
+
+    import harness
+    import harness.generate.runner
+    from harness.api import RunOptions
+    from harness.generate.runner import run_suite
+
+    runner_options = set(inspect.signature(run_suite).parameters) - {"suite", "store"}
+    assert set(RunOptions.__annotations__) == runner_options
+    seen = {}
+    real = harness.generate.runner.run_suite
+
+    def spy(suite, store, **options):
+        seen.update(options)
+        return real(suite, store, **{**options, "executor": None, "replicas": None})
+
+    monkeypatch.setattr(harness.generate.runner, "run_suite", spy)
+    from typer.testing import CliRunner
+
+    from harness.cli.app import app
+
+    from .test_compare import _suite
+
+    args = ["run", str(_suite(tmp_path)), "--store", str(tmp_path / "s.sqlite"), "--reports",
+            str(tmp_path / "r"), "--batch-size", "3", "--concurrency", "2", "--replicas", "2",
+            "--ray", "--limit", "1", "--dtype", "float32", "--no-cache", "--model", "m"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert seen["batch_size"] == 3 and seen["concurrency"] == 2 and seen["replicas"] == 2
+    assert seen["executor"] == "ray" and seen["limit"] == 1 and seen["no_cache"] is True
+    assert seen["dtype"] == "float32" and seen["model"] == "m"
+    st = {"store": tmp_path / "none.sqlite"}
+    for name, call in [
+        ("batch_size", lambda: harness.run("x.yaml", batch_size=0, **st)),
+        ("concurrency", lambda: harness.run("x.yaml", concurrency="2", **st)),
+        ("executor", lambda: harness.run("x.yaml", executor="spark", **st)),
+        ("adaptive", lambda: harness.run("x.yaml", adaptive="yes", **st)),
+        ("limt", lambda: harness.run("x.yaml", limt=1, **st)),
+        ("tolerance", lambda: harness.check("x.yaml", tolerance="0.1", **st)),
+        ("metrics", lambda: harness.check("x.yaml", metrics="distinct_2", **st)),
+        ("replicas", lambda: harness.check("x.yaml", replicas=0, **st)),
+    ]:
+        with pytest.raises(harness.InputError) as caught:
+            call()
+        assert str(caught.value).startswith(name + " "), (name, str(caught.value))
+    assert not st["store"].exists()
+
+
+def test_bad_input_is_one_error_family():
+    """Every library error that means bad input is an ``InputError`` (the CLI's exit 2,
+    and nothing else is); an unknown name is still a ``KeyError`` for callers."""
+    import harness
+    from harness.backends.base import BackendConfigError, BackendError
+    from harness.backends.models import ModelError
+    from harness.humans.sheets import RatingError
+    from harness.metrics import MissingResourceError
+    from harness.metrics.registry import MetricError
+    from harness.plugins import PluginError
+
+    for exc in (harness.SuiteError, harness.StoreError, harness.ReportError, harness.GateError,
+                harness.UnknownName, RatingError, ModelError, MissingResourceError,
+                MetricError, PluginError, BackendConfigError):
+        assert issubclass(exc, harness.InputError), exc
+    assert issubclass(harness.UnknownName, KeyError)
+    assert not issubclass(BackendError, harness.InputError)  # a failed backend: exit 3

@@ -28,11 +28,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from harness.errors import InputError
 from harness.judges.reliability import missing_reason
 from harness.metrics import METRICS
+from harness.metrics.direction import better_when_higher
 from harness.stats.comparisons import inputs_phrase, set_size
 from harness.stats.intervals import (
     ALPHA,
@@ -43,13 +45,15 @@ from harness.stats.intervals import (
     paired_test,
 )
 from harness.suite.schema import Check
-from harness.summarize.cells import better_when_higher
+
+if TYPE_CHECKING:
+    from harness.generate.runner import RunResult
 
 POWER = 0.8
 PASS, FAIL, NEW = "pass", "FAIL", "new"
 
 
-class GateError(ValueError):
+class GateError(InputError, ValueError):
     """The gate cannot judge anything (no shared cells, unknown metric, old baseline)."""
 
 
@@ -64,6 +68,17 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     but nothing can be compared with it, or it should not be (another suite, without
     ``allow_other_suite``; a set metric at another set size).
     """
+    own, regressions = _judge(summary, checks, baseline, metrics, tolerance, alpha,
+                              allow_other_suite)
+    return own + regressions
+
+
+def _judge(summary: dict[str, Any], checks: Sequence[Check], baseline: dict[str, Any] | None,
+           metrics: Sequence[str], tolerance: float, alpha: float, allow_other_suite: bool
+           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``run_checks`` as two lists: the suite's checks (absolute, then relative) and the
+    regression rows against the baseline. One Holm adjustment runs across every relative
+    row of both, so the split changes no row."""
     # a cell the metric does not apply to (no constraint, persona, reference) has no row
     rows = [_absolute(check, cell, summary) for check in checks if check.op is not None
             for cell in _cells(summary, check)
@@ -78,71 +93,112 @@ def run_checks(summary: dict[str, Any], checks: Sequence[Check],
     if baseline is not None:
         _check_baseline(summary, baseline, base_cells)
         _check_suite(summary, baseline, allow_other_suite)
-        # default: the plot's axes that have a better direction (a length axis has none)
-        judged = list(metrics) or [m for m in (summary["pareto"]["x"], summary["pareto"]["y"])
-                                   if m and better_when_higher(m) is not None]
-        if not judged:
-            raise GateError("nothing to judge against the baseline: the plot's axes have no "
-                            "better direction; name metrics with --metric")
-        for m in judged:
-            if m not in summary["metrics"]:
-                raise GateError(f"metric {m!r} is not computed by this suite; it computes: "
-                                + ", ".join(summary["metrics"]))
-            up = better_when_higher(m)
-            if up is None:
-                raise GateError(f"metric {m!r} has no better direction; judge it with a "
-                                "max_increase/max_decrease check instead")
-            relative.append((None, m, "decrease" if up else "increase", None, tolerance))
-    pending = []
+        relative += [(None, m, bad, None, tolerance) for m, bad in _regressed(summary, metrics)]
+    pending: list[tuple[bool, dict[str, Any]]] = []  # (a regression row?, row)
     if baseline is not None:
         _check_set_sizes(summary, base_cells, {metric for _, metric, *_ in relative})
     for check, metric, bad, allowed, rel in relative:
         for cell in _cells(summary, check):
-            pending.append(_relative(check, metric, bad, allowed, rel, cell,
-                                     base_cells.get(cell["cell"]), alpha, summary))
-    tested = [r for r in pending if r["p"] is not None]
-    judged_rows = [r for r in pending if r["status"] != NEW and r["baseline"] is not None]
+            pending.append((check is None, _relative(check, metric, bad, allowed, rel, cell,
+                                                     base_cells.get(cell["cell"]), alpha,
+                                                     summary)))
+    tested = [r for _, r in pending if r["p"] is not None]
+    judged_rows = [r for _, r in pending if r["status"] != NEW and r["baseline"] is not None]
     if baseline is not None and judged_rows and not tested:
         raise GateError(f"no baseline comparison can be tested: a paired test needs at least "
                         f"{MIN_PAIRS} inputs shared with the baseline per cell "
                         f"({judged_rows[0]['reason']})")
     level = alpha / max(1, len(tested))  # Holm's first step: the MDC is for this level
-    for row, p_adj in zip(pending, adjust([r["p"] for r in pending], "holm"), strict=True):
+    for (_, row), p_adj in zip(pending, adjust([r["p"] for _, r in pending], "holm"),
+                               strict=True):
         _decide(row, p_adj, alpha, level)
-    return rows + pending
+    return (rows + [r for regression, r in pending if not regression],
+            [r for regression, r in pending if regression])
+
+
+def _regressed(summary: dict[str, Any], metrics: Sequence[str]) -> list[tuple[str, str]]:
+    """The metrics judged against the baseline, each with the direction that is worse;
+    default: the plot's axes that have a better direction (a length axis has none)."""
+    judged = list(metrics) or [m for m in (summary["pareto"]["x"], summary["pareto"]["y"])
+                               if m and better_when_higher(m) is not None]
+    if not judged:
+        raise GateError("nothing to judge against the baseline: the plot's axes have no "
+                        "better direction; name metrics with --metric")
+    out = []
+    for m in judged:
+        if m not in summary["metrics"]:
+            raise GateError(f"metric {m!r} is not computed by this suite; it computes: "
+                            + ", ".join(summary["metrics"]))
+        up = better_when_higher(m)
+        if up is None:
+            raise GateError(f"metric {m!r} has no better direction; judge it with a "
+                            "max_increase/max_decrease check instead")
+        out.append((m, "decrease" if up else "increase"))
+    return out
 
 
 @dataclass(frozen=True)
-class Gate:
-    """What ``harness check`` decided: the rows (absolute checks, then relative ones) and
-    the lines that say what they mean."""
+class CheckResult:
+    """What the gate decided on one run: ``harness check`` and ``harness.check``.
 
-    rows: list[dict[str, Any]]
-    notes: list[str]
+    ``checks`` are the suite's own checks and ``regressions`` the rows judged against the
+    baseline (empty without one); ``rows`` is both, failing rows first, as every report
+    shows them. ``summary`` is the run's summary with those rows as its ``checks``, so the
+    reports written from it show the gate."""
+
+    run_id: str
+    summary: dict[str, Any]
+    checks: list[dict[str, Any]]
+    regressions: list[dict[str, Any]]
+    notes: list[str]  # what the rows mean, for the foot of their table
+    run: RunResult | None = None  # the run ``harness.check`` made (None: a stored summary)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row: failing first, then new ones, otherwise in the order judged."""
+        return sorted(self.checks + self.regressions,
+                      key=lambda r: (r["passed"], r["status"] != NEW))
 
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [r for r in self.rows if not r["passed"]]
 
+    @property
+    def passed(self) -> bool:
+        """No check and no regression failed (new rows are not judged, so never fail)."""
+        return not self.failed
+
     def count_line(self) -> str:
         """``8/12 checks passed, 4 new (not judged)``."""
-        new = sum(r["status"] == NEW for r in self.rows)
-        return (f"{len(self.rows) - len(self.failed) - new}/{len(self.rows)} checks passed"
+        rows = self.rows
+        new = sum(r["status"] == NEW for r in rows)
+        return (f"{len(rows) - len(self.failed) - new}/{len(rows)} checks passed"
                 + (f", {new} new (not judged)" if new else ""))
+
+    def markdown(self) -> str:
+        """The run's Markdown report with the gate's rows (failed first) and their notes:
+        what a CI step summary shows (``$GITHUB_STEP_SUMMARY``)."""
+        from harness.report.markdown import render_markdown  # late: report comes after stats
+
+        return (render_markdown(self.summary, self.rows) + "\n"
+                + "".join(f"- {line}\n" for line in self.notes))
 
 
 def gate(summary: dict[str, Any], checks: Sequence[Check], baseline: dict[str, Any] | None,
          metrics: Sequence[str] = (), tolerance: float = 0.1, alpha: float = ALPHA,
-         allow_other_suite: bool = False) -> Gate:
-    """The CI gate on a run's ``summary``: ``run_checks`` and the footer that explains the
-    rows; failing rows first, then new ones. Raises ``GateError`` when there is nothing to
-    check (no ``checks`` and no ``baseline``) or nothing can be judged."""
-    rows = run_checks(summary, checks, baseline, metrics, tolerance, alpha, allow_other_suite)
-    if not rows:
+         allow_other_suite: bool = False) -> CheckResult:
+    """The CI gate on a run's ``summary``: the rows of ``run_checks`` and the footer that
+    explains them. Raises ``GateError`` when there is nothing to check (no ``checks`` and
+    no ``baseline``) or nothing can be judged."""
+    own, regressions = _judge(summary, checks, baseline, metrics, tolerance, alpha,
+                              allow_other_suite)
+    if not own and not regressions:
         raise GateError(f"{summary['run'].get('suite') or 'the suite'}: nothing to check: the "
                         "suite has no `checks:` and no --baseline was given")
-    rows.sort(key=lambda r: (r["passed"], r["status"] != NEW))
-    return Gate(rows, footer(tolerance if baseline is not None else None, alpha))
+    result = CheckResult(summary["run"]["id"], summary, own, regressions,
+                         footer(tolerance if baseline is not None else None, alpha))
+    # the reports written from the summary show the gate's rows, failed first
+    return replace(result, summary={**summary, "checks": result.rows})
 
 
 def footer(tolerance: float | None, alpha: float = ALPHA) -> list[str]:
