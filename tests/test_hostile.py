@@ -738,11 +738,28 @@ BUGS = {
 }
 
 
-@pytest.mark.parametrize("bug", sorted(BUGS))
-def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, bug) -> None:
+# where the bug is planted, and the command that runs into it: a library function the
+# command calls (score), and the API facade the CLI calls (compare, check)
+PLANTED = {
+    "score": ("harness.metrics.scoring", "score_file", ["score", "t.jsonl"]),
+    "compare": ("harness.api", "compare", ["compare", "rep.json"]),
+    "check": ("harness.stats.gate", "gate", ["check", "s.yaml", "--store", "s.sqlite"]),
+}
+
+
+@pytest.mark.parametrize(("bug", "command"),
+                         [(b, "score") for b in sorted(BUGS)]
+                         + [("key-error", "compare"), ("key-error", "check")])
+def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, server_url, bug,
+                                                                    command) -> None:
+    """A bug anywhere under a command, a ``KeyError`` included, is exit 4 with its
+    traceback: only the library's ``InputError`` family is bad input (exit 2)."""
     (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
-    patch = BUGS[bug] + "import harness.metrics.scoring\nharness.scoring.score_file = bug\n"
-    proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
+    (tmp_path / "rep.json").write_text(_report_json(), encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(_suite().replace("{url}", server_url), encoding="utf-8")
+    module, name, args = PLANTED[command]
+    patch = BUGS[bug] + f"import {module}\n{module}.{name} = bug\n"
+    proc = _patched_cli(tmp_path, patch, *args)
     shown = f"exit {proc.returncode}\nstderr:\n{proc.stderr}"
     assert proc.returncode == 4, shown
     assert "Traceback (most recent call last)" in proc.stderr and "in bug" in proc.stderr
@@ -753,12 +770,13 @@ def test_an_internal_error_is_exit_4_with_traceback_and_bug_report(tmp_path, bug
 
 def test_an_internal_error_outside_a_command_body_is_exit_4(tmp_path) -> None:
     """Raised while a command imports the library, before its error handling starts."""
-    patch = ("import harness.generate.runner\n"
+    (tmp_path / "rep.json").write_text(_report_json(), encoding="utf-8")
+    patch = ("import harness.report.compare\n"
              "class Boom:\n"
              "    def __getattr__(self, name):\n"
              "        raise RuntimeError('half-installed')\n"
-             "sys.modules['harness.generate.runner'] = Boom()\n")
-    proc = _patched_cli(tmp_path, patch, "run", "s.yaml")
+             "sys.modules['harness.report.compare'] = Boom()\n")
+    proc = _patched_cli(tmp_path, patch, "compare", "rep.json")
     assert proc.returncode == 4, proc.stderr
     assert "half-installed" in proc.stderr and "please report it" in proc.stderr
 
@@ -766,7 +784,7 @@ def test_an_internal_error_outside_a_command_body_is_exit_4(tmp_path) -> None:
 def test_an_interrupt_is_exit_130_and_says_what_is_kept(tmp_path) -> None:
     (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
     patch = ("def stop(*a, **k):\n    raise KeyboardInterrupt\n"
-             "import harness.metrics.scoring\nharness.scoring.score_file = stop\n")
+             "import harness.metrics.scoring\nharness.metrics.scoring.score_file = stop\n")
     proc = _patched_cli(tmp_path, patch, "score", "t.jsonl")
     assert proc.returncode == 130, proc.stderr
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
@@ -778,7 +796,11 @@ def test_ctrl_c_while_the_command_starts_is_130_not_1(tmp_path, delay) -> None:
     click's "Aborted!" with exit 1, which CI would read as a failed check."""
     import signal
 
-    (tmp_path / "t.jsonl").write_text(LINES, encoding="utf-8")
+    # enough texts that the command is still busy when the signal comes (a short file is
+    # scored and done in about half a second)
+    (tmp_path / "t.jsonl").write_text("".join(
+        f'{{"text": "the cat {i} sat on the mat {7 * i}"}}\n' for i in range(40_000)),
+        encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "score", "t.jsonl"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})

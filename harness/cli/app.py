@@ -1,4 +1,5 @@
-"""The ``harness`` command: a thin layer that parses, calls the library and prints.
+"""The ``harness`` command: a thin layer that parses, calls the library (``harness.api``)
+and prints (``harness.cli.terminal``); ``harness.cli.errors`` turns errors into exit codes.
 
 Exit codes: 0 ok; 1 a check or regression failed; 2 bad input (suite, file, model, run id,
 metric name, plugin); 3 the run failed while generating (what was generated is kept); 4 an
@@ -14,20 +15,31 @@ secrets masked.
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from harness.api import DEFAULT_STORE
+from harness.cli.errors import (
+    EXIT_CHECKS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_RUN,
+    Exit,
+    internal_error,
+)
+from harness.cli.errors import errors as _errors
+from harness.cli.options import AllowEnvOpt, AllowPathOpt, StoreOpt, at_least_one, open_store
+from harness.cli.progress import progress as _progress
+from harness.cli.rate import rate_app
+from harness.cli.terminal import error, out, print_quality
 from harness.jsonout import dumps
-from harness.text import plain, safe
+from harness.text import safe
+
+__all__ = ["EXIT_CHECKS", "EXIT_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_RUN", "app",
+           "main"]
 
 
 def _flag_type(self: Any, ctx: Any) -> str | None:
@@ -40,146 +52,7 @@ typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-ass
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Prompt-engineering experiments: run suites, score texts, compare runs.")
-# Piped output (CI logs, files, `| less`) gets no width limit: rich would otherwise draw
-# tables 80 columns wide and cut run ids and numbers; a table takes its natural width.
-PIPED_WIDTH = 1000
-# no emoji codes: ``:skull:`` in a prompt id is shown as typed
-out = Console(emoji=False)
-if not out.is_terminal:
-    out = Console(width=PIPED_WIDTH, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
 
-StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="SQLite store of runs and generations.")
-
-EXIT_CHECKS, EXIT_INPUT, EXIT_RUN, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
-
-
-class _Exit(Exception):
-    def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.code = code
-
-
-def _input_errors() -> tuple[type[BaseException], ...]:
-    """The library's errors for bad input (exit 2), and the OS errors of a path the user
-    gave (missing, a directory, not allowed). Nothing else: a ``KeyError`` or
-    ``ValueError`` from a bug is an internal error, not the user's fault."""
-    from harness.api import ReportError
-    from harness.backends.base import BackendConfigError
-    from harness.backends.models import ModelError
-    from harness.errors import InputError
-    from harness.humans.sheets import RatingError
-    from harness.metrics import MissingResourceError
-    from harness.plugins import PluginError
-    from harness.stats.gate import GateError
-    from harness.store.tables import StoreError
-    from harness.suite.load import SuiteError
-
-    return (InputError, SuiteError, StoreError, ModelError, MissingResourceError, GateError,
-            BackendConfigError, ReportError, PluginError, RatingError, FileNotFoundError,
-            PermissionError, IsADirectoryError, NotADirectoryError)
-
-
-@contextmanager
-def _errors():
-    """Turn library errors into one red line and the documented exit code; anything else
-    is an internal error (exit 4) shown with its traceback."""
-    from harness.plugins import PluginError
-
-    try:  # importing the metrics loads the metric plugins, which may fail
-        from harness.backends.base import BackendError
-        bad_input = _input_errors()
-    except PluginError as exc:
-        _error(str(exc))
-        raise typer.Exit(EXIT_INPUT) from None
-
-    try:
-        yield
-    except _Exit as exc:
-        _error(str(exc))
-        raise typer.Exit(exc.code) from None
-    except (typer.Exit, typer.Abort, click.ClickException):
-        raise
-    except bad_input as exc:
-        if isinstance(exc, OSError) and exc.filename and exc.strerror:
-            _error(f"{exc.filename}: {exc.strerror[:1].lower()}{exc.strerror[1:]}")
-        else:
-            _error(str(exc))
-        raise typer.Exit(EXIT_INPUT) from None
-    except BackendError as exc:
-        _error(str(exc))
-        err.print("Everything generated so far is stored; run again to resume.")
-        raise typer.Exit(EXIT_RUN) from None
-    except sqlite3.Error as exc:  # raised past the store's own checks, mid-run
-        if "full" in str(exc):
-            _error(f"the disk is full ({exc}); what was generated is stored: free space "
-                   "and run again to resume")
-            raise typer.Exit(EXIT_RUN) from None
-        if _sql_bug(exc):
-            _internal_error(exc)
-            raise typer.Exit(EXIT_INTERNAL) from None
-        _error(f"the store is damaged or not a harness store ({exc}); `sqlite3 STORE "
-               "'.recover'` can save what is readable")
-        raise typer.Exit(EXIT_INPUT) from None
-    except KeyboardInterrupt:
-        err.print("interrupted; everything generated so far is stored: run again to resume",
-                  markup=False, highlight=False)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except Exception as exc:  # noqa: BLE001 - a bug: reported as one, never as exit 1 or 2
-        _internal_error(exc)
-        raise typer.Exit(EXIT_INTERNAL) from None
-
-
-def _sql_bug(exc: sqlite3.Error) -> bool:
-    """SQL the code got wrong (a bug), rather than a store that is damaged, locked,
-    read-only or not a harness store (a missing table or column can be any SQLite file)."""
-    return (isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError)
-            or "syntax error" in str(exc))
-
-
-def _internal_error(exc: BaseException) -> None:
-    """Print ``exc`` with its traceback (scrubbed, control characters made inert) and a
-    request for a bug report (the caller exits 4)."""
-    import traceback
-
-    err.print(plain("".join(traceback.format_exception(exc)).rstrip()), markup=False,
-              highlight=False)
-    _error(f"internal error ({type(exc).__name__}): this is a bug in harness, not a problem "
-           "with your input; please report it with the traceback above and the command "
-           "you ran. Everything already stored is kept.")
-
-
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and limit < 1:
-        raise _Exit(f"--limit must be at least 1 (the number of inputs to run), not {limit}",
-                    EXIT_INPUT)
-
-
-def _error(message: str) -> None:
-    from rich.text import Text
-
-    # a continuation line is indented: only the first line of a message starts "error:"
-    lines = plain(message).split("\n")
-    text = "\n".join(lines[:1] + [ln if ln[:1].isspace() else "  " + ln for ln in lines[1:]])
-    err.print(Text("error: ", style="bold red") + Text(text))
-
-
-def _log(message: str) -> None:
-    err.print(plain(message), highlight=False, markup=False)
-
-
-def _store(path: Path, readonly: bool = False):
-    from harness.store.tables import Store
-
-    return Store(path, readonly=readonly)
-
-
-AllowPathOpt = typer.Option([], "--allow-path", metavar="DIR",
-                            help="Let the suite read files under DIR too (default: only under "
-                                 "its own folder).")
-AllowEnvOpt = typer.Option([], "--allow-env", metavar="NAME",
-                           help="Let server.api_key_env name NAME although it does not look "
-                                "like a key variable.")
 
 
 @app.command()
@@ -237,24 +110,23 @@ def run(
     allow_env: list[str] = AllowEnvOpt,
 ) -> None:
     """Run every combination of a suite, store it, score it and write reports."""
-    from harness.generate.runner import run_suite
-    from harness.suite.load import load_suite
+    from harness import api
+    from harness.cli.terminal import print_profile, print_summary
 
     with _errors():
-        _check_limit(limit)
-        s = load_suite(suite, allow_path, allow_env)
-        st = _store(store)
-        with _progress() as progress:
-            result = run_suite(s, st, backend=backend, model=model, limit=limit,
-                               no_cache=no_cache, batch_size=batch_size,
-                               concurrency=concurrency, progress=progress,
-                               executor="ray" if ray or ray_address else None,
-                               replicas=replicas, ray_address=ray_address,
-                               dtype=dtype, adaptive=adaptive)
-        _print_summary(result.summary)
-        _print_quality(result.summary)
+        at_least_one(limit=limit, batch_size=batch_size, concurrency=concurrency)
+        s = api.load_suite(suite, allow_path, allow_env)
+        with _progress() as hooks:
+            result = api.run(s, store=store, backend=backend, model=model, limit=limit,
+                             no_cache=no_cache, batch_size=batch_size,
+                             concurrency=concurrency, progress=hooks,
+                             executor="ray" if ray or ray_address else None,
+                             replicas=replicas, ray_address=ray_address,
+                             dtype=dtype, adaptive=adaptive)
+        print_summary(result.summary)
+        print_quality(result.summary)
         if profile:
-            _print_profile(result.summary["profile"])
+            print_profile(result.summary["profile"])
         paths = _write(result.summary, reports, _formats(formats), result.generated > 0)
         judged = (f"; judges: {result.judge_asked} asked, "
                   f"{result.judge_calls - result.judge_asked} from the store"
@@ -272,9 +144,9 @@ def _write(summary: dict[str, Any], reports: Path, formats: tuple[str, ...],
     try:
         return write_reports(summary, reports, formats, stamped=stamped)
     except OSError as exc:
-        raise _Exit(f"cannot write the reports to {reports}: {exc.strerror or exc}; the run "
-                    f"is stored: `harness report {summary['run']['id']} --format md -o FILE` "
-                    "writes them elsewhere", EXIT_INPUT) from None
+        raise Exit(f"cannot write the reports to {reports}: {exc.strerror or exc}; the run "
+                   f"is stored: `harness report {summary['run']['id']} --format md -o FILE` "
+                   "writes them elsewhere") from None
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -283,99 +155,8 @@ def _formats(text: str) -> tuple[str, ...]:
     fmts = tuple(f.strip() for f in text.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad:
-        raise _Exit(f"unknown report format {bad[0]!r}; expected {', '.join(FORMATS)}",
-                    EXIT_INPUT)
+        raise Exit(f"unknown report format {bad[0]!r}; expected {', '.join(FORMATS)}")
     return fmts
-
-
-@contextmanager
-def _progress():
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from harness.generate.runner import Progress as Hooks
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
-    task: dict[str, Any] = {}
-
-    def metric(name: str) -> None:
-        """One line for all the metrics (a cached rerun scores 17 from the store in a
-        blink); a terminal also shows the metric being computed, in place."""
-        if "scoring" not in task:
-            err.print("scoring...", highlight=False, style="dim")
-            task["scoring"] = err.status(f"scoring {safe(name)}...")
-            task["scoring"].start()
-        else:
-            task["scoring"].update(f"scoring {safe(name)}...")
-
-    def start(todo: int, total: int) -> None:
-        task["gen"] = bar.add_task("generating", total=todo)
-        bar.start()
-
-    def end() -> None:
-        bar.stop()
-
-    hooks = Hooks(log=_log,
-                  start_generation=start,
-                  advance=lambda n: bar.advance(task["gen"], n),
-                  end_generation=end,
-                  metric=metric)
-    try:
-        yield hooks
-    finally:
-        bar.stop()
-        if "scoring" in task:
-            task["scoring"].stop()
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    """The cells table, laid out for the terminal's width (``harness.report.terminal``)."""
-    from harness.report.terminal import cells_tables
-
-    for part in cells_tables(summary, out.width):
-        out.print(part)
-
-
-def _print_quality(summary: dict[str, Any], human_only: bool = False) -> None:
-    """The judges' reliability and strengths, the human ratings' verdict on every metric
-    and judge, and (when there are judges) the tokens; only the parts the run has, or
-    with ``human_only`` only the human ratings' (after an import)."""
-    from harness.report.sections import human_lines, sections
-
-    for sec in sections(summary):
-        if (human_only and sec.part != "human") or (
-                sec.part == "usage" and not summary.get("judges")):
-            continue
-        note = sec.note
-        if sec.part == "human":
-            note = " ".join([*human_lines(summary), note])
-        table = Table(title=safe(sec.title), caption=safe(note.strip()) or None)
-        for h in sec.headers:
-            table.add_column(safe(h))
-        for row in sec.rows:
-            table.add_row(*map(safe, row))
-        out.print(table)
-
-
-def _print_profile(profile: dict[str, Any]) -> None:
-    table = Table(title="where the time went (wall clock, this process)")
-    table.add_column("phase", no_wrap=True)
-    table.add_column("seconds", justify="right")
-    table.add_column("share", justify="right")
-    total = profile["total_s"] or 1.0
-    for phase, s in profile["seconds"].items():
-        if phase == "generate" and profile["tokens_per_s"] is not None:
-            phase += f" ({profile['generated_tokens']} tokens, {profile['tokens_per_s']} tok/s)"
-        table.add_row(phase, f"{s:.2f}", f"{s / total:.0%}")
-    table.add_row("total", f"{profile['total_s']:.2f}", "100%")
-    out.print(table)
 
 
 @app.command()
@@ -401,33 +182,18 @@ def score(
         if as_json:
             print(dumps(result, indent=2))
             return
-        from harness.report.format import num
+        from harness.cli.terminal import print_scores
 
-        table = Table(title=safe(texts), caption="– = the metric does not apply to any text "
-                      "of the group (e.g. bleu without a reference)")
-        table.add_column("group")
-        for n in names:
-            table.add_column(safe(n), justify="right")
-        for group, values in result.items():
-            table.add_row(safe(group), *[num(values.get(n)) for n in names])
-        out.print(table)
+        print_scores(str(texts), result, names)
 
 
 @app.command("metrics")
 def list_metrics() -> None:
     """List every metric with its kind, a one-line description and its source."""
-    with _errors():  # loads the metric plugins
-        from harness.metrics import DEFAULT_METRICS, METRICS
+    from harness.cli.terminal import print_metrics
 
-    table = Table(title="metrics (* = computed on every run by default)")
-    for col in ("name", "kind", "higher is", "description", "source"):
-        table.add_column(col)
-    for name in sorted(METRICS):
-        spec = METRICS[name]
-        star = "*" if name in DEFAULT_METRICS else ""
-        table.add_row(*map(safe, (name + star, spec.kind, spec.higher_is or "",
-                                  spec.description, spec.source)))
-    out.print(table)
+    with _errors():  # loads the metric plugins
+        print_metrics()
 
 
 @app.command()
@@ -435,32 +201,14 @@ def runs(store: Path = StoreOpt,
          limit: int = typer.Option(20, help="How many (at least 1).")) -> None:
     """List the newest runs in the store: how many generations each made and how many it
     was served from the store (a cached rerun makes none)."""
-    import time
+    from harness.cli.terminal import print_runs
 
     with _errors():
         if limit < 1:  # one line, as every other bad value (not click's usage box)
-            raise _Exit(f"--limit must be at least 1 (the number of runs to list), not "
-                        f"{limit}", EXIT_INPUT)
-        table = Table(caption="generated: made by the run, of its requests; from store: "
-                              "made by an earlier run and reused")
-        for col in ("run", "suite", "model", "backend", "status", "generated", "from store",
-                    "started"):
-            table.add_column(col, no_wrap=col in ("run", "started"))
-        st = _store(store, readonly=True)
+            raise Exit(f"--limit must be at least 1 (the number of runs to list), not {limit}")
+        st = open_store(store, readonly=True)
         rows = st.runs(limit)
-        made = st.generated_by([r.id for r in rows])
-        for r in rows:
-            table.add_row(*map(safe, (r.id, r.suite_name, r.model, r.backend, r.status)),
-                          f"{made[r.id]}/{r.n_requests}", str(max(0, r.n_generated - made[r.id])),
-                          time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)))
-        out.print(table)
-
-
-def _summary_of(ref: str, store: Path) -> dict[str, Any]:
-    """A run id / ``latest`` in the store, or a JSON report file."""
-    from harness.api import summary
-
-    return summary(ref, store=store)
+        print_runs(rows, st.generated_by([r.id for r in rows]))
 
 
 @app.command()
@@ -471,10 +219,11 @@ def report(
     store: Path = StoreOpt,
 ) -> None:
     """Render the report of a stored run."""
+    from harness.api import summary
     from harness.report import render
 
     with _errors():
-        text = render(_summary_of(run_id, store), _formats(fmt)[0])
+        text = render(summary(run_id, store=store), _formats(fmt)[0])
         if output:
             output.write_text(text, encoding="utf-8")
             out.print(f"report: {safe(output)}")
@@ -490,7 +239,7 @@ def export(
 ) -> None:
     """Export a run's items (plan, prompt, text) as JSONL."""
     with _errors():
-        st = _store(store, readonly=True)
+        st = open_store(store, readonly=True)
         lines = st.export_jsonl(st.run(run_id).id)
         if output:
             with open(output, "w", encoding="utf-8") as fh:
@@ -511,7 +260,7 @@ def baseline(
     from harness.summarize.build import build_summary
 
     with _errors():
-        summary = build_summary(_store(store, readonly=True), run_id, samples=False)
+        summary = build_summary(open_store(store, readonly=True), run_id, samples=False)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         out.print(f"baseline of run {safe(summary['run']['id'])}: {safe(output)}")
@@ -538,59 +287,25 @@ def check(
 ) -> None:
     """Run a suite (reusing the store), evaluate its checks and the regression against a
     baseline; exit 1 when anything fails. Writes Markdown to $GITHUB_STEP_SUMMARY if set."""
-    from harness.generate.runner import run_suite
-    from harness.report.format import num
-    from harness.report.markdown import render_markdown
-    from harness.stats.gate import FAIL, NEW, PASS, gate
-    from harness.suite.load import load_suite
+    from harness import api
+    from harness.cli.terminal import print_checks
 
     with _errors():
-        _check_limit(limit)
-        s = load_suite(suite, allow_path, allow_env)
-        base = _load_json(baseline_file) if baseline_file else None
-        with _progress() as progress:
-            result = run_suite(s, _store(store), backend=backend, limit=limit,
-                               progress=progress)
-        judged = gate(result.summary, s.checks, base, metric, tolerance,
-                      allow_other_suite=allow_other_suite)
-        result.summary["checks"] = judged.rows
-        _write(result.summary, reports, ("md", "json", "html"), result.generated > 0)
-        rows = judged.rows
-        table = Table(title=safe(f"checks of {s.name} (run {result.run.id})"),
-                      caption="relative rows: one-sided paired t-test over shared inputs, "
-                              "Holm-adjusted; mdc = smallest worsening caught with 80% power"
-                      if any(r.get("p") is not None for r in rows) else None)
-        # a column no row fills (no baseline: its value, n and mdc) is left out
-        cols = {"check": lambda r: safe(r["check"]), "cell": lambda r: safe(r["cell"]),
-                "value": lambda r: num(r["value"]),
-                "baseline": lambda r: num(r["baseline"]) if r["baseline"] is not None else "",
-                "n": lambda r: str(r["n_inputs"] or ""),
-                "mdc": lambda r: num(r["mdc"]) if r.get("mdc") is not None else "",
-                "why": lambda r: safe(r["reason"] or "")}
-        cols = {k: f for k, f in cols.items() if any(f(r) for r in rows)}
-        table.add_column("result", no_wrap=True)
-        for col in cols:
-            table.add_column(col, no_wrap=col not in ("check", "why"))
-        style = {PASS: "green", FAIL: "red", NEW: "cyan"}
-        for r in rows:
-            table.add_row(f"[{style[r['status']]}]{r['status']}[/]",
-                          *[f(r) for f in cols.values()])
-        out.print(table)
-        for line in judged.notes:
-            out.print(plain(line), highlight=False, markup=False)
+        at_least_one(limit=limit)
+        s = api.load_suite(suite, allow_path, allow_env)
+        with _progress() as hooks:
+            result = api.check(s, baseline_file, store=store, metrics=metric,
+                               tolerance=tolerance, allow_other_suite=allow_other_suite,
+                               backend=backend, limit=limit, progress=hooks)
+        generated = result.run is not None and result.run.generated > 0
+        _write(result.summary, reports, ("md", "json", "html"), generated)
+        print_checks(result, s.name)
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-                fh.write(render_markdown(result.summary, judged.rows) + "\n"
-                         + "".join(f"- {line}\n" for line in judged.notes))
-        out.print(judged.count_line())
-        if judged.failed:
+                fh.write(result.markdown())
+        out.print(result.count_line())
+        if not result.passed:
             raise typer.Exit(EXIT_CHECKS)
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    from harness.api import load_report
-
-    return load_report(path)
 
 
 @app.command()
@@ -613,48 +328,25 @@ def compare(
     """Paired comparison: B − A per cell and metric over shared inputs, its 95% interval,
     and a p-value adjusted across all rows (Benjamini–Hochberg). With one run, compares
     its variants (or grid points) with each other."""
-    from harness.report.compare import (
-        COMPARE_FORMATS,
-        HEADERS,
-        render_compare,
-        summary_line,
-        verdict,
-    )
-    from harness.report.format import ci, p_value
-    from harness.stats.comparisons import compare_runs, compare_within
+    from harness import api
+    from harness.cli.terminal import print_comparison
+    from harness.report.compare import COMPARE_FORMATS, render_compare
 
     with _errors():
-        sa = _summary_of(run_a, store)
-        if run_b is None:
-            if by not in ("variant", "grid"):
-                raise _Exit(f"--by must be variant or grid, not {by!r}", EXIT_INPUT)
-            result = compare_within(sa, by=by, reference=reference, show_all=show_all)
+        if by not in ("variant", "grid"):
+            raise Exit(f"--by must be variant or grid, not {by!r}")
+        if fmt not in (*COMPARE_FORMATS, "table"):
+            raise Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}")
+        result = api.compare(run_a, run_b, store=store, by=by, reference=reference,
+                             show_all=show_all)
+        if fmt == "table":
+            print_comparison(result, _compare_title(result))
+        elif output:
+            output.write_text(render_compare(result, _compare_title(result), fmt),
+                              encoding="utf-8")
+            out.print(f"comparison: {safe(output)}")
         else:
-            result = compare_runs(sa, _summary_of(run_b, store), show_all=show_all)
-        title = _compare_title(result)
-        if fmt in COMPARE_FORMATS:
-            text = render_compare(result, title, fmt)
-            if output:
-                output.write_text(text, encoding="utf-8")
-                out.print(f"comparison: {safe(output)}")
-            else:
-                sys.stdout.write(text)
-            return
-        if fmt != "table":
-            raise _Exit(f"unknown format {fmt!r}; expected table, {', '.join(COMPARE_FORMATS)}",
-                        EXIT_INPUT)
-        table = Table(title=safe(title), caption=safe(result["method"] + "; * = p_adj < 0.05"))
-        for col in HEADERS:
-            table.add_column(col, no_wrap=col != "verdict")
-        for r in result["rows"]:
-            table.add_row(safe(r["cell"]), safe(r["metric"]), f"{r['a']:.4g}", f"{r['b']:.4g}",
-                          f"{r['diff']:+.4g}", ci(r), str(r["n_pairs"]), p_value(r["p_adj"]),
-                          safe(("* " if r["significant"] else "") + verdict(r)))
-        out.print(table)
-        for side, cells in (("A", result["only_a"]), ("B", result["only_b"])):
-            if cells:
-                out.print(f"only in {side}: {safe(', '.join(cells))}")
-        out.print(plain(summary_line(result)), highlight=False, markup=False)
+            sys.stdout.write(render_compare(result, _compare_title(result), fmt))
 
 
 def _compare_title(result: dict[str, Any]) -> str:
@@ -663,82 +355,7 @@ def _compare_title(result: dict[str, Any]) -> str:
     return f"each {result['kind']} (B) vs {result['kind']} {result['reference']} (A)"
 
 
-rate_app = typer.Typer(no_args_is_help=True,
-                       help="Blinded human ratings: export a sheet, import it filled in "
-                            "(docs/ratings.md).")
 app.add_typer(rate_app, name="rate")
-
-
-@rate_app.command("export")
-def rate_export(
-    run_id: str = typer.Argument("latest", metavar="RUN", help="Run id (prefix) or `latest`."),
-    pairs: bool = typer.Option(False, "--pairs", help="Pairwise sheet: two variants' texts "
-                               "for the same input side by side, answer A, B or tie."),
-    per_cell: int = typer.Option(None, "--per-cell", min=1, help="Only N samples (or pairs) "
-                                 "per cell, spread over inputs (default: all)."),
-    scale: str = typer.Option("1-5", "--scale", help="Rating scale LOW-HIGH."),
-    seed: int = typer.Option(0, "--seed", help="Another seed gives another order, other "
-                             "sides and item ids (a new sheet)."),
-    output: Path = typer.Option(None, "--out", help="Path without suffix for the .csv and "
-                                ".jsonl (default: ratings/<suite>-<sheet id>)."),
-    store: Path = StoreOpt,
-) -> None:
-    """Write a blinded sheet of a run's texts (CSV and JSONL) for people to rate.
-
-    Which variant and cell each item is stays in the store, not in the files."""
-    from harness.humans.sheets import export_sheet, parse_scale, write_sheet
-
-    with _errors():
-        _store(store, readonly=True).close()  # a missing store is an error, not created
-        st = _store(store)
-        sheet = export_sheet(st, run_id, kind="pairwise" if pairs else "rating",
-                             per_cell=per_cell, scale=parse_scale(scale), seed=seed)
-        suite = st.run(sheet.run_id).suite_name
-        try:
-            paths = write_sheet(sheet, output or Path("ratings") / f"{suite}-{sheet.id}")
-        except OSError as exc:
-            raise _Exit(f"cannot write the sheet: {exc}", EXIT_INPUT) from None
-        what = (f"{len(sheet.rows)} pairs (A, B or tie)" if pairs else
-                f"{len(sheet.rows)} texts (rated {scale.strip()})")
-        for note in sheet.notes:
-            _log(f"note: {note}")
-        out.print(f"sheet {safe(sheet.id)} of run {safe(sheet.run_id)}: {safe(what)}"
-                  + ("" if sheet.created else " (exported before: same items and key)"))
-        for p in paths:
-            out.print(f"wrote {safe(p)}")
-        out.print(f"the key (which variant and cell each item is) is kept in the store "
-                  f"{safe(store)}, not in the files; fill in 'rating' and 'rater', then "
-                  f"`harness rate import FILE`")
-
-
-@rate_app.command("import")
-def rate_import(
-    file: Path = typer.Argument(..., help="A filled sheet (.csv or .jsonl)."),
-    rater: str = typer.Option(None, "--rater", help="Rater name for rows whose rater cell "
-                              "is empty."),
-    store: Path = StoreOpt,
-) -> None:
-    """Read a filled sheet (CSV or JSONL) back into the store.
-
-    Every bad row is reported and nothing is stored unless all rows are good (exit 2).
-    Importing a file again changes nothing."""
-    from harness.humans.sheets import import_ratings
-
-    with _errors():
-        _store(store, readonly=True).close()  # a missing store is an error, not created
-        st = _store(store)
-        result = import_ratings(st, file, rater=rater)
-        n_raters = len(result.raters)
-        out.print(safe(f"imported {result.n_ratings} ratings from {n_raters} "
-                       f"rater{'s' if n_raters != 1 else ''} ({', '.join(result.raters)}) "
-                       f"for run {', '.join(result.runs)} (sheet {', '.join(result.sheets)})"
-                       f": {result.new} new, {result.changed} changed, {result.unchanged} "
-                       "unchanged" + (f"; {result.blank} rows left blank" if result.blank
-                                      else "")))
-        from harness.summarize.build import build_summary
-
-        for run_id in result.runs:
-            _print_quality(build_summary(st, run_id, samples=False), human_only=True)
 
 
 def main() -> None:
@@ -751,10 +368,10 @@ def main() -> None:
     try:
         app()
     except PluginError as exc:
-        _error(str(exc))
+        error(str(exc))
         sys.exit(EXIT_INPUT)
     except Exception as exc:  # noqa: BLE001 - a bug: reported as one
-        _internal_error(exc)
+        internal_error(exc)
         sys.exit(EXIT_INTERNAL)
 
 
