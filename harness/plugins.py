@@ -1,8 +1,8 @@
 """Third-party extensions, found through Python entry points (as inspect_ai and simonw/llm
 load theirs).
 
-A package adds metrics and backends by declaring entry points in its ``pyproject.toml``
-(``examples/plugin/`` is a complete one)::
+A package adds metrics, backends and judge kinds by declaring entry points in its
+``pyproject.toml`` (``examples/plugin/`` is a complete one)::
 
     [project.entry-points."harness.metrics"]
     mine = "my_package.metrics"            # a module whose @metric functions register
@@ -10,8 +10,12 @@ A package adds metrics and backends by declaring entry points in its ``pyproject
     [project.entry-points."harness.backends"]
     echo = "my_package.backend:make_echo"  # a factory: (model, **options) -> Backend
 
+    [project.entry-points."harness.judges"]
+    vote = "my_package.judges:Vote"        # a JudgeKind class (or a module registering them)
+
 Metric plugins load when ``harness.metrics`` is first imported; backend plugins when a
-backend name is first looked up. A plugin that fails to load is named in a
+backend name is first looked up; judge-kind plugins when a kind is not among the
+registered ones (``harness.judges.registry``). A plugin that fails to load is named in a
 ``PluginError`` (exit 2) with its own error, never a traceback from inside it, in every
 command (those that do not need metrics too: they load them as they import the library).
 A metric registered while a plugin loads records the plugin's name (``loading``), so a
@@ -26,7 +30,7 @@ from typing import Any
 
 from harness.errors import InputError
 
-GROUPS = ("harness.metrics", "harness.backends")
+GROUPS = ("harness.metrics", "harness.backends", "harness.judges")
 _loaded: dict[str, dict[str, Any]] = {}
 _loading: list[str] = []  # the entry point being loaded, while it loads
 

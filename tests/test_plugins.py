@@ -235,3 +235,33 @@ def test_an_in_tree_backend_is_its_module_and_one_registry_line(tmp_path, monkey
                     "inputs: [{topic: rain}, {topic: snow}]\n", encoding="utf-8")
     result = run_suite(load_suite(path), Store(tmp_path / "s.sqlite"))
     assert made == ["m1"] and result.generated == 4 and result.run.backend == "mine"
+
+
+JUDGE_MODULE = """\
+from harness.judges.registry import JudgeKind, register_judge_kind
+
+
+@register_judge_kind
+class Vote(JudgeKind):
+    name = "vote"
+    summary = "share of texts voted for"
+    templates = {"en": "<<<\\n{{ text }}\\n>>>\\nVote: yes or no?"}
+
+    def verdict(self, judge, answer, swapped):
+        return {"yes": 1.0, "no": 0.0}.get(answer.strip().lower())
+"""
+JUDGED = """\
+name: voted
+prompts: [{id: p, template: "Say hi to {{ topic }}"}]
+inputs: [{topic: rain}]
+judges: [{name: v, kind: vote}]
+"""
+
+
+def test_a_plugin_adds_a_judge_kind(tmp_path):
+    (tmp_path / "s.yaml").write_text(JUDGED, encoding="utf-8")
+    site = fake_site(tmp_path, "votes", JUDGE_MODULE, group="harness.judges")
+    got = harness(site, tmp_path, "validate", "s.yaml")
+    assert got.returncode == 0, got.stderr
+    without = harness(tmp_path / "nowhere", tmp_path, "validate", "s.yaml")
+    assert without.returncode == 2 and "unknown judge kind 'vote'" in without.stderr

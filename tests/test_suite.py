@@ -55,6 +55,9 @@ EXPECTED = {
     "empty_base_url.yaml": (3, ["server.base_url", "at least one URL"]),
     "ftp_base_url.yaml": (3, ["server.base_url", "'ftp://x' is not an http(s) URL"]),
     "binary_source.yaml": (4, ["sources[0]", "looks binary"]),
+    # a judge kind no one registered (never parsed as some other kind)
+    "unknown_judge_kind.yaml": (6, ["judges[0].kind", "unknown judge kind 'vote'",
+                                    "expected one of checklist, pairwise, panel, rubric"]),
 }
 
 
@@ -198,3 +201,16 @@ def test_reference_file_and_judge_template_problems_are_reported_at_once(tmp_pat
     assert "judges[0] (j) prompt" in lines[5] and "txt" in lines[5]
     assert "judges[1] (k) task" in lines[6] and "subject" in lines[6]
     assert all(line.startswith(f"{path}:") for line in lines)
+
+
+def test_an_unknown_judge_kind_is_one_line_and_exit_2_from_validate():
+    import subprocess
+    import sys
+
+    path = BAD / "unknown_judge_kind.yaml"
+    got = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(path)],
+                         capture_output=True, text=True, timeout=300)
+    assert got.returncode == 2, got.stderr
+    lines = [ln for ln in got.stderr.splitlines() if ln.strip()]
+    assert lines == [f"error: {path}:6:5: judges[0].kind: unknown judge kind 'vote'; expected "
+                     "one of checklist, pairwise, panel, rubric"], got.stderr

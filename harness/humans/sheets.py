@@ -847,7 +847,7 @@ def _verdict(outcome: float) -> str:
 def _judge_agreement(calls: list[tuple[str, str, str, int, int, float | None]],
                      pairs: dict[tuple[str, str], dict[str, list[float]]], share: Any
                      ) -> list[dict[str, Any]]:
-    from harness.judges.calls import pair_outcomes
+    from harness.judges.kinds import pair_outcomes
 
     by_judge: dict[str, list[tuple[str, str, int, int, float | None]]] = defaultdict(list)
     for judge, item, other, repeat, swapped, value in calls:

@@ -48,8 +48,8 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
     out: dict[str, dict[str, float]] = {}
     planned = []  # every judge's calls, planned before any is asked
     for judge in suite.judges:
-        if judge.kind == "panel":
-            continue  # from its members' values, below
+        if judge.spec.combines:
+            continue  # a panel: from its members' values, below
         name, judge_model = judge_target(judge, backend, model)
         try:
             calls = plan_calls(judge, requests, texts, inputs, model=judge_model,
@@ -80,6 +80,6 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
         out[judge.metric] = item_values(judge.kind, [(r[0], r[1], r[2], r[3], r[5])
                                                      for r in rows])
     by_name = {j.name: j for j in suite.judges}
-    for panel in (j for j in suite.judges if j.kind == "panel"):
+    for panel in (j for j in suite.judges if j.spec.combines):
         out[panel.metric] = panel_values([by_name[m] for m in panel.of], out)
     return out

@@ -1,7 +1,8 @@
 """Whether to believe a judge: the numbers a report shows beside its scores, computed from the
 run's ``judgments`` when a summary is built.
 
-Per judge:
+Per judge (the numbers that differ by kind are each kind's ``JudgeKind.reliability``,
+``harness.judges.kinds``):
 
 - ``unreadable``: the share of calls whose answer could not be parsed (Wilson interval),
   over all calls. Those calls are left out of the scores, never counted as 0.
@@ -37,11 +38,9 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from harness.judges.calls import orders, pair_outcomes, rescaled
-from harness.judges.parse import parse_checklist
-from harness.judges.templates import checklist_questions
+from harness.judges.calls import rescaled
 from harness.metrics.length import count_words
-from harness.stats.agreement import bradley_terry, krippendorff_alpha, rank_correlation, share
+from harness.stats.agreement import krippendorff_alpha, rank_correlation, share
 from harness.suite.schema import Judge
 
 
@@ -55,34 +54,24 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
     by_name = {j.name: j for j in judges}
     for judge in judges:
         rows = judgments.get(judge.name)
-        if judge.kind == "panel":
+        kind = judge.spec
+        if kind.combines:
             if all(judgments.get(m) for m in judge.of):  # a run that ran its members
                 out[judge.name] = _panel(judge, [by_name[m] for m in judge.of], by_key,
                                          sample_scores, model, backend, seed)
             continue
         if not rows:
             continue
-        tuples = [(r["item_key"], r["other_key"], r["repeat"], r["swapped"], r["value"])
-                  for r in rows]
         unread = sum(1 for r in rows if r["value"] is None)
         entry: dict[str, Any] = {
             "kind": judge.kind, "model": judge.model or model,
             "backend": judge.backend or backend, "criterion": judge.criterion,
-            "scale": list(judge.scale) if judge.kind == "rubric" else None,
+            "scale": list(scale) if (scale := kind.scale(judge)) else None,
             "repeats": judge.repeats, "calls": len(rows),
             "unreadable": share(unread, len(rows)).as_dict(),
         }
         entry["length_bias"] = _length_bias(judge, by_key, sample_scores, seed)
-        if judge.kind == "checklist":
-            entry["questions"] = _question_rates(judge, rows)
-        if judge.kind == "pairwise":
-            entry.update(_pairwise(tuples, by_key, seed))
-        elif judge.repeats > 1:
-            units: dict[str, list[float | None]] = {}
-            for item, _, repeat, _, value in tuples:
-                units.setdefault(item, [None] * judge.repeats)[repeat] = value
-            entry["repeat_agreement"] = krippendorff_alpha(list(units.values()), "interval",
-                                                           seed=seed).as_dict()
+        entry.update(kind.reliability(judge, rows, by_key, seed))  # the kind's own numbers
         out[judge.name] = entry
     return out
 
@@ -110,42 +99,6 @@ def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, A
             "length_bias": _length_bias(panel, by_key, sample_scores, seed),
             "repeat_agreement": None,
             "member_agreement": krippendorff_alpha(units, "interval", seed=seed).as_dict()}
-
-
-def _question_rates(judge: Judge, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each checklist question's pass rate over the calls whose answer was read (Wilson
-    interval), re-read from the stored answers; the questions in English."""
-    questions = checklist_questions(judge.questions, "en")
-    read = [a for a in (parse_checklist(r["answer"] or "", len(questions)) for r in rows)
-            if a is not None]
-    return [{"question": q, **share(sum(a[i] for a in read), len(read)).as_dict()}
-            for i, q in enumerate(questions)]
-
-
-def _pairwise(rows: Sequence[tuple[str, str, int, int, float | None]],
-              by_key: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
-    decisive = [(swapped, value) for _, _, _, swapped, value in rows
-                if value is not None and value != 0.5]
-    # the first-shown text won when item_key was shown first (not swapped) and won, or
-    # was shown second (swapped) and lost
-    first = sum(1 for swapped, value in decisive if (value == 1.0) != bool(swapped))
-    both = [v for v in orders(rows).values()
-            if v.get(False) is not None and v.get(True) is not None]
-    agree = sum(1 for v in both if v[False] == v[True])
-    matches = [(by_key[a]["variant"], by_key[b]["variant"], outcome, by_key[a]["input_id"])
-               for (a, b), outcome in pair_outcomes(rows).items()
-               if a in by_key and b in by_key]
-    return {"position": {"first_chosen": share(first, len(decisive)).as_dict(),
-                         "consistent": share(agree, len(both)).as_dict()},
-            "strengths": {v: _no_negative_zero(e.as_dict())
-                          for v, e in bradley_terry(matches, seed=seed).items()}}
-
-
-def _no_negative_zero(estimate: dict[str, Any]) -> dict[str, Any]:
-    """Strengths centred to mean 0 come out as -1e-17 where they are 0 (rounding): those,
-    and any -0.0, are 0.0, so that no report shows ``-0.00``."""
-    return {k: 0.0 if isinstance(v, float) and abs(v) < 1e-9 else v
-            for k, v in estimate.items()}
 
 
 def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, float]],

@@ -9,16 +9,23 @@ checklist) or ``text_a``/``text_b`` (pairwise). The judged text is a variable, n
 template source, so a text cannot inject Jinja; it is fenced with ``<<<``/``>>>`` so the
 judge can tell it from the instructions.
 
+``item_variables`` and ``pair_variables`` give those variables their values for one call
+(``JudgeKind.template_variables`` picks one).
+
 The answer formats are the ones ``harness.judges.parse`` reads: ``Score: N``, one ``N.
 yes|no`` line per question, ``Winner: A|B|tie``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.metrics.tokenize import has_cjk
 from harness.suite.prompts import render
+
+if TYPE_CHECKING:
+    from harness.records import Request
+    from harness.suite.schema import Judge
 
 CRITERIA: dict[str, dict[str, str]] = {
     "creativity": {
@@ -208,9 +215,54 @@ def checklist_questions(questions: list[str] | str | None, lang: str) -> list[st
     return list(questions or [])
 
 
-def judge_messages(kind: str, variables: dict[str, Any], lang: str,
-                   prompt: str | None = None) -> list[dict[str, str]]:
-    """The chat a judge is asked: the shipped system message, then the user message
-    rendered from ``prompt`` (the judge's own template) or the shipped one for ``kind``."""
-    user = render(prompt or TEMPLATES[kind][lang], variables, field="judge prompt")
+def judge_messages(template: str, variables: dict[str, Any], lang: str
+                   ) -> list[dict[str, str]]:
+    """The chat a judge is asked: the shipped system message in ``lang``, then the user
+    message rendered from ``template`` (``JudgeKind.template``: the judge's own ``prompt``
+    or its kind's shipped one)."""
+    user = render(template, variables, field="judge prompt")
     return [{"role": "system", "content": SYSTEM[lang]}, {"role": "user", "content": user}]
+
+
+def _task(item: Request, input_fields: dict[str, Any], judge: Judge) -> str:
+    if judge.task:
+        return render(judge.task, input_fields, field="judge task")
+    users = [c for r, c in item.messages if r == "user"]
+    return users[-1] if users else item.input_text
+
+
+def _system(item: Request) -> str:
+    return next((c for r, c in item.messages if r == "system"), "")
+
+
+def item_variables(judge: Judge, item: Request, text: str, fields: dict[str, Any]
+                   ) -> tuple[dict[str, Any], str]:
+    """The template variables of a rubric or checklist judge's call about ``item`` (its
+    ``text``; ``fields``: its input's, for the ``task`` template), and the language."""
+    task = _task(item, fields, judge)
+    lang = _lang(judge, task, text)
+    lo, hi = judge.scale
+    return {"task": task, "system": _system(item), "text": text,
+            "reference": item.reference or "", "lo": lo, "hi": hi,
+            "criterion": criterion_text(judge.criterion, lang),
+            "questions": checklist_questions(judge.questions, lang)}, lang
+
+
+def pair_variables(judge: Judge, a: Request, b: Request, text_a: str, text_b: str,
+                   inputs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """The template variables of a pairwise call showing ``a`` as text A and ``b`` as text
+    B, and the language. ``system`` is empty: the writer's system prompt would reveal the
+    variant."""
+    tasks = {_task(a, inputs.get(a.input_id, {}), judge),
+             _task(b, inputs.get(b.input_id, {}), judge)}
+    # the variants' own requests differ: show the input itself, not one variant's
+    task = tasks.pop() if len(tasks) == 1 else a.input_text
+    lang = _lang(judge, task, text_a, text_b)  # the same in both orders
+    lo, hi = judge.scale
+    return {"task": task, "system": "", "reference": a.reference or "", "lo": lo, "hi": hi,
+            "criterion": criterion_text(judge.criterion, lang), "questions": [],
+            "text_a": text_a, "text_b": text_b}, lang
+
+
+def _lang(judge: Judge, *texts: str) -> str:
+    return language_of(*texts) if judge.language == "auto" else judge.language

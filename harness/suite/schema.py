@@ -8,11 +8,14 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.backends.server import Server
+
+if TYPE_CHECKING:
+    from harness.judges.registry import JudgeKind
 
 GRID_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens",
              "fewshot_k")
@@ -193,11 +196,11 @@ class Judge(_Strict):
     on ``scale``; ``checklist``: the share of yes/no ``questions`` passed) or compares the
     samples of two variants (``pairwise``: judged in both orders, a tie when they disagree,
     Bradley–Terry strengths per variant), or averages other judges (``panel``: the mean of
-    its members' scores, each rescaled to 0-1). Its values are the metric
-    ``judge.<name>``."""
+    its members' scores, each rescaled to 0-1), or a plugin's kind
+    (``harness.judges.registry``). Its values are the metric ``judge.<name>``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    kind: Literal["rubric", "checklist", "pairwise", "panel"] = "rubric"
+    kind: str = "rubric"  # a registered judge kind (harness.judges.registry)
     of: list[str] = Field(default_factory=list)  # panel: the rubric/checklist judges averaged
     backend: str | None = None  # default: the suite's backend
     model: str | None = None  # default: the suite's model (a demo, not a judge to trust)
@@ -217,19 +220,30 @@ class Judge(_Strict):
     temperature: float | None = Field(None, ge=0)  # default: 0 for 1 repeat, else 0.7
     max_tokens: int = Field(48, ge=1)
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from harness.errors import UnknownName
+        from harness.judges.registry import judge_kind
+
+        try:
+            judge_kind(kind)
+        except UnknownName as exc:
+            raise ValueError(str(exc)) from None
+        return kind
+
     @model_validator(mode="after")
     def _complete(self) -> Judge:
         if self.scale[0] >= self.scale[1]:
             raise ValueError(f"scale must go from low to high, got {list(self.scale)}")
-        if self.kind == "checklist" and not self.questions and not self.prompt:
-            raise ValueError("a checklist judge needs `questions` (a list, or `ttcw`)")
+        self.spec.check(self)
         if self.repeats > 1 and self.temperature == 0:
             raise ValueError("repeats at temperature 0 all give the same answer; give a "
                              "temperature above 0 (or leave it out: 0.7 with repeats)")
-        if (self.kind == "panel") != bool(self.of):
+        if self.spec.combines != bool(self.of):
             raise ValueError("a panel judge names the judges it averages in `of`, and only "
                              "a panel has `of`")
-        if self.kind != "checklist" and self.questions:
+        if not self.spec.takes_questions and self.questions:
             raise ValueError(f"`questions` belong to a checklist judge, not a {self.kind} one")
         if self.backend is not None:
             from harness.backends import backend_names
@@ -242,6 +256,13 @@ class Judge(_Strict):
     @property
     def metric(self) -> str:
         return f"judge.{self.name}"
+
+    @property
+    def spec(self) -> JudgeKind:
+        """The registered class of its kind: what differs between kinds."""
+        from harness.judges.registry import judge_kind
+
+        return judge_kind(self.kind)
 
 
 # the largest price per million tokens: 1e9 of any currency is far above any real price,
@@ -367,10 +388,10 @@ class Suite(_Strict):
 
     @model_validator(mode="after")
     def _panels(self) -> Suite:
-        kinds = {j.name: j.kind for j in self.judges}
+        kinds = {j.name: j.spec for j in self.judges}
         for judge in self.judges:
             for member in judge.of:
-                if kinds.get(member) not in ("rubric", "checklist"):
+                if member not in kinds or not kinds[member].averaged:
                     raise ValueError(f"panel {judge.name!r}: {member!r} is not a rubric or "
                                      "checklist judge of this suite")
         return self

@@ -51,7 +51,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
 
         summary["judges"] = judge_section(judges, store.judgments(run.id), items, sample,
                                           run.model, run.backend)
-        if sum(j.kind != "panel" for j in judges) > 1:
+        if sum(not j.spec.combines for j in judges) > 1:
             summary["judge_agreement"] = judge_agreement(judges, sample, items)
     if "adaptive" in run.config:  # an adaptive run: its race, replayed from the values
         from harness.generate.sweep import replay

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.judges.calls import combine_orders, item_values, plan_calls, verdict
+from harness.judges.calls import item_values, plan_calls, verdict
+from harness.judges.kinds import combine_orders
 from harness.suite.load import SuiteError, load_suite
 from harness.suite.plan import plan
 from harness.suite.schema import Check, Judge, Suite
