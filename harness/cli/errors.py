@@ -39,7 +39,8 @@ def errors() -> Iterator[None]:
     is an internal error (exit 4) shown with its traceback."""
     from harness.plugins import PluginError
 
-    try:  # the backends' module may load plugins, which may fail
+    try:  # every command loads the metric plugins first, so a broken one is named (exit 2)
+        import harness.metrics  # noqa: F401 - before the command reads any of its input
         from harness.backends.base import BackendError
         from harness.errors import InputError
     except PluginError as exc:
