@@ -5,31 +5,63 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
-@dataclass(frozen=True)
-class SamplingParams:
-    """Decoding parameters of one request. ``None`` means the backend's default."""
+class SamplingParams(BaseModel):
+    """How one request is decoded. Every field is one sampling axis, and this class is the
+    one list of them: a suite's ``defaults:`` section is this model (its defaults are what a
+    suite without ``defaults:`` gets), its ``sampling:`` grid may vary any field, the plan
+    builds one per grid point, the request key hashes ``as_dict()``, and each backend maps
+    the fields it honours and refuses a request that sets one it does not
+    (``harness.backends.base.refuse_unhonoured``).
 
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0  # 0: off
-    min_p: float = 0.0
-    repetition_penalty: float = 1.0
-    max_tokens: int = 128
+    A new axis is one field here (type, default, bounds, description) plus its mapping in
+    the backends that honour it. Give it the default ``None``, which means the backend's own
+    default: ``as_dict`` leaves ``None`` out, so the keys of requests planned before the
+    axis existed, and the generations cached under them, stay the same. Bounds are checked
+    on construction (pydantic's ``ValidationError``); instances are frozen and hashable.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    temperature: float = Field(0.7, ge=0, description=(
+        "Softmax temperature; 0 decodes greedily."))
+    top_p: float = Field(1.0, gt=0, le=1, description=(
+        "Nucleus sampling: keep the most probable tokens whose probabilities sum to top_p; "
+        "1 is off."))
+    top_k: int = Field(0, ge=0, description="Keep the k most probable tokens; 0 is off.")
+    min_p: float = Field(0.0, ge=0, le=1, description=(
+        "Drop tokens less probable than min_p times the most probable one; 0 is off."))
+    repetition_penalty: float = Field(1.0, gt=0, description=(
+        "CTRL repetition penalty on tokens already in the prompt or the output; 1 is off."))
+    max_tokens: int = Field(96, ge=1, description=(
+        "The most tokens generated; a sample cut there ends with finish_reason `length`."))
+
+    @classmethod
+    def axes(cls) -> tuple[str, ...]:
+        """Every axis, in declaration order."""
+        return tuple(cls.model_fields)
+
+    @classmethod
+    def whole_axes(cls) -> tuple[str, ...]:
+        """The axes whose values are whole numbers (a grid's ``40.0`` means 40)."""
+        return tuple(name for name, f in cls.model_fields.items()
+                     if int in (get_args(f.annotation) or (f.annotation,)))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "top_k": self.top_k,
-            "min_p": self.min_p,
-            "repetition_penalty": self.repetition_penalty,
-            "max_tokens": self.max_tokens,
-        }
+        """The axes as they enter the request key: every one but those left ``None``."""
+        return self.model_dump(exclude_none=True)
+
+    def changed(self) -> dict[str, Any]:
+        """The axes set to something other than their default."""
+        fields = type(self).model_fields
+        return {name: value for name in fields
+                if (value := getattr(self, name)) != fields[name].default}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from harness.errors import InputError
@@ -28,6 +28,10 @@ class Backend(Protocol):
     ``score`` returns, for each (prompt, text) pair, the log-probability (natural log) of
     each token of ``text`` given the chat ``prompt`` rendered with the model's chat template
     and the generation prompt appended, i.e. exactly the context the text was sampled in.
+
+    Sampling: each built-in backend lists the ``SamplingParams`` fields it maps in
+    ``sampling_axes`` and calls ``refuse_unhonoured`` before generating, so an axis it
+    cannot apply is an error naming it rather than a text stored as if it had been.
     """
 
     name: str
@@ -39,6 +43,22 @@ class Backend(Protocol):
     ) -> list[list[float]]: ...
 
     def close(self) -> None: ...
+
+
+def refuse_unhonoured(backend: str, honoured: Collection[str],
+                      requests: Iterable[Request]) -> None:
+    """Raise ``BackendConfigError`` when a request sets a sampling axis that ``backend``
+    does not honour (not in ``honoured``) to something other than its default: generating
+    without it would store texts under keys that claim it was applied."""
+    for params in {r.params for r in requests}:
+        unknown = [axis for axis in params.changed() if axis not in honoured]
+        if unknown:
+            axis = unknown[0]
+            raise BackendConfigError(
+                f"the {backend} backend cannot honour the sampling axis {axis!r} "
+                f"(set to {getattr(params, axis)!r}); it honours "
+                f"{', '.join(honoured)}. Leave {axis} out of the suite's defaults and "
+                f"sampling grid, or use a backend that honours it")
 
 
 def chunked(items: Sequence, size: int) -> Iterable[Sequence]:

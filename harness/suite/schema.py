@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.backends.server import Server
+from harness.records import SamplingParams
 
 if TYPE_CHECKING:
     from harness.judges.registry import JudgeKind
 
-GRID_KEYS = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "max_tokens",
-             "fewshot_k")
+# the axes a `sampling:` grid may vary: every sampling parameter, and how many few-shot
+# examples a prompt shows (which changes the messages, not the decoding)
+GRID_KEYS = (*SamplingParams.axes(), "fewshot_k")
 
 
 class _Strict(BaseModel):
@@ -122,18 +124,7 @@ class InputSpec(BaseModel):
         return self.id
 
 
-class Defaults(_Strict):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    temperature: float = Field(0.7, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(0, ge=0)
-    min_p: float = Field(0.0, ge=0, le=1)
-    repetition_penalty: float = Field(1.0, gt=0)
-    max_tokens: int = Field(96, ge=1)
-
-
-_INT_AXES = ("top_k", "max_tokens", "fewshot_k")
+_INT_AXES = (*SamplingParams.whole_axes(), "fewshot_k")
 
 
 def _check_grid_value(key: str, value: float) -> None:
@@ -147,7 +138,7 @@ def _check_grid_value(key: str, value: float) -> None:
             raise ValueError(f"sampling.fewshot_k: {value:g} is negative")
         return
     try:
-        Defaults.model_validate({key: int(value) if key in _INT_AXES else value})
+        SamplingParams.model_validate({key: int(value) if key in _INT_AXES else value})
     except ValidationError as exc:
         raise ValueError(f"sampling.{key}: {value:g}: "
                          f"{exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
@@ -329,7 +320,7 @@ class Suite(_Strict):
     scorer: str | None = None
     embedder: str | None = None  # sentence-embedding model: alias or local directory
     server: Server = Field(default_factory=Server)
-    defaults: Defaults = Field(default_factory=Defaults)
+    defaults: SamplingParams = Field(default_factory=SamplingParams)  # one value per axis
     prompts: list[PromptSpec] = Field(min_length=1)
     examples: list[Example] = Field(default_factory=list)
     inputs: list[InputSpec] = Field(default_factory=list)
