@@ -198,3 +198,36 @@ def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     monkeypatch.undo()
     Store(path).close()
     assert migrations_after_reopen(path) == []
+
+
+@pytest.mark.parametrize("old", [V1, V3])
+def test_an_old_store_migrates_and_keeps_a_run_summary(tmp_path, old):
+    """m005 adds ``summaries`` to a store of an earlier release; a summary put is read back
+    exactly, a second put replaces it, and a run without one reads as None."""
+    path = tmp_path / "s.sqlite"
+    shutil.copy(old, path)
+    store = Store(path)
+    assert "m005_run_summaries" in [n for (n,) in store.db.execute(
+        "SELECT name FROM _migrations")]
+    run_id = store.runs()[0].id
+    assert store.get_summary(run_id) is None
+    store.put_summary(run_id, '{"cells": [], "note": "é"}')
+    store.put_summary(run_id, '{"cells": [1]}')
+    store.close()
+    reopened = Store(path, readonly=True)
+    assert reopened.get_summary(run_id) == '{"cells": [1]}'
+    assert reopened.get_summary("no-such-run") is None
+    version, created = reopened.db.execute(
+        "SELECT harness_version, created FROM summaries WHERE run_id=?", (run_id,)).fetchone()
+    from harness import __version__
+
+    assert version == __version__ and created.endswith("Z") and created[:2] == "20"
+    reopened.close()
+
+
+def test_a_read_only_open_of_an_older_store_has_no_summaries(tmp_path):
+    path = tmp_path / "s.sqlite"
+    shutil.copy(V3, path)
+    store = Store(path, readonly=True)
+    assert store.get_summary(store.runs()[0].id) is None
+    store.close()

@@ -116,6 +116,16 @@ def m004_ratings_by_text(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS rating_items_key ON rating_items (item_key)")
 
 
+@migration
+def m005_run_summaries(db: sqlite3.Connection) -> None:
+    """A run's summary, built once when the run ends and kept (``harness.summarize.stored``),
+    so a stored run's numbers do not depend on the code that later renders them.
+    ``summary``: the summary's JSON; ``harness_version``: the harness that built it;
+    ``created``: when, as ISO 8601 UTC text (readable in ``sqlite3`` as it is)."""
+    db.execute("CREATE TABLE IF NOT EXISTS summaries (run_id TEXT PRIMARY KEY,"
+               " harness_version TEXT, summary TEXT, created TEXT)")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

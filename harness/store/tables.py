@@ -482,6 +482,25 @@ class Store:
                     "completion_tokens": int(c_tok or 0)}
         return out
 
+    # -- summaries -----------------------------------------------------------------
+    def put_summary(self, run_id: str, summary_json: str) -> None:
+        """Keep ``summary_json`` as the run's summary (replacing an earlier one), with the
+        harness version that built it and the time (ISO 8601, UTC)."""
+        from harness import __version__
+
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO summaries (run_id, harness_version,"
+                            " summary, created) VALUES (?,?,?,?)",
+                            (run_id, __version__, summary_json, created))
+
+    def get_summary(self, run_id: str) -> str | None:
+        """The run's kept summary JSON, or None when none was kept (a run of an earlier
+        release, or one that has not ended)."""
+        row = self.db.execute("SELECT summary FROM summaries WHERE run_id=?",
+                              (run_id,)).fetchone()
+        return row[0] if row else None
+
     # -- export --------------------------------------------------------------------
     def export_jsonl(self, run_id: str) -> Iterable[str]:
         """Yield one JSON line per item of the run: plan fields, prompt and text."""
