@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -21,8 +23,10 @@ from harness.metrics import (
     score_set,
 )
 from harness.metrics.diversity import self_bleu_scores
-from harness.metrics.synthetic import synthetic_texts
 from harness.metrics.tokenize import tokenize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.metrics.synthetic
+from tests.metrics.synthetic import synthetic_texts  # noqa: E402
 
 
 def vocabulary(size: int) -> list[str]:

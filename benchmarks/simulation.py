@@ -39,6 +39,7 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
+_sys.path.insert(1, str(_Path(__file__).resolve().parent.parent))  # for tests.metrics.synthetic
 import argparse
 import contextlib
 import functools
@@ -56,11 +57,11 @@ from scipy import stats as st
 import harness.stats.gate
 import harness.stats.intervals
 from harness.metrics import METRICS, score_set
-from harness.metrics.synthetic import synthetic_inputs
 from harness.stats.comparisons import compare_runs
 from harness.stats.gate import run_checks
 from harness.stats.intervals import BOOT_T_MIN_INPUTS, cell_interval, paired_test
 from harness.summarize.cells import summary_from_inputs
+from tests.metrics.synthetic import synthetic_inputs
 
 ALPHA = 0.05
 M = 4  # samples per input

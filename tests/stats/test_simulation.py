@@ -27,11 +27,11 @@ import harness.stats.gate
 import harness.stats.intervals
 from harness.metrics import METRICS, Resources, SampleContext, score_set
 from harness.metrics.scoring import ScoreItem, compute_scores
-from harness.metrics.synthetic import synthetic_inputs
 from harness.stats.comparisons import compare_runs
 from harness.stats.gate import GateError, run_checks
 from harness.stats.intervals import cell_interval, inputs_needed, min_detectable, paired_test
 from harness.summarize.cells import summarize, summary_from_inputs
+from tests.metrics.synthetic import synthetic_inputs
 
 ALPHA = 0.05
 M = 4  # samples per input

@@ -1,4 +1,5 @@
-"""Seeded synthetic text for metric tests and benchmarks."""
+"""Seeded synthetic text for metric tests and benchmarks (benchmarks/metrics.py and
+benchmarks/simulation.py import it from here): not part of the harness a user installs."""
 
 from __future__ import annotations
 
