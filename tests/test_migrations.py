@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.humans.sheets import human_item_scores
+from harness.stats.ratings import human_item_scores
 from harness.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from harness.store.tables import Store, StoreError
 from harness.summarize.build import build_summary

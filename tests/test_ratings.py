@@ -14,15 +14,10 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.humans.sheets import (
-    RatingError,
-    export_sheet,
-    human_item_scores,
-    human_section,
-    import_ratings,
-    write_sheet,
-)
+from harness.humans.reading import import_ratings
+from harness.humans.sheets import RatingError, export_sheet, write_sheet
 from harness.records import Generation, Request, SamplingParams
+from harness.stats.ratings import human_item_scores, human_section
 from harness.store.tables import Store
 
 VARIANTS = ("alpha_variant", "beta_variant")

@@ -70,7 +70,7 @@ def rate_import(
 
     Every bad row is reported and nothing is stored unless all rows are good (exit 2).
     Importing a file again changes nothing."""
-    from harness.humans.sheets import import_ratings
+    from harness.humans.reading import import_ratings
 
     with errors():
         open_store(store, readonly=True).close()  # a missing store is an error, not created

@@ -35,7 +35,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     scored = sample
     sheets = store.sheets(run.id)
     if sheets:  # human ratings are per-sample values like the metrics (rated items only)
-        from harness.humans.sheets import describe_human, human_item_scores
+        from harness.stats.ratings import describe_human, human_item_scores
 
         described.update(describe_human(sheets))
         human = human_item_scores(store, run.id)
@@ -43,7 +43,7 @@ def build_summary(store: Store, run_id: str, samples: bool = True) -> dict[str, 
     summary = summarize(run_info(run), items, scored, sets, plot=run.config.get("plot"),
                         pooled=pooled, described=described)
     if sheets:
-        from harness.humans.sheets import human_section
+        from harness.stats.ratings import human_section
 
         summary["human"] = human_section(store, run.id, sample, items)
     if judges:

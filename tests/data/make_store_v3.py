@@ -17,7 +17,8 @@ from pathlib import Path
 
 import harness.generate.runner
 from harness.api import run
-from harness.humans.sheets import export_sheet, import_ratings, write_sheet
+from harness.humans.reading import import_ratings
+from harness.humans.sheets import export_sheet, write_sheet
 from harness.store.tables import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -188,7 +188,8 @@ def test_human_ratings_join_the_summary_and_rank_the_judge(tmp_path, serve, gene
     import random
     import zlib
 
-    from harness.humans.sheets import export_sheet, import_ratings, write_sheet
+    from harness.humans.reading import import_ratings
+    from harness.humans.sheets import export_sheet, write_sheet
     from harness.report.markdown import render_markdown
 
     server = serve(lambda body, attempt: (
