@@ -18,6 +18,7 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
+_sys.path.insert(1, str(_Path(__file__).resolve().parent.parent))  # for tests.metrics.synthetic
 import argparse
 import json
 import random
@@ -33,8 +34,8 @@ from _machine import machine_line  # noqa: E402
 
 from harness.metrics import Resources, SampleContext, score_samples, verbatim_overlaps
 from harness.metrics.overlap import SourceIndex, suffix_array
-from harness.metrics.synthetic import synthetic_texts
 from harness.metrics.tokenize import tokenize
+from tests.metrics.synthetic import synthetic_texts
 
 _UNKNOWN = -(2**62)
 

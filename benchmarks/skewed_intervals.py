@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import stats as st
 
 from harness.metrics import METRICS, score_set
-from harness.metrics.synthetic import synthetic_inputs
 from harness.stats.intervals import cell_interval
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.metrics.synthetic
+from tests.metrics.synthetic import synthetic_inputs  # noqa: E402
 
 M = 4  # samples per input
 

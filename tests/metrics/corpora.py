@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.metrics.synthetic import synthetic_texts
+from tests.metrics.synthetic import synthetic_texts
 
 ENGLISH = [
     "The old lighthouse keeper watched the storm roll in from the sea.",
