@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from harness.generate.runner import Progress, RunResult
     from harness.stats.gate import CheckResult
     from harness.suite.schema import Suite
+    from harness.summarize.model import Summary
 
 DEFAULT_STORE = Path("results/harness.sqlite")
 
@@ -157,7 +158,8 @@ def _suite(value: Any) -> Suite | Path:
     return value if isinstance(value, Suite) else _path(value, "suite")
 
 
-def check(suite: str | Path | Suite, baseline: str | Path | dict[str, Any] | None = None, *,
+def check(suite: str | Path | Suite,
+          baseline: str | Path | dict[str, Any] | Summary | None = None, *,
           store: str | Path = DEFAULT_STORE, metrics: Sequence[str] = (),
           tolerance: float = 0.1, allow_other_suite: bool = False,
           **options: Unpack[RunOptions]) -> CheckResult:
@@ -173,6 +175,10 @@ def check(suite: str | Path | Suite, baseline: str | Path | dict[str, Any] | Non
     metrics = _texts(metrics, "metrics")
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
         raise InputError(f"tolerance must be a number, not {_shown(tolerance)}")
+    from harness.summarize.model import Summary
+
+    if isinstance(baseline, Summary):
+        baseline = baseline.as_json()
     if isinstance(baseline, dict):
         base: dict[str, Any] | None = report_shape(baseline, "argument baseline")
     else:
@@ -186,25 +192,28 @@ def check(suite: str | Path | Suite, baseline: str | Path | dict[str, Any] | Non
 
 
 def summary(ref: str | Path = "latest", *, store: str | Path = DEFAULT_STORE,
-            samples: bool = True) -> dict[str, Any]:
-    """The summary of a run: a run id (or a prefix, or ``latest``) in ``store``, or a JSON
-    report/baseline file. Its shape is ``harness.summarize.model.Summary``
-    (docs/summary.schema.json)."""
+            samples: bool = True) -> Summary:
+    """The typed summary of a run (``harness.summarize.model.Summary``,
+    docs/summary.schema.json): a run id (or a prefix, or ``latest``) in ``store``, as stored
+    when the run ended (``harness.summarize.stored``), or a JSON report/baseline file.
+    ``summary.as_json()`` is the JSON report."""
     from harness.store.tables import Store
-    from harness.summarize.build import build_summary
+    from harness.summarize.model import Summary
+    from harness.summarize.stored import summary_of
 
     if not isinstance(ref, Path):
         ref = _ref(ref)
     if str(ref).endswith(".json") and Path(ref).exists():
-        return load_report(Path(ref), need_run=True)
+        return Summary.model_validate(load_report(Path(ref), need_run=True))
     st = Store(_path(store, "store"), readonly=True)
     try:
-        return build_summary(st, str(ref), samples=samples)
+        return summary_of(st, str(ref), samples=samples)
     finally:
         st.close()
 
 
-def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | None = None, *,
+def compare(a: str | Path | dict[str, Any] | Summary,
+            b: str | Path | dict[str, Any] | Summary | None = None, *,
             store: str | Path = DEFAULT_STORE, by: str = "variant",
             reference: str | None = None, show_all: bool = False) -> dict[str, Any]:
     """Paired comparison. With ``b``: B − A per cell and metric over shared inputs. Without:
@@ -220,12 +229,16 @@ def compare(a: str | Path | dict[str, Any], b: str | Path | dict[str, Any] | Non
     _flag(show_all, "show_all")
 
     def read(x: Any, name: str) -> dict[str, Any]:
+        from harness.summarize.model import Summary
+
+        if isinstance(x, Summary):
+            x = x.as_json()
         if isinstance(x, dict):
             return report_shape(x, f"argument {name}", need_run=True)
         if not isinstance(x, str | Path):
             raise InputError(f"{name} must be a run id, a JSON report file or a summary "
                              f"(dict), not {_shown(x)}")
-        return summary(x, store=store, samples=False)
+        return summary(x, store=store, samples=False).as_json()
 
     sa = read(a, "a")
     if b is None:

@@ -57,7 +57,7 @@ def test_api_matches_the_cli(tmp_path, fake_backend):
     assert json.loads(cli.output) == json.loads(json.dumps(rows))
     samples = harness.samples(b.run.id, store=store)
     assert len(samples) == 60 and all("length_words" in s["scores"] for s in samples)
-    assert harness.summary("latest", store=store)["run"]["id"] == b.run.id
+    assert harness.summary("latest", store=store).run.id == b.run.id
     got = harness.score(["a b c d", "a b c d"], ["distinct_2", "length_words"])
     assert got["length_words"] == [4.0, 4.0] and got["distinct_2"] == pytest.approx(0.5)
     bad = tmp_path / "bad.json"
@@ -176,7 +176,7 @@ def test_check_is_the_gate_as_a_function(tmp_path, fake_backend, monkeypatch):
     assert again.count_line() == "8/12 checks passed"
     summary_file = tmp_path / "step.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
-    (tmp_path / "base.json").write_text(json.dumps(baseline), encoding="utf-8")
+    (tmp_path / "base.json").write_text(json.dumps(baseline.as_json()), encoding="utf-8")
     res = CliRunner().invoke(app, ["check", str(suite), "--baseline",
                                    str(tmp_path / "base.json"), "--metric", "distinct_2",
                                    "--store", str(store), "--reports", str(tmp_path / "r")])

@@ -257,10 +257,10 @@ def baseline(
     store: Path = StoreOpt,
 ) -> None:
     """Write a run's summary (without samples) as a baseline for `harness check`."""
-    from harness.summarize.build import build_summary
+    from harness.summarize.stored import summary_of
 
     with _errors():
-        summary = build_summary(open_store(store, readonly=True), run_id, samples=False)
+        summary = summary_of(open_store(store, readonly=True), run_id, samples=False).as_json()
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         out.print(f"baseline of run {safe(summary['run']['id'])}: {safe(output)}")

@@ -83,7 +83,7 @@ def rate_import(
                        f": {result.new} new, {result.changed} changed, {result.unchanged} "
                        "unchanged" + (f"; {result.blank} rows left blank" if result.blank
                                       else "")))
-        from harness.summarize.build import build_summary
+        from harness.summarize.stored import keep
 
-        for run_id in result.runs:
-            print_quality(build_summary(st, run_id, samples=False), human_only=True)
+        for run_id in result.runs:  # new ratings change the run's summary: build it again
+            print_quality(keep(st, run_id).as_json(), human_only=True)

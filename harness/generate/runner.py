@@ -9,29 +9,28 @@ missing, no model is loaded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from harness.backends import Backend, BackendError, make_backend, resolve_backend_name
 from harness.backends.base import DTYPES, BackendConfigError
-from harness.backends.models import loadable_offline
 from harness.backends.server import Server
+from harness.generate.lock import suite_lock
 from harness.generate.profile import Profile
+from harness.generate.scorer import LazyScorer, check_scorer, score_items, scorer_id
 from harness.generate.sweep import race_config
-from harness.metrics import DEFAULT_METRICS, Resources, SampleContext, with_weights
-from harness.metrics.registry import METRICS
+from harness.metrics import DEFAULT_METRICS, Resources, with_weights
 from harness.metrics.scoring import ScoreItem, compute_scores, sources_signature, split_metrics
-from harness.records import Generation, Request, content_key, unique
+from harness.records import Generation, Request, unique
 from harness.secrets import scrub
 from harness.store.tables import Run, Store
 from harness.suite.load import check_adaptive
 from harness.suite.plan import backend_key, plan
 from harness.suite.prompts import rank_examples
 from harness.suite.schema import Adaptive, Suite
-from harness.summarize.build import ANSWER_CLASS, build_summary, run_info
+from harness.summarize.build import ANSWER_CLASS, run_info
+from harness.summarize.stored import keep
 
 COMMIT_EVERY = 8  # generations per store transaction
 
@@ -56,19 +55,6 @@ class RunResult:
     seconds: float
     judge_calls: int = 0  # the judges' distinct calls (harness.judges.execute)
     judge_asked: int = 0  # of them, asked by this invocation (the rest from the store)
-
-
-class _LazyScorer:
-    """Loads the scorer model only when a perplexity is actually computed."""
-
-    def __init__(self, factory: Callable[[], Backend]):
-        self._factory = factory
-        self._backend: Backend | None = None
-
-    def score(self, prompts, texts):  # noqa: ANN001, ANN201 - the Backend.score contract
-        if self._backend is None:
-            self._backend = self._factory()
-        return self._backend.score(prompts, texts)
 
 
 def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: str | None = None,
@@ -196,11 +182,11 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                                                   progress)
 
         try:
-            resources.scorer = _LazyScorer(load_scorer)
+            resources.scorer = LazyScorer(load_scorer)
             if race_settings is not None:
                 requests, todo = _race(config["adaptive"], suite, store, requests, no_cache,
                                        generate, metrics, resources,
-                                       _scorer_id(scorer_model, dtype), progress, profile)
+                                       scorer_id(scorer_model, dtype), progress, profile)
                 store.set_plan(run.id, requests)
             else:
                 generate(todo)
@@ -208,7 +194,7 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
             judged = _judge(suite, store, run, requests, backend_name, model, dtype,
                             engine_for, progress, profile, judge_stats)
             summary = _score_and_summarize(store, run, requests, metrics, resources, suite,
-                                           _scorer_id(scorer_model, dtype), progress, profile,
+                                           scorer_id(scorer_model, dtype), progress, profile,
                                            judged)
         except BaseException as exc:
             store.finish_run(run.id, status="failed",
@@ -226,33 +212,6 @@ def run_suite(suite: Suite, store: Store, *, backend: str | None = None, model: 
                          cached=len(requests) - len(todo), seconds=time.perf_counter() - started,
                          judge_calls=judge_stats.get("calls", 0),
                          judge_asked=judge_stats.get("asked", 0))
-
-
-@contextmanager
-def suite_lock(store_path: Path, key: str, log: Callable[[str], None]) -> Iterator[None]:
-    """Hold an exclusive lock for ``key`` (a suite on a store) while the block runs; when
-    another process holds it, say so and wait. POSIX ``flock`` on a file beside the store
-    (``<store>.locks/``, beside the file the path resolves to, so that the same store
-    reached through a symlink is the same lock); released by the OS if the process dies.
-    Without ``fcntl`` (Windows) there is no lock."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    folder = Path(f"{Path(store_path).resolve()}.locks")
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / (content_key({"key": key})[:16] + ".lock"), "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log("another harness process is running this suite on this store; waiting for "
-                "it to finish (what it generates is reused here)...")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _generate(generations: Iterable[Generation], todo: list[Request], store: Store,
@@ -298,47 +257,6 @@ def _judge(suite: Suite, store: Store, run: Run, requests: list[Request], backen
                       generate=generate, log=progress.log, stats=stats)
 
 
-def check_scorer(suite: Suite, backend: str, model: str | None = None) -> None:
-    """Refuse, before any generation, a run whose metrics need a scoring model that cannot
-    be loaded here: perplexity is scored in-process with transformers (by the generating
-    engine itself only when it is a local one), and a suite served by an OpenAI-compatible
-    server names a model that usually exists only on the server. Raises
-    ``BackendConfigError`` naming the fix."""
-    model = model or suite.model
-    scorer_model = suite.scorer or model
-    if scorer_model == model and backend != "openai":
-        return  # the generating engine scores; loading it is the run's own check
-    metrics = with_weights(suite.metrics or DEFAULT_METRICS)
-    needing = [m for m in metrics if m in METRICS and "scorer" in METRICS[m].needs]
-    if not needing or loadable_offline(scorer_model):
-        return
-    where = "the suite's `scorer`" if suite.scorer else (
-        f"the generating model, served by the {backend} backend" if backend == "openai"
-        else "the generating model")
-    raise BackendConfigError(
-        f"{', '.join(needing)} needs a scoring model loaded here, and {scorer_model!r} "
-        f"({where}) is neither the embedded model, a local model directory, nor in the "
-        f"local Hugging Face cache. Set `scorer:` in the suite to one that is (for example "
-        f"`scorer: smollm2-135m`, the embedded model), or leave {', '.join(needing)} out "
-        f"of `metrics:`.")
-
-
-def _scorer_id(model: str, dtype: str) -> str:
-    """The scorer's identity in the score cache: a bfloat16 scorer's perplexities differ
-    (0.5% on average), so they are cached apart from float32's."""
-    return model if dtype == "float32" else f"{model}@{dtype}"
-
-
-def _items(requests: Sequence[Request], texts: Mapping[str, str]) -> list[ScoreItem]:
-    """The score items of ``requests``: a set is the n samples of one input in one cell
-    (set metrics never pool inputs)."""
-    return [ScoreItem(text=texts[r.key], group=(r.cell, r.input_id), key=r.key,
-                      context=SampleContext(
-                          messages=r.chat, prompt_text=r.prompt_text, input_text=r.input_text,
-                          reference=r.reference, examples=list(r.examples),
-                          constraints=dict(r.constraints))) for r in requests]
-
-
 def _race(config: dict[str, Any], suite: Suite, store: Store, requests: list[Request],
           no_cache: bool, generate: Callable[[list[Request]], None], metrics: list[str],
           resources: Resources, scorer_id: str, progress: Progress, profile: Profile
@@ -363,7 +281,7 @@ def _race(config: dict[str, Any], suite: Suite, store: Store, requests: list[Req
         generated.extend(todo)
         texts = store.generations([r.key for r in batch])
         profile.mark("race scoring")
-        scores = compute_scores(_items(batch, texts), wanted, resources, store=store,
+        scores = compute_scores(score_items(batch, texts), wanted, resources, store=store,
                                 scorer_id=scorer_id,
                                 sources_sig=sources_signature(suite.source_paths()))
         sample = {r.key: {m: x for m, v in scores.sample.items() if (x := v[i]) is not None}
@@ -391,7 +309,7 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
     if missing:
         raise BackendError(f"{len(missing)} requests have no generation "
                            f"(first: {missing[0].key[:12]})")
-    items = _items(requests, texts)
+    items = score_items(requests, texts)
     def on_metric(name: str) -> None:
         progress.metric(name)
         profile.mark(f"metric {name}")
@@ -414,4 +332,4 @@ def _score_and_summarize(store: Store, run: Run, requests: list[Request], metric
                    for it, label in zip(members[g], labels, strict=True)}
         sample[ANSWER_CLASS] = [float(by_item.get(id(it), 0)) for it in items]
     store.save_run_scores(run.id, keys, sample, sets)
-    return build_summary(store, run.id)
+    return keep(store, run.id).as_json()  # built once, stored with the run

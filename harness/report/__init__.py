@@ -8,12 +8,17 @@ from typing import Any
 
 from harness.jsonout import dumps
 from harness.report.markdown import render_markdown
+from harness.summarize.model import Summary
 
 FORMATS = ("md", "json", "html")
 
 
-def render(summary: dict[str, Any], fmt: str) -> str:
-    """Return the report of ``summary`` in ``fmt`` (md, json or html)."""
+def render(summary: dict[str, Any] | Summary, fmt: str) -> str:
+    """Return the report of ``summary`` in ``fmt`` (md, json or html). A typed ``Summary``
+    is laid out in its JSON form, the one a report file holds, so a stored run and a
+    report read back from a file render alike."""
+    if isinstance(summary, Summary):
+        summary = summary.as_json()
     if fmt == "md":
         return render_markdown(summary)
     if fmt == "json":
@@ -25,7 +30,7 @@ def render(summary: dict[str, Any], fmt: str) -> str:
     raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
 
 
-def write_reports(summary: dict[str, Any], out_dir: str | Path,
+def write_reports(summary: dict[str, Any] | Summary, out_dir: str | Path,
                   formats: tuple[str, ...] = ("md", "json"), stamped: bool = True
                   ) -> list[Path]:
     """Write ``<suite>-latest.<fmt>`` for each format into ``out_dir`` (replacing the
@@ -33,6 +38,8 @@ def write_reports(summary: dict[str, Any], out_dir: str | Path,
     return the paths written. The CLI stamps a run that generated something, so reruns
     served from the store (a day of ``harness check``) leave one current report per suite
     instead of hundreds of near-identical files."""
+    if isinstance(summary, Summary):
+        summary = summary.as_json()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     suite = summary["run"]["suite"]

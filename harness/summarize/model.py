@@ -18,6 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.summarize.cells import SCHEMA_VERSION
 
+# a number as it was computed or read: an int stays an int (pydantic would make 1 into 1.0,
+# and a report read back would no longer dump as it was written)
+Num = int | float
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -26,28 +30,30 @@ class _Open(BaseModel):
 class MetricValue(_Open):
     """A metric of a cell: the mean over inputs with its interval."""
 
-    mean: float | None = Field(description="the cell's value: the mean over its inputs")
-    lo: float | None = Field(None, description="95% interval, lower end (None: no interval)")
-    hi: float | None = Field(None, description="95% interval, upper end")
+    mean: Num | None = Field(description="the cell's value: the mean over its inputs")
+    lo: Num | None = Field(None, description="95% interval, lower end (None: no interval)")
+    hi: Num | None = Field(None, description="95% interval, upper end")
     n: int | None = Field(None, description="samples the value is computed over")
     n_inputs: int | None = Field(None, description="inputs the value is computed over")
     method: str | None = Field(None, description="how the interval was computed")
-    inputs: dict[str, float | None] | None = Field(
+    inputs: dict[str, Num | None] | None = Field(
         None, description="the value per input (what paired comparisons and the gate use)")
 
 
 class Cell(_Open):
-    """One variant at one grid point."""
+    """One variant at one grid point (of one model): the identity is ``variant`` and
+    ``grid`` (and ``model`` where a suite names several); ``cell`` is their label."""
 
-    cell: str = Field(description="variant|axis=value,...")
+    cell: str = Field(description="the cell's label: variant|axis=value,...")
     variant: str = ""
-    grid: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, Any] = Field(default_factory=dict, description="the grid point")
+    model: str | None = Field(None, description="the model, where a run has several")
     n: int = Field(0, description="samples in the cell")
     n_inputs: int | None = None
     truncated: int | None = Field(
         None, description='samples cut by the token limit (finish_reason "length"); None: '
                           "not recorded")
-    metrics: dict[str, MetricValue | float | None]
+    metrics: dict[str, MetricValue | Num | None]
 
 
 class RunInfo(_Open):
@@ -59,8 +65,8 @@ class RunInfo(_Open):
     backend: str | None = None
     harness_version: str | None = None
     git_commit: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
+    started_at: Num | None = None
+    finished_at: Num | None = None
     status: str | None = None
     n_requests: int | None = None
 
@@ -87,18 +93,18 @@ class Pareto(_Open):
 class Profile(_Open):
     """Where the run's time went (``harness.generate.profile``)."""
 
-    seconds: dict[str, float]
-    total_s: float
+    seconds: dict[str, Num]
+    total_s: Num
     generated_tokens: int = 0
-    tokens_per_s: float | None = None
+    tokens_per_s: Num | None = None
 
 
 class Estimate(_Open):
     """A statistic with its 95% interval (``harness.stats.agreement.Estimate``)."""
 
-    value: float | None = Field(description="the estimate (None: not computable, see method)")
-    lo: float | None = None
-    hi: float | None = None
+    value: Num | None = Field(description="the estimate (None: not computable, see method)")
+    lo: Num | None = None
+    hi: Num | None = None
     n: int = Field(0, description="what it is computed over: items, calls, pairs")
     method: str = ""
 
@@ -106,11 +112,12 @@ class Estimate(_Open):
 class JudgeReport(_Open):
     """Whether to believe one judge (``harness.judges.reliability``, docs/judges.md)."""
 
-    kind: str = Field(description="rubric, checklist, pairwise or panel")
+    kind: str = Field(description="a registered judge kind: rubric, checklist, pairwise, "
+                      "panel or a plugin's (harness.judges.registry)")
     model: str
     backend: str
     criterion: str | None = None
-    scale: list[float] | None = None
+    scale: list[Num] | None = None
     repeats: int = 1
     calls: int
     unreadable: Estimate = Field(description="share of calls whose answer was not parsed")
@@ -134,7 +141,7 @@ class UsageRow(_Open):
     calls: int
     prompt_tokens: int
     completion_tokens: int
-    cost: float | None = Field(None, description="per the suite's prices; None if unpriced")
+    cost: Num | None = Field(None, description="per the suite's prices; None if unpriced")
 
 
 class Usage(_Open):
@@ -143,6 +150,43 @@ class Usage(_Open):
     rows: dict[str, UsageRow] = Field(description='"generation" and "judge <name>"')
     total: UsageRow
     note: str = ""
+
+
+class CheckRow(_Open):
+    """One check of one cell (``harness.stats.gate``): an absolute check as written, or a
+    regression against the baseline that counts only when it can be told from noise."""
+
+    check: str = Field(description="the check as written, or the regressed metric")
+    cell: str
+    value: Num | None = Field(None, description="the cell's mean over its inputs")
+    baseline: Num | None = Field(None, description="the baseline cell's mean")
+    passed: bool
+    status: str = Field("", description="pass, fail, new, ...")
+    reason: str = ""
+    p: Num | None = Field(None, description="paired test p-value over shared inputs")
+    p_adj: Num | None = Field(None, description="Holm-adjusted over the rows tested")
+    n_inputs: int = Field(0, description="inputs shared with the baseline")
+    mdc: Num | None = Field(None, description="the smallest change these inputs detect")
+
+
+class Sample(_Open):
+    """One generated sample, for the report's sample viewer."""
+
+    key: str = Field(description="the request's content key")
+    cell: str
+    variant: str = ""
+    input_id: str | int | None = None
+    grid: dict[str, Any] = Field(default_factory=dict)
+    sample_index: int = 0
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    text: str = ""
+    finish_reason: str | None = None
+    completion_tokens: int | None = None
+    scores: dict[str, Num | None] = Field(default_factory=dict)
+    overlaps: list[list[int]] = Field(
+        default_factory=list, description="[start, end) character ranges copied verbatim")
+    answer_class: int | None = Field(
+        None, description="samples of one prompt with the same answer share a class")
 
 
 class Summary(_Open):
@@ -162,7 +206,7 @@ class Summary(_Open):
         None, description="Spearman rho between every two judges' item values")
     usage: Usage | None = None
     human: dict[str, Any] | None = Field(
-        None, description="blinded human ratings (harness.humans.sheets.human_section): counts, "
+        None, description="blinded human ratings (harness.stats.ratings.human_section): counts, "
         "inter-rater alpha, each metric's and judge's Spearman rho with the people")
     comparisons: dict[str, Any] | None = Field(
         None, description="every variant against the first at each grid point, paired by "
@@ -172,7 +216,17 @@ class Summary(_Open):
     best: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict, description="per metric and grid point: the variants best in "
         "it ({cells, clear}: clear when a single one's interval clears every other)")
-    samples: list[dict[str, Any]] = Field(default_factory=list)
+    race: dict[str, Any] | None = Field(
+        None, description="an adaptive run's race: rounds, drops and the decision "
+        "(harness.stats.race)")
+    checks: list[CheckRow] | None = Field(
+        None, description="the suite's checks and baseline regressions, when checked")
+    samples: list[Sample] = Field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as the JSON report holds it: the fields that were set, so a summary
+        read back from a file dumps as it was read."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 def check_version(data: dict[str, Any], where: str) -> None:
