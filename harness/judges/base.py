@@ -119,8 +119,8 @@ class JudgeKind:
         units: dict[str, list[float | None]] = {}
         for r in rows:
             units.setdefault(r["item_key"], [None] * judge.repeats)[r["repeat"]] = r["value"]
-        return {"repeat_agreement": krippendorff_alpha(list(units.values()), "interval",
-                                                       seed=seed).as_dict()}
+        return {"repeat_agreement": krippendorff_alpha(list(units.values()), "interval"
+                                                       ).as_dict()}
 
 
 KINDS: dict[str, JudgeKind] = {}

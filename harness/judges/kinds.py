@@ -132,7 +132,7 @@ class Pairwise(JudgeKind):
         return {"position": {"first_chosen": share(first, len(decisive)).as_dict(),
                              "consistent": share(agree, len(both)).as_dict()},
                 "strengths": {v: _no_negative_zero(e.as_dict())
-                              for v, e in bradley_terry(matches, seed=seed).items()}}
+                              for v, e in bradley_terry(matches).items()}}
 
 
 def combine_orders(values: dict[bool, float | None]) -> float | None:

@@ -81,8 +81,7 @@ def _length_bias(judge: Judge, by_key: dict[str, dict[str, Any]],
     keys = [k for k in by_key if judge.metric in sample_scores.get(k, {})]
     return rank_correlation([sample_scores[k][judge.metric] for k in keys],
                             [count_words(by_key[k]["text"] or "") for k in keys],
-                            clusters=[by_key[k]["input_id"] for k in keys],
-                            seed=seed).as_dict()
+                            clusters=[by_key[k]["input_id"] for k in keys]).as_dict()
 
 
 def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, Any]],
@@ -98,7 +97,7 @@ def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, A
             "unreadable": share(0, 0).as_dict(), "members": [m.name for m in members],
             "length_bias": _length_bias(panel, by_key, sample_scores, seed),
             "repeat_agreement": None,
-            "member_agreement": krippendorff_alpha(units, "interval", seed=seed).as_dict()}
+            "member_agreement": krippendorff_alpha(units, "interval").as_dict()}
 
 
 def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, float]],
@@ -115,7 +114,7 @@ def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, 
         keys = [k for k, s in sample_scores.items() if a in s and b in s and k in inputs]
         est = rank_correlation([sample_scores[k][a] for k in keys],
                                [sample_scores[k][b] for k in keys],
-                               clusters=[inputs[k] for k in keys], seed=seed)
+                               clusters=[inputs[k] for k in keys])
         out.append({"a": a, "b": b, **est.as_dict()})
     return out
 

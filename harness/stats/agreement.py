@@ -22,8 +22,8 @@ single judgments:
 The three jackknife intervals replace the percentile bootstraps first planned: with the
 numbers of units and inputs an evaluation has (10-50 units, 4-20 inputs) the percentile
 bootstrap covered 0.84-0.94 instead of 0.95 in our simulations, the jackknife 0.93-0.985.
-They are deterministic, so the ``seed`` and ``n_boot`` arguments are accepted (for a stable
-API) and do not change any result.
+They are deterministic: no seed, no number of resamples. The coincidence-matrix arithmetic
+of alpha and its leave-one-out values is ``harness.stats.coincidence``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from typing import Any, cast
 
 import numpy as np
 from scipy import stats as _st
+
+from harness.stats.coincidence import alpha_jackknife
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 CONFIDENCE = 0.95
@@ -92,8 +94,8 @@ def _jackknife_se(values: np.ndarray) -> float:
 # ------------------------------------------------------------------ Krippendorff's alpha
 
 
-def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "interval",
-                       *, seed: int = 0, n_boot: int = 1000) -> Estimate:
+def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "interval"
+                       ) -> Estimate:
     """Krippendorff's alpha of ``ratings[u][c]`` (unit ``u``: a judged text; coder ``c``: a
     judge repeat or a human rater; None or NaN: missing; rows may differ in length).
 
@@ -107,7 +109,7 @@ def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "
     systematic disagreement. For interval data from coders who each add independent noise
     to a true value, alpha estimates ``var(true) / (var(true) + var(noise))``. The value is
     the PyPI ``krippendorff`` package's (for data too large for its memory use, the same
-    formulas below give it).
+    formulas in ``harness.stats.coincidence`` give it).
 
     ``n``: the number of units with at least 2 ratings (the others carry no information on
     agreement and are left out). Interval, from ``ALPHA_MIN_UNITS`` (20) such units: a
@@ -121,12 +123,11 @@ def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "
     and 2-5 coders; 0.93-0.98 for yes/no ratings with 20 or more units. A percentile
     bootstrap (as Hayes & Krippendorff 2007 bootstrap alpha, here resampling units) covered
     0.84-0.87 with 10 units, 0.89-0.93 with 20-30 and 0.92-0.94 with 50, because alpha is
-    biased low and skewed in small samples. ``seed`` and ``n_boot`` change nothing.
+    biased low and skewed in small samples.
 
     No value (``value`` None) with fewer than 2 units with 2 or more ratings, or when every
     rating is the same value (``D_e = 0``: alpha is 0/0).
     """
-    del seed, n_boot  # the jackknife is deterministic
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     rows = [[math.nan if v is None else float(v) for v in row] for row in ratings]
@@ -150,7 +151,7 @@ def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "
     counts = np.zeros((n, domain.size), dtype=np.int64)
     unit, coder = np.nonzero(np.isfinite(data))
     np.add.at(counts, (unit, np.searchsorted(domain, data[unit, coder])), 1)
-    full, loo = _alpha_jackknife(counts, domain, level)
+    full, loo = alpha_jackknife(counts, domain, level)
     if n * domain.size ** 2 <= PACKAGE_MAX_CELLS:
         import krippendorff
 
@@ -169,69 +170,6 @@ def krippendorff_alpha(ratings: Sequence[Sequence[float | None]], level: str = "
     lo, hi = _intraclass_z_interval(value, loo, k)
     return Estimate(value, lo, hi, n, f"{head}; 95% leave-one-unit-out jackknife on Fisher's "
                                       f"intraclass z, t with {n - 1} df")
-
-
-def _alpha_jackknife(counts: np.ndarray, domain: np.ndarray, level: str
-                     ) -> tuple[float, np.ndarray]:
-    """Alpha of all units and the ``U`` alphas with one unit left out, from the value
-    counts (units x values, every unit with 2 or more values), with the coincidence-matrix
-    formulas of ``krippendorff_alpha``. Leaving unit ``u`` out removes its coincidences
-    ``(c_u c_u' - diag c_u) / (m_u - 1)`` and its values ``c_u`` from the margins, so every
-    leave-one-out alpha is an update of the totals (memory: units x values, plus values^2
-    for the ratio level)."""
-    c = counts.astype(np.float64)
-    m = c.sum(axis=1)
-    if level in ("interval", "ordinal"):
-        # interval: d_ck = (x_c - x_k)^2. Ordinal: the same with x_g = the mid-rank of value
-        # g among the pairable values, N_<g + n_g / 2, which depends on the margins.
-        x = domain.astype(np.float64) if level == "interval" else _midranks(c.sum(axis=0))
-        whole = float(_interval_alpha(c, m, x)[0])
-        if level == "interval":
-            return whole, _interval_alpha(c, m, x, leave_out=True)
-        return whole, np.array([_interval_alpha(np.delete(c, u, axis=0), np.delete(m, u),
-                                                _midranks(c.sum(axis=0) - c[u]))[0]
-                                for u in range(c.shape[0])])
-    n_c = c.sum(axis=0)
-    total = float(m.sum())
-    if level == "nominal":  # d = 1 - I
-        q = m ** 2 - (c ** 2).sum(axis=1)  # c_u' d c_u
-        r = m * total - c @ n_c  # c_u' d n
-        dnn = total ** 2 - float((n_c ** 2).sum())  # n' d n
-    else:  # ratio
-        s = domain[:, None] + domain[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = np.where(s > 0, ((domain[:, None] - domain[None, :]) / s) ** 2, 0.0)
-        q = ((c @ d) * c).sum(axis=1)
-        r = c @ (d @ n_c)
-        dnn = float(n_c @ d @ n_c)
-    within = q / (m - 1)  # unit u's share of sum_ck o_ck d_ck (d_cc = 0)
-    w = float(within.sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        full = 1 - (total - 1) * w / dnn
-        loo = 1 - (total - m - 1) * (w - within) / (dnn - 2 * r + q)
-    return float(full), np.asarray(loo, dtype=np.float64)
-
-
-def _midranks(n_c: np.ndarray) -> np.ndarray:
-    return np.cumsum(n_c) - n_c / 2
-
-
-def _interval_alpha(c: np.ndarray, m: np.ndarray, x: np.ndarray, leave_out: bool = False
-                    ) -> np.ndarray:
-    """Interval alpha with values ``x`` (one per column of ``c``): ``D_o`` sums, over units,
-    ``sum_{i != j} (x_i - x_j)^2 / (m_u - 1) = 2 (m_u S2_u - S1_u^2) / (m_u - 1)``, ``D_e``
-    is ``2 (n S2 - S1^2) / (n (n - 1))`` over all values (S1, S2: sums of x and x^2). With
-    ``leave_out``, one alpha per unit left out; else a 1-element array."""
-    total = float(m.sum())
-    xc = x - float(c.sum(axis=0) @ x) / total  # centred: the sums of squares stay exact
-    s1, s2 = c @ xc, c @ xc ** 2
-    within = 2 * (m * s2 - s1 ** 2) / (m - 1)
-    sums = np.array([[total], [s1.sum()], [s2.sum()], [within.sum()]])
-    if leave_out:
-        sums = sums - np.stack([m, s1, s2, within])
-    n_all, t1, t2, w = sums
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(1 - (n_all - 1) * w / (2 * (n_all * t2 - t1 ** 2)), dtype=np.float64)
 
 
 def _intraclass_z_interval(value: float, loo: np.ndarray, k: float) -> tuple[float, float]:
@@ -258,7 +196,7 @@ def _intraclass_z_interval(value: float, loo: np.ndarray, k: float) -> tuple[flo
 
 
 def rank_correlation(x: Sequence[float | None], y: Sequence[float | None], *,
-                     clusters: Sequence[str] | None = None, seed: int = 0) -> Estimate:
+                     clusters: Sequence[str] | None = None) -> Estimate:
     """Spearman's rank correlation of ``x`` and ``y`` (e.g. judge score and human score of
     the same texts) with a 95% interval.
 
@@ -282,10 +220,8 @@ def rank_correlation(x: Sequence[float | None], y: Sequence[float | None], *,
     a percentile cluster bootstrap 0.85-0.96 (0.85-0.94 with 6-8 clusters). Fisher's z on
     cluster means was rejected: it estimates the correlation of the inputs' means, another
     quantity. With fewer than 4 clusters there is no interval; when every cluster holds one
-    pair, the pairs are independent and the Fisher interval is used. ``seed`` changes
-    nothing (both intervals are deterministic).
+    pair, the pairs are independent and the Fisher interval is used.
     """
-    del seed
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length ({len(x)} and {len(y)})")
     if clusters is not None and len(clusters) != len(x):
@@ -346,8 +282,7 @@ Match = tuple[str, str, float, str]
 unit that was sampled (usually the input both texts answer)."""
 
 
-def bradley_terry(matches: Sequence[Match], *, seed: int = 0, n_boot: int = 500
-                  ) -> dict[str, Estimate]:
+def bradley_terry(matches: Sequence[Match]) -> dict[str, Estimate]:
     """Bradley-Terry log-strengths of the players (prompt variants) in ``matches``.
 
     Model: P(i beats j) = ``exp(s_i) / (exp(s_i) + exp(s_j))`` (Bradley & Terry 1952;
@@ -373,12 +308,10 @@ def bradley_terry(matches: Sequence[Match], *, seed: int = 0, n_boot: int = 500
     cluster each. Leaving out whole clusters keeps the dependence between judgments of one
     input. Measured coverage (3 players, strengths -0.5 / 0 / 0.5, with and without an input
     effect, ``test_agreement.py``): 0.93-0.985 with 4-20 clusters; the percentile cluster
-    bootstrap covered 0.84-0.90 with 8 clusters and 0.90-0.97 with 20. ``seed`` and
-    ``n_boot`` change nothing.
+    bootstrap covered 0.84-0.90 with 8 clusters and 0.90-0.97 with 20.
 
     Returns ``{player: Estimate}`` in order of first appearance; empty without matches.
     """
-    del seed, n_boot  # the jackknife is deterministic
     players: dict[str, int] = {}
     cluster_ids: dict[str, int] = {}
     for a, b, outcome, cluster in matches:

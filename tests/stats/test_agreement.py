@@ -21,6 +21,7 @@ from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 
 import harness.stats.agreement as agreement
+import harness.stats.coincidence as coincidence
 from harness.stats.agreement import (
     Estimate,
     bradley_terry,
@@ -86,7 +87,7 @@ def test_alpha_leave_one_out_values_equal_the_package(level):
     data = data[np.isfinite(data).sum(axis=1) >= 2]
     domain = np.unique(data[np.isfinite(data)])
     counts = (data[:, :, None] == domain[None, None, :]).sum(axis=1)
-    full, loo = agreement._alpha_jackknife(counts, domain, level)
+    full, loo = coincidence.alpha_jackknife(counts, domain, level)
 
     def package(c):
         return krippendorff.alpha(value_counts=c, value_domain=domain,
