@@ -148,3 +148,28 @@ def test_the_store_lock_is_keyed_by_the_resolved_file(tmp_path, alias):
     thread.join(timeout=60)
     assert entered.is_set()
     assert not (tmp_path / "link.sqlite.locks").exists()  # one lock folder: the real file's
+
+
+def test_judge_calls_come_back_as_records_read_by_name(tmp_path):
+    """``judgments`` rows are ``Judgment`` records: a pairwise judge's calls come back by
+    judge, in (item, other, repeat, swapped) order, with the value None when unreadable;
+    a rubric judge's calls (no other key) are not pairwise verdicts."""
+    from harness.store.tables import Judgment
+
+    store = Store(tmp_path / "s.sqlite")
+    pair = [Judgment("k2", "k1", 0, 1, "r4", None), Judgment("k1", "k2", 0, 0, "r3", 1.0),
+            Judgment("k1", "k2", 0, 1, "r5", 0.5)]
+    store.save_judgments("run-1", "pref", pair)
+    store.save_judgments("run-1", "rubric", [Judgment("k1", "", 0, 0, "r1", 4.0)])
+    store.save_judgments("run-2", "pref", [Judgment("k9", "k8", 0, 0, "r9", 0.0)])
+    verdicts = store.pairwise_verdicts("run-1")
+    assert list(verdicts) == ["pref"]
+    assert verdicts["pref"] == sorted(pair, key=lambda j: (j.item_key, j.other_key,
+                                                           j.repeat, j.swapped))
+    first = verdicts["pref"][0]
+    assert isinstance(first, Judgment) and (first.request_key, first.value) == ("r3", 1.0)
+    assert verdicts["pref"][-1].value is None
+    store.save_judgments("run-1", "pref", pair[:1])  # a judge's rows of a run are replaced
+    assert store.pairwise_verdicts("run-1")["pref"] == pair[:1]
+    assert [r["value"] for r in store.judgments("run-1")["rubric"]] == [4.0]
+    store.close()

@@ -15,7 +15,7 @@ from typing import Any
 from harness.backends import Backend
 from harness.judges.calls import item_values, panel_values, plan_calls, verdict
 from harness.records import Request, unique
-from harness.store.tables import Store
+from harness.store.tables import Judgment, Store
 from harness.suite.load import SuiteError
 from harness.suite.prompts import TemplateProblem
 from harness.suite.schema import Judge, Suite
@@ -70,15 +70,15 @@ def run_judges(suite: Suite, store: Store, run_id: str, requests: Sequence[Reque
             engine = get_backend(name, judge_model, judge)
             generate(engine.generate(todo), todo)
         answers = store.generations([c.request.key for c in calls])
-        rows = [(c.item_key, c.other_key, c.repeat, int(c.swapped), c.request.key,
-                 verdict(c, answers.get(c.request.key, ""))) for c in calls]
+        rows = [Judgment(c.item_key, c.other_key, c.repeat, int(c.swapped), c.request.key,
+                         verdict(c, answers.get(c.request.key, ""))) for c in calls]
         store.save_judgments(run_id, judge.name, rows)
-        unread = sum(1 for r in rows if r[5] is None)
+        unread = sum(1 for r in rows if r.value is None)
         if unread:
             log(f"judge {judge.name}: {unread} of {len(rows)} answers could not be read "
                 "(left out, counted in the report)")
-        out[judge.metric] = item_values(judge.kind, [(r[0], r[1], r[2], r[3], r[5])
-                                                     for r in rows])
+        out[judge.metric] = item_values(judge.kind, [
+            (r.item_key, r.other_key, r.repeat, r.swapped, r.value) for r in rows])
     by_name = {j.name: j for j in suite.judges}
     for panel in (j for j in suite.judges if j.spec.combines):
         out[panel.metric] = panel_values([by_name[m] for m in panel.of], out)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.metrics.direction import better_when_higher
-from harness.store.tables import Store
+from harness.store.tables import Judgment, Store
 
 HUMAN_RATING = "human.rating"
 HUMAN_PAIRWISE = "human.pairwise"
@@ -246,18 +246,16 @@ def _verdict(outcome: float) -> str:
     return "first" if outcome > 0.5 else "second" if outcome < 0.5 else "tie"
 
 
-def _judge_agreement(calls: list[tuple[str, str, str, int, int, float | None]],
+def _judge_agreement(calls: dict[str, list[Judgment]],
                      pairs: dict[tuple[str, str], dict[str, list[float]]], share: Any
                      ) -> list[dict[str, Any]]:
     from harness.judges.kinds import pair_outcomes
 
-    by_judge: dict[str, list[tuple[str, str, int, int, float | None]]] = defaultdict(list)
-    for judge, item, other, repeat, swapped, value in calls:
-        by_judge[judge].append((item, other, repeat, swapped, value))
     verdicts: dict[str, dict[tuple[str, str], float]] = {}
-    for judge, judged in by_judge.items():
+    for judge, judged in calls.items():
         # the judge's own outcome of a pair: both orders combined, mean over repeats
-        for (a, b), v in pair_outcomes(judged).items():
+        tuples = [(j.item_key, j.other_key, j.repeat, j.swapped, j.value) for j in judged]
+        for (a, b), v in pair_outcomes(tuples).items():
             k1, k2 = sorted((a, b))
             verdicts.setdefault(judge, {})[(k1, k2)] = v if a == k1 else 1.0 - v
     rows = []
