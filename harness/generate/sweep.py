@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.metrics import METRICS
+from harness.metrics.direction import better_when_higher
 from harness.stats.race import Objective, RaceState, mean_interval
-from harness.summarize.cells import better_when_higher
 
 Values = Mapping[str, Mapping[str, Mapping[str, float]]]  # cell -> metric -> input -> value
 
