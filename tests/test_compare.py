@@ -17,8 +17,8 @@ from harness.records import Generation
 from harness.stats.comparisons import compare_runs, compare_within
 from harness.stats.gate import GateError, run_checks
 from harness.store.tables import Store
+from harness.suite.evaluation import Check
 from harness.suite.load import load_suite
-from harness.suite.schema import Check
 from harness.summarize.build import build_summary
 
 from .tolerance import COSINE_ABS

@@ -25,10 +25,11 @@ from harness.metrics.scoring import ScoreItem, compute_scores, sources_signature
 from harness.records import Generation, Request, unique
 from harness.secrets import scrub
 from harness.store.tables import Run, Store
+from harness.suite.evaluation import Adaptive
 from harness.suite.load import check_adaptive
 from harness.suite.plan import backend_key, plan
 from harness.suite.prompts import rank_examples
-from harness.suite.schema import Adaptive, Suite
+from harness.suite.schema import Suite
 from harness.summarize.build import ANSWER_CLASS, run_info
 from harness.summarize.stored import keep
 

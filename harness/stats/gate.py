@@ -44,7 +44,7 @@ from harness.stats.intervals import (
     min_detectable,
     paired_test,
 )
-from harness.suite.schema import Check
+from harness.suite.evaluation import Check
 
 if TYPE_CHECKING:
     from harness.generate.runner import RunResult

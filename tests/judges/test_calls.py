@@ -6,9 +6,10 @@ import pytest
 
 from harness.judges.calls import item_values, plan_calls, verdict
 from harness.judges.kinds import combine_orders
+from harness.suite.evaluation import Check
 from harness.suite.load import SuiteError, load_suite
 from harness.suite.plan import plan
-from harness.suite.schema import Check, Judge, Suite
+from harness.suite.schema import Judge, Suite
 
 SUITE = {
     "name": "s", "samples": 2, "seed": 5,

@@ -102,7 +102,7 @@ def test_rubric_scores_cache_and_unreadable_answers(tmp_path, serve, generation_
     assert section["length_bias"]["value"] > 0.9
     # judge values are metrics like the others: a checks row, a plot axis
     from harness.stats.gate import run_checks
-    from harness.suite.schema import Check
+    from harness.suite.evaluation import Check
 
     rows = run_checks(result.summary, [Check.model_validate("judge.length >= 1")], None)
     assert len(rows) == 3 and all(r["passed"] for r in rows)
@@ -291,7 +291,7 @@ def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
     import zlib
 
     from harness.stats.gate import run_checks
-    from harness.suite.schema import Check
+    from harness.suite.evaluation import Check
     from harness.summarize.usage import MAX_TOKEN_COUNT
     from tests.backends.fake_server import completion
 
@@ -376,7 +376,7 @@ def test_unreadable_answers_and_bad_counts_never_fail_the_run(tmp_path, serve,
 
 def test_a_judge_whose_every_answer_is_unreadable_says_so(tmp_path, serve, generation_faked):
     from harness.stats.gate import run_checks
-    from harness.suite.schema import Check
+    from harness.suite.evaluation import Check
 
     server = serve(lambda body, attempt: ("ok", "I cannot judge this text."))
     store = Store(tmp_path / "s.sqlite")
