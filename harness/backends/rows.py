@@ -9,14 +9,19 @@ of a 64-row one (by up to 5e-5; 2 to 32 rows agree); on an AVX2 AMD EPYC with tw
 every row count of 1-3, 5-7 and 9-11 differs (a thread's share of fewer than four rows
 takes another kernel), while 4, 8 and every count from 12 up agree bitwise with 64 and 256.
 
-``stabilize`` therefore makes every ``nn.Linear`` of a model run on a row count that is a
-multiple of ``ROW_BLOCK`` (16): the rows are flattened, padded with zero rows to the next
-multiple and cut back after the product. A row's arithmetic is then that of a full 16-row
-block on every CPU measured, whatever its batch mates; the zero rows cost a step with few
-active rows almost nothing (a small step is bound by reading the weights, not by the
-arithmetic). ``row_sums`` does the same for the one row-count-dependent reduction of the
-sampler: torch sums a single row in two halves on two threads, and several rows one row per
-thread.
+``stabilize`` therefore makes every ``nn.Linear`` of a model run as products of exactly
+``ROW_BLOCK`` (16) rows: the rows are flattened, padded with zero rows to the next multiple
+of 16, multiplied 16 rows at a time and cut back. Every product then has one shape, so a
+row's arithmetic is that of a 16-row block whatever its batch mates, on any CPU: a BLAS is
+deterministic for a given shape and thread count. Padding alone (one product of the padded
+rows) was enough on the AMD EPYC measured, not on an Intel Xeon (family 6 model 207, AMX,
+2 threads): there a 1536->576 product of 64, 80, 128 or 144 rows rounds differently from
+one of 208 rows, while 16, 32 and 48 agree (tests/backends/test_rows.py). The zero rows
+cost a step with few active rows almost nothing (a small step is bound by reading the
+weights, not by the arithmetic); a long prefill pays for reading the weights once per 16
+rows (docs/performance.md). ``row_sums`` does the same for the one row-count-dependent
+reduction of the sampler: torch sums a single row in two halves on two threads, and several
+rows one row per thread.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ def padded_rows(rows: int) -> int:
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """``torch.nn.functional.linear(x, weight, bias)`` over the rows of ``x`` (all leading
-    dimensions flattened) padded with zero rows to ``padded_rows``; the padding is dropped
-    from the result."""
+    dimensions flattened) padded with zero rows to ``padded_rows`` and multiplied
+    ``ROW_BLOCK`` rows at a time; the padding is dropped from the result."""
     import torch
 
     k = x.shape[-1]
@@ -44,7 +49,12 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     target = padded_rows(rows)
     if target != rows:
         flat = torch.cat([flat, flat.new_zeros((target - rows, k))])
-    out = torch.nn.functional.linear(flat, weight, bias)[:rows]
+    if target == ROW_BLOCK:
+        out = torch.nn.functional.linear(flat, weight, bias)
+    else:
+        out = torch.cat([torch.nn.functional.linear(flat[i:i + ROW_BLOCK], weight, bias)
+                         for i in range(0, target, ROW_BLOCK)])
+    out = out[:rows]
     return out.reshape(*x.shape[:-1], out.shape[-1])
 
 
