@@ -5,11 +5,42 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+def grid_text(point: dict[str, Any], sep: str = ",") -> str:
+    """A grid point as cell ids write it: ``temperature=0.7,top_p=0.9`` (a float with
+    ``:g``, so ``1.0`` is ``1``); empty for the default point."""
+    return sep.join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in point.items())
+
+
+class CellId(NamedTuple):
+    """A cell's identity: one variant at one grid point (of one model, where a suite names
+    several). Code keys cells by this; ``label`` is only what reports print and what a
+    summary's ``cell`` field holds, never parsed back."""
+
+    variant: str
+    grid: tuple[tuple[str, Any], ...] = ()
+    model: str | None = None
+
+    @classmethod
+    def of(cls, variant: str, point: dict[str, Any], model: str | None = None) -> CellId:
+        return cls(variant, tuple(point.items()), model)
+
+    @property
+    def point(self) -> dict[str, Any]:
+        return dict(self.grid)
+
+    @property
+    def label(self) -> str:
+        """``persona|temperature=0.7``; the variant alone at the default grid point."""
+        grid = grid_text(self.point)
+        return f"{self.variant}|{grid}" if grid else self.variant
 
 
 class SamplingParams(BaseModel):

@@ -63,3 +63,24 @@ def test_grid_params_reach_requests(tiny_suite):
 def test_limit_keeps_first_inputs(tiny_suite):
     requests = plan(load_suite(tiny_suite), limit=1)
     assert {r.input_id for r in requests} == {"spring"}
+
+
+def test_a_cell_is_a_typed_identity_and_its_label_is_never_parsed_back():
+    from harness.records import CellId
+    from harness.stats.comparisons import compare_within
+    from harness.summarize.cells import summary_from_inputs
+
+    cell = CellId.of("persona", {"temperature": 1.0, "top_p": 0.9})
+    assert cell.label == "persona|temperature=1,top_p=0.9"
+    assert cell.point == {"temperature": 1.0, "top_p": 0.9} and cell.model is None
+    assert CellId.of("plain", {}).label == "plain"
+    # comparisons pair cells by their variant and grid fields, not by splitting the label
+    values = {f"{v}|temperature=0.7": {"distinct_2": {
+        str(i): i / 10 + (v == "b") * (0.01 + i % 3 / 100) for i in range(6)}}
+        for v in ("a", "b")}
+    summary = summary_from_inputs(values)
+    for c in summary["cells"]:
+        c["cell"] = f"opaque label {c['variant']}"
+    rows = compare_within(summary, by="variant")["rows"]
+    assert [r["metric"] for r in rows] == ["distinct_2"] and rows[0]["n_pairs"] == 6
+    assert (rows[0]["a_cell"], rows[0]["b_cell"]) == ("opaque label a", "opaque label b")

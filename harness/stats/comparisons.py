@@ -24,6 +24,7 @@ from typing import Any
 from harness.errors import UnknownName
 from harness.metrics import METRICS, value_bounds
 from harness.metrics.direction import better_when_higher
+from harness.records import grid_text
 from harness.stats.intervals import ALPHA, MIN_PAIRS, adjust, paired_test
 
 CORRECTION = "bh"
@@ -61,7 +62,7 @@ def compare_within(summary: dict[str, Any], by: str = "variant", reference: str 
     cells = summary["cells"]
 
     def grid_label(c: dict[str, Any]) -> str:
-        return c["cell"].split("|", 1)[1] if "|" in c["cell"] else ""
+        return grid_text(c.get("grid") or {})
 
     key = (lambda c: c["variant"]) if by == "variant" else grid_label
     other = grid_label if by == "variant" else (lambda c: c["variant"])

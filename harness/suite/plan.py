@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from harness.records import Request, SamplingParams, content_key, derive_seed
+from harness.records import CellId, Request, SamplingParams, content_key, derive_seed
 from harness.suite.prompts import Ranker, build_messages, render_constraints, select_examples
 from harness.suite.schema import Suite
 
@@ -25,13 +25,7 @@ def grid_points(suite: Suite) -> list[dict[str, Any]]:
 
 def cell_id(variant: str, point: dict[str, Any]) -> str:
     """Return the display id of a cell, e.g. ``persona|temperature=0.7``."""
-    if not point:
-        return variant
-    return variant + "|" + ",".join(f"{k}={_fmt(v)}" for k, v in point.items())
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return CellId.of(variant, point).label
 
 
 def backend_key(backend: str, dtype: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.metrics import METRICS, MetricSpec, pool_values, value_bounds
+from harness.records import grid_text
 from harness.stats.intervals import ALPHA, cell_interval
 from harness.summarize.pareto import best_cells, mostly_degenerate, pareto_section
 
@@ -169,8 +170,7 @@ def _axes(names: Sequence[str], plot: dict[str, str]) -> tuple[str | None, str |
 def grid_label(grid: dict[str, Any]) -> str:
     """Return ``k=v, k=v`` for a grid point (``default`` when it is empty), each value as
     the cell ids write it (``temperature=1``, not ``1.0``)."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in grid.items()) or "default"
+    return grid_text(grid, ", ") or "default"
 
 
 def best_by_grid(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
