@@ -108,7 +108,7 @@ class JudgeKind:
         return variants * per_variant * judge.repeats
 
     def reliability(self, judge: Judge, rows: Sequence[dict[str, Any]],
-                    by_key: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+                    by_key: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The kind's own reliability numbers for the summary, from its ``judgments``
         ``rows`` (``by_key``: the run's items): with repeats, Krippendorff's alpha
         (interval) over the items, the repeats as coders."""

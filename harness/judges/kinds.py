@@ -56,7 +56,7 @@ class Checklist(JudgeKind):
         return None if answers is None else sum(answers) / n
 
     def reliability(self, judge: Judge, rows: Sequence[dict[str, Any]],
-                    by_key: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+                    by_key: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Each question's pass rate over the calls whose answer was read (Wilson
         interval), re-read from the stored answers, the questions in English; then the
         repeat agreement."""
@@ -67,7 +67,7 @@ class Checklist(JudgeKind):
                 if a is not None]
         rates = [{"question": q, **share(sum(a[i] for a in read), len(read)).as_dict()}
                  for i, q in enumerate(questions)]
-        return {"questions": rates, **super().reliability(judge, rows, by_key, seed)}
+        return {"questions": rates, **super().reliability(judge, rows, by_key)}
 
 
 @register_judge_kind
@@ -110,7 +110,7 @@ class Pairwise(JudgeKind):
         return per_variant * (variants * (variants - 1) // 2) * 2 * judge.repeats
 
     def reliability(self, judge: Judge, rows: Sequence[dict[str, Any]],
-                    by_key: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+                    by_key: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """``position``: the share of decisive verdicts for the text shown first, and of
         pairs whose two orders agree; ``strengths``: Bradley–Terry per variant."""
         from harness.stats.agreement import bradley_terry, share

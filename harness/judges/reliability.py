@@ -46,7 +46,7 @@ from harness.suite.schema import Judge
 
 def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, Any]]],
                   items: Sequence[dict[str, Any]], sample_scores: dict[str, dict[str, float]],
-                  model: str, backend: str, seed: int = 0) -> dict[str, Any]:
+                  model: str, backend: str) -> dict[str, Any]:
     """{judge name: its reliability numbers} for the judges that have judgments;
     ``sample_scores``: the run's stored per-item values, ``judge.<name>`` among them."""
     by_key = {it["key"]: it for it in items}
@@ -58,7 +58,7 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
         if kind.combines:
             if all(judgments.get(m) for m in judge.of):  # a run that ran its members
                 out[judge.name] = _panel(judge, [by_name[m] for m in judge.of], by_key,
-                                         sample_scores, model, backend, seed)
+                                         sample_scores, model, backend)
             continue
         if not rows:
             continue
@@ -70,14 +70,14 @@ def judge_section(judges: Sequence[Judge], judgments: dict[str, list[dict[str, A
             "repeats": judge.repeats, "calls": len(rows),
             "unreadable": share(unread, len(rows)).as_dict(),
         }
-        entry["length_bias"] = _length_bias(judge, by_key, sample_scores, seed)
-        entry.update(kind.reliability(judge, rows, by_key, seed))  # the kind's own numbers
+        entry["length_bias"] = _length_bias(judge, by_key, sample_scores)
+        entry.update(kind.reliability(judge, rows, by_key))  # the kind's own numbers
         out[judge.name] = entry
     return out
 
 
 def _length_bias(judge: Judge, by_key: dict[str, dict[str, Any]],
-                 sample_scores: dict[str, dict[str, float]], seed: int) -> dict[str, Any]:
+                 sample_scores: dict[str, dict[str, float]]) -> dict[str, Any]:
     keys = [k for k in by_key if judge.metric in sample_scores.get(k, {})]
     return rank_correlation([sample_scores[k][judge.metric] for k in keys],
                             [count_words(by_key[k]["text"] or "") for k in keys],
@@ -85,8 +85,8 @@ def _length_bias(judge: Judge, by_key: dict[str, dict[str, Any]],
 
 
 def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, Any]],
-           sample_scores: dict[str, dict[str, float]], model: str, backend: str,
-           seed: int) -> dict[str, Any]:
+           sample_scores: dict[str, dict[str, float]], model: str, backend: str
+           ) -> dict[str, Any]:
     """A panel's row: it asks nothing (no calls, nothing unreadable), so its length bias,
     and how well its members agree: Krippendorff's alpha (interval) over the items, the
     members as coders, each member's values rescaled to 0-1 as the panel averages them."""
@@ -95,13 +95,13 @@ def _panel(panel: Judge, members: Sequence[Judge], by_key: dict[str, dict[str, A
     return {"kind": "panel", "model": "mean of " + ", ".join(m.name for m in members),
             "backend": "panel", "criterion": None, "scale": None, "repeats": 1, "calls": 0,
             "unreadable": share(0, 0).as_dict(), "members": [m.name for m in members],
-            "length_bias": _length_bias(panel, by_key, sample_scores, seed),
+            "length_bias": _length_bias(panel, by_key, sample_scores),
             "repeat_agreement": None,
             "member_agreement": krippendorff_alpha(units, "interval").as_dict()}
 
 
 def judge_agreement(judges: Sequence[Judge], sample_scores: dict[str, dict[str, float]],
-                    items: Sequence[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+                    items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Spearman's rho between every two judges' item values (items both judged); a panel
     against every judge that is not one of its members (against a member it would agree
     partly with itself)."""
