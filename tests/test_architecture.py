@@ -40,3 +40,23 @@ def test_the_drawing_is_in_data_flow_order() -> None:
     assert drawn[0] == "suite" and drawn[-1] == "cli"
     assert drawn.index("generate") < drawn.index("backends") < drawn.index("store") \
         < drawn.index("metrics") < drawn.index("summarize") < drawn.index("report")
+
+
+def test_modules_stay_small_and_commands_thin() -> None:
+    """No module over about 400 lines (420 allowed), and no CLI command body over 30 lines:
+    the CLI parses, calls the library and prints."""
+    import ast
+
+    long = {str(p.relative_to(ROOT)): n for p in PKG.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 420}
+    assert long == {}
+    fat, seen = {}, 0
+    for path in (PKG / "cli").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                    "command" in ast.unparse(d) for d in node.decorator_list):
+                seen += 1
+                body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
+                if (lines := body[-1].end_lineno - body[0].lineno + 1) > 30:  # type: ignore[operator]
+                    fat[node.name] = lines
+    assert seen >= 10 and fat == {}
