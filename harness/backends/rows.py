@@ -32,29 +32,27 @@ from typing import Any
 ROW_BLOCK = 16  # rows per product: a multiple of every BLAS micro-kernel's row tile seen
 
 
-def padded_rows(rows: int) -> int:
-    """The row count a product of ``rows`` rows runs on: the next multiple of ROW_BLOCK."""
-    return max(ROW_BLOCK, -(-rows // ROW_BLOCK) * ROW_BLOCK)
+def padded_rows(rows: int, block: int = ROW_BLOCK) -> int:
+    """The row count a product of ``rows`` rows is padded to: the next multiple of
+    ``block`` (at least one block)."""
+    return max(block, -(-rows // block) * block)
 
 
-def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+def linear(x: Any, weight: Any, bias: Any = None, block: int = ROW_BLOCK) -> Any:
     """``torch.nn.functional.linear(x, weight, bias)`` over the rows of ``x`` (all leading
-    dimensions flattened) padded with zero rows to ``padded_rows`` and multiplied
-    ``ROW_BLOCK`` rows at a time; the padding is dropped from the result."""
+    dimensions flattened) padded with zero rows to ``padded_rows`` and multiplied ``block``
+    rows at a time, so every product has the shape ``block`` × in → out; the padding is
+    dropped from the result."""
     import torch
 
     k = x.shape[-1]
     flat = x.reshape(-1, k)
     rows = flat.shape[0]
-    target = padded_rows(rows)
+    target = padded_rows(rows, block)
     if target != rows:
         flat = torch.cat([flat, flat.new_zeros((target - rows, k))])
-    if target == ROW_BLOCK:
-        out = torch.nn.functional.linear(flat, weight, bias)
-    else:
-        out = torch.cat([torch.nn.functional.linear(flat[i:i + ROW_BLOCK], weight, bias)
-                         for i in range(0, target, ROW_BLOCK)])
-    out = out[:rows]
+    out = torch.cat([torch.nn.functional.linear(flat[i:i + block], weight, bias)
+                     for i in range(0, target, block)])[:rows]
     return out.reshape(*x.shape[:-1], out.shape[-1])
 
 

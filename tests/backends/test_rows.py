@@ -57,13 +57,19 @@ def _differing(fn, x, reference) -> list[int]:
     return bad
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=[f"{k}x{n}" for k, n in SHAPES])
-def test_a_rows_float32_product_does_not_depend_on_the_row_count(shape):
+@pytest.mark.parametrize("shape,block", [(s, 16) for s in SHAPES] + [((1536, 576), 48)],
+                         ids=[*(f"{k}x{n}" for k, n in SHAPES), "1536x576-48-row-blocks"])
+def test_a_rows_float32_product_does_not_depend_on_the_row_count(shape, block):
     """Every row count from 1 to 69, and 127-129 and 200 rows, at two offsets: each row
-    of ``rows.linear`` bitwise equal to the same row of a 208-row product."""
+    of ``rows.linear`` bitwise equal to the same row of a 208-row product (its 16-row
+    blocks, and 48-row ones: any fixed block holds, not one tuned to a CPU)."""
+    import functools
+
     import torch
 
-    from harness.backends.rows import linear
+    from harness.backends.rows import linear as blocked
+
+    linear = functools.partial(blocked, block=block)
 
     k, n = shape
     gen = torch.Generator().manual_seed(k * n)
@@ -76,7 +82,7 @@ def test_a_rows_float32_product_does_not_depend_on_the_row_count(shape):
         raw = _differing(lambda rows: plain(rows, w, b), x, plain(x, w, b))
         pytest.fail(
             f"float32 {k}->{n} product: rows differ with the row count {bad} even on "
-            f"16-row blocks, so a request's text can depend on its batch mates on this "
+            f"{block}-row blocks, so a request's text can depend on its batch mates on this "
             f"machine. {machine()}. (Plain products differ at row counts {raw}.) "
             "Measure this CPU with benchmarks/kernels.py and choose ROW_BLOCK in "
             "harness/backends/rows.py to avoid the shapes that take another kernel.")
@@ -93,24 +99,33 @@ def test_a_rows_sum_does_not_depend_on_the_row_count():
                      f"sampler's totals then depend on batch mates. {machine()}")
 
 
-def test_plain_products_that_take_another_kernel_are_the_ones_padded():
-    """What the fix avoids, on this machine: the row counts whose plain float32 product
-    differs from a large one are all below or between multiples of 16, never one the
-    padded products run on (a 1-row product is the Intel Xeon case; 1-3, 5-7, 9-11 rows
-    the 2-thread AVX2 EPYC case)."""
+def test_every_product_of_rows_linear_has_one_shape(monkeypatch):
+    """Why the guarantee holds on any CPU: ``rows.linear`` hands the BLAS only products of
+    exactly ``block`` rows, whatever the row count, and a BLAS is deterministic for one
+    shape. Also printed: the row counts whose plain float32 product differs from a 208-row
+    one on this machine (what the blocks avoid; 1 row on the Intel Xeon of the issue, 1-3,
+    5-7, 9-11 on a 2-thread AVX2 EPYC, 64, 80, 128, 144 at 1536->576 on a Xeon with AMX)."""
     import torch
 
-    from harness.backends.rows import ROW_BLOCK, padded_rows
+    from harness.backends import rows
 
     gen = torch.Generator().manual_seed(7)
     x, w = torch.randn(208, 576, generator=gen), torch.randn(1536, 576, generator=gen)
     plain = torch.nn.functional.linear
-    raw = _differing(lambda rows: plain(rows, w), x, plain(x, w))
+    raw = _differing(lambda r: plain(r, w), x, plain(x, w))
     print(f"plain float32 products differing from 208 rows at row counts {raw}; {machine()}")
-    run_on = {padded_rows(m) for m in ROW_COUNTS}
-    assert all(m % ROW_BLOCK == 0 and m >= ROW_BLOCK for m in run_on)
-    assert not set(raw) & run_on, (f"plain products of {sorted(set(raw) & run_on)} rows "
-                                   f"differ, and padded products run on them. {machine()}")
+    shapes: set[tuple[int, ...]] = set()
+
+    def recording(a, weight, bias=None):
+        shapes.add(tuple(a.shape))
+        return plain(a, weight, bias)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", recording)
+    for block in (rows.ROW_BLOCK, 48):
+        shapes.clear()
+        for m in ROW_COUNTS:
+            assert rows.linear(x[:m], w, block=block).shape == (m, 1536)
+        assert shapes == {(block, 576)}
 
 
 def test_a_rows_attention_does_not_depend_on_its_left_padding():
