@@ -23,11 +23,9 @@ from harness.summarize.model import Summary
 
 
 def keep(store: Store, run_id: str) -> Summary:
-    """Build the summary of run ``run_id`` (with its samples), store it and return it."""
-    data = build_summary(store, run_id, samples=True)
-    summary = Summary.model_validate(data)
-    _put(store, summary.run.id, dumps(data))  # key order kept: it is the column order
-    return summary
+    """Build the summary of run ``run_id`` (with its samples), store it and return it as
+    it reads back from the store."""
+    return Summary.model_validate(json.loads(_keep(store, run_id)))
 
 
 def summary_of(store: Store, run_id: str, samples: bool = True) -> Summary:
@@ -36,11 +34,19 @@ def summary_of(store: Store, run_id: str, samples: bool = True) -> Summary:
     sample viewer's rows are left out (``checks`` and baselines do not need them)."""
     run = store.run(run_id)
     text = store.get_summary(run.id)
-    data: dict[str, Any] = (json.loads(text) if text is not None
-                            else keep(store, run.id).as_json())
+    data: dict[str, Any] = json.loads(text if text is not None else _keep(store, run.id))
     if not samples:
         data.pop("samples", None)
     return Summary.model_validate(data)
+
+
+def _keep(store: Store, run_id: str) -> str:
+    """Build the run's summary, store its JSON and return that JSON, so a summary just
+    built and one read back later are the same (strict JSON: no NaN)."""
+    run_id = store.run(run_id).id
+    text = dumps(build_summary(store, run_id, samples=True))  # key order is column order
+    _put(store, run_id, text)
+    return text
 
 
 def _put(store: Store, run_id: str, text: str) -> None:
